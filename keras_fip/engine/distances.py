@@ -1,0 +1,189 @@
+"""Output distances between the anchor network and the current network.
+
+A distance compares what the anchor network output on protected inputs (cached,
+frozen) with what the current network outputs on the same inputs, and returns one
+value per sample. The FIP engine averages it over a memory batch.
+
+Every distance knows whether the network's outputs are logits or probabilities
+(`from_logits`); the FIP model sets this from its network when a distance is
+given by name.
+"""
+
+import keras
+from keras import ops
+
+_PACKAGE = "keras_fip"
+
+
+class Distance:
+    """Base class: `distance(anchor_outputs, outputs)` -> per-sample values.
+
+    Subclasses implement `call(anchor, outputs)` on tensors of shape
+    `(batch, num_outputs)`. The anchor side is treated as a constant.
+    """
+
+    name = "distance"
+
+    def __init__(self, from_logits=True):
+        self.from_logits = bool(from_logits)
+
+    def __call__(self, anchor_outputs, outputs):
+        anchor_outputs = ops.stop_gradient(ops.convert_to_tensor(anchor_outputs))
+        outputs = ops.convert_to_tensor(outputs)
+        if anchor_outputs.shape[-1] != outputs.shape[-1]:
+            raise ValueError(
+                f"{type(self).__name__}: anchor outputs have "
+                f"{anchor_outputs.shape[-1]} values per sample but the network "
+                f"outputs {outputs.shape[-1]}."
+            )
+        return self.call(anchor_outputs, outputs)
+
+    def call(self, anchor, outputs):
+        raise NotImplementedError
+
+    def _probabilities(self, values):
+        return ops.softmax(values, axis=-1) if self.from_logits else values
+
+    def _log_probabilities(self, values):
+        if self.from_logits:
+            return ops.log_softmax(values, axis=-1)
+        return ops.log(ops.maximum(values, 1e-12))
+
+    def get_config(self):
+        return {"from_logits": self.from_logits}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        return f"{type(self).__name__}(from_logits={self.from_logits})"
+
+
+@keras.saving.register_keras_serializable(_PACKAGE)
+class Bhattacharyya(Distance):
+    """The paper's distance on softmax outputs: `-log sum_k sqrt(p_k q_k + eps)`.
+
+    `q` is the anchor's distribution, `p` the current one. `eps` keeps the
+    gradient finite where `p_k q_k` is zero: `eps_scale * min_k q_k`, floored at
+    `eps_floor`, as in the reference code.
+    """
+
+    name = "bhattacharyya"
+
+    def __init__(self, from_logits=True, eps_scale=1e-3, eps_floor=1e-10):
+        super().__init__(from_logits)
+        self.eps_scale = float(eps_scale)
+        self.eps_floor = float(eps_floor)
+
+    def call(self, anchor, outputs):
+        q = self._probabilities(anchor)
+        p = self._probabilities(outputs)
+        eps = ops.maximum(self.eps_scale * ops.min(q, axis=-1, keepdims=True), self.eps_floor)
+        coefficient = ops.sum(ops.sqrt(p * q + eps), axis=-1)
+        return -ops.log(coefficient)
+
+    def get_config(self):
+        return {**super().get_config(), "eps_scale": self.eps_scale, "eps_floor": self.eps_floor}
+
+
+@keras.saving.register_keras_serializable(_PACKAGE)
+class SquaredL2(Distance):
+    """Squared Euclidean distance between logits, halved: `0.5 * ||z - z_anchor||^2`.
+
+    For a network that outputs probabilities, log-probabilities stand in for the
+    logits.
+    """
+
+    name = "l2"
+
+    def call(self, anchor, outputs):
+        if not self.from_logits:
+            anchor, outputs = self._log_probabilities(anchor), self._log_probabilities(outputs)
+        return 0.5 * ops.sum(ops.square(outputs - anchor), axis=-1)
+
+
+@keras.saving.register_keras_serializable(_PACKAGE)
+class KLDivergence(Distance):
+    """`KL(anchor || current)` between the softmax distributions."""
+
+    name = "kl"
+
+    def call(self, anchor, outputs):
+        log_q = self._log_probabilities(anchor)
+        log_p = self._log_probabilities(outputs)
+        return ops.sum(ops.exp(log_q) * (log_q - log_p), axis=-1)
+
+
+@keras.saving.register_keras_serializable(_PACKAGE)
+class FunctionDistance(Distance):
+    """Wraps a plain function `fn(anchor_outputs, outputs) -> per-sample values`.
+
+    The function must be registered with `keras.saving.register_keras_serializable`
+    for a model using it to be saved and loaded.
+    """
+
+    name = "function"
+
+    def __init__(self, fn, from_logits=True):
+        super().__init__(from_logits)
+        if not callable(fn):
+            raise TypeError(f"FunctionDistance needs a callable, got {fn!r}.")
+        self.fn = fn
+
+    def call(self, anchor, outputs):
+        return self.fn(anchor, outputs)
+
+    def get_config(self):
+        return {**super().get_config(), "fn": keras.saving.serialize_keras_object(self.fn)}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["fn"] = keras.saving.deserialize_keras_object(config["fn"])
+        return cls(**config)
+
+
+_BY_NAME = {
+    "bhattacharyya": Bhattacharyya,
+    "l2": SquaredL2,
+    "squared_l2": SquaredL2,
+    "kl": KLDivergence,
+}
+
+
+def get(identifier, from_logits=True):
+    """Resolves a distance from a name, a `Distance`, a callable or a config dict.
+
+    Args:
+        identifier: `"bhattacharyya"` (the paper's), `"l2"` (squared L2 on
+            logits), `"kl"`, a `Distance` instance, a function
+            `fn(anchor_outputs, outputs)` returning per-sample values, or a
+            serialised distance.
+        from_logits: whether the network outputs logits; used for names and
+            functions (an instance keeps its own setting).
+
+    Returns:
+        A `Distance`.
+    """
+    if isinstance(identifier, Distance):
+        return identifier
+    if isinstance(identifier, str):
+        key = identifier.lower()
+        if key not in _BY_NAME:
+            raise ValueError(
+                f"Unknown distance {identifier!r}. Choose one of "
+                f"{sorted(set(_BY_NAME))}, or pass a Distance or a function."
+            )
+        return _BY_NAME[key](from_logits=from_logits)
+    if isinstance(identifier, dict):
+        return keras.saving.deserialize_keras_object(identifier)
+    if callable(identifier):
+        return FunctionDistance(identifier, from_logits=from_logits)
+    raise TypeError(
+        f"A distance must be a name, a Distance or a function, got {identifier!r}."
+    )
+
+
+def serialize(distance):
+    return keras.saving.serialize_keras_object(distance)

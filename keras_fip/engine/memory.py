@@ -1,0 +1,217 @@
+"""The anchor memory: protected inputs and the anchor's cached outputs on them.
+
+`remember` snapshots what the network outputs on a few inputs. Those outputs never
+change afterwards, so they are computed once here and never again during training.
+The buffers live in `tf.Variable`s whose first dimension is left unknown, so the
+compiled train step reads whatever the memory holds without being traced again when
+it grows; choosing what to keep is bookkeeping done on the host, in NumPy, at the
+moment something is remembered (rare), never in the step.
+"""
+
+import numpy as np
+import tensorflow as tf
+import keras
+
+POLICIES = ("balanced", "reservoir")
+
+
+@keras.saving.register_keras_serializable("keras_fip")
+class AnchorMemory:
+    """Protected inputs, their labels and task ids, and the anchor's outputs.
+
+    Args:
+        capacity: most samples kept in all (None: no limit).
+        policy: what to drop once full. `"balanced"` keeps the classes equally
+            represented (drops from the largest class first, newest first);
+            `"reservoir"` keeps a uniform sample of everything ever offered.
+        seed: seed of the reservoir's choices.
+
+    Example:
+        >>> memory = AnchorMemory(capacity=200, policy="balanced")
+        >>> memory.add(x, anchor_outputs, labels=y, task=0)
+        >>> len(memory)
+    """
+
+    def __init__(self, capacity=None, policy="balanced", seed=0):
+        if capacity is not None and int(capacity) < 1:
+            raise ValueError(f"Memory capacity must be at least 1 (or None), got {capacity}.")
+        if policy not in POLICIES:
+            raise ValueError(f"Unknown memory policy {policy!r}; choose one of {POLICIES}.")
+        self.capacity = None if capacity is None else int(capacity)
+        self.policy = policy
+        self.seed = seed
+        self._rng = np.random.default_rng(seed)
+        self.num_seen = 0  # samples ever offered (the reservoir needs it)
+        self._variables = None
+        self._size = 0
+
+    # ----------------------------------------------------------------- state
+    @property
+    def built(self):
+        return self._variables is not None
+
+    def __len__(self):
+        return self._size
+
+    @property
+    def input_shape(self):
+        return None if not self.built else tuple(self._variables["inputs"].shape[1:])
+
+    @property
+    def output_dim(self):
+        return None if not self.built else int(self._variables["outputs"].shape[-1])
+
+    def numpy(self):
+        """The stored arrays: `inputs`, `outputs`, `labels`, `tasks`."""
+        if not self.built:
+            return {}
+        return {key: var.numpy() for key, var in self._variables.items()}
+
+    def _assign(self, arrays):
+        arrays = {
+            "inputs": np.asarray(arrays["inputs"], np.float32),
+            "outputs": np.asarray(arrays["outputs"], np.float32),
+            "labels": np.asarray(arrays["labels"], np.int32),
+            "tasks": np.asarray(arrays["tasks"], np.int32),
+        }
+        if self._variables is None:
+            # Unknown leading dimension: the memory can grow without a retrace.
+            self._variables = {
+                key: tf.Variable(
+                    value,
+                    trainable=False,
+                    shape=tf.TensorShape([None, *value.shape[1:]]),
+                    name=f"anchor_memory_{key}",
+                )
+                for key, value in arrays.items()
+            }
+        else:
+            for key, value in arrays.items():
+                self._variables[key].assign(value)
+        self._size = len(arrays["inputs"])
+
+    # -------------------------------------------------------------- writing
+    def add(self, inputs, outputs, labels=None, task=0):
+        """Adds samples with their anchor outputs, then applies the capacity policy."""
+        inputs = np.asarray(inputs, np.float32)
+        outputs = np.asarray(outputs, np.float32)
+        if len(inputs) == 0:
+            raise ValueError("Nothing to remember: the inputs are empty.")
+        if len(outputs) != len(inputs):
+            raise ValueError(
+                f"Got {len(inputs)} inputs but {len(outputs)} anchor outputs."
+            )
+        if outputs.ndim != 2:
+            raise ValueError(
+                "Anchor outputs must be one vector per sample (batch, classes); "
+                f"got shape {outputs.shape}."
+            )
+        if not np.all(np.isfinite(outputs)):
+            raise ValueError("The anchor outputs contain NaN or infinity; nothing was stored.")
+        labels = np.full(len(inputs), -1) if labels is None else np.asarray(labels).reshape(-1)
+        if len(labels) != len(inputs):
+            raise ValueError(f"Got {len(inputs)} inputs but {len(labels)} labels.")
+        if self.built:
+            if inputs.shape[1:] != self.input_shape:
+                raise ValueError(
+                    f"Memory holds inputs of shape {self.input_shape}; cannot add "
+                    f"inputs of shape {inputs.shape[1:]}."
+                )
+            if outputs.shape[1] != self.output_dim:
+                raise ValueError(
+                    f"Memory holds {self.output_dim} outputs per sample; cannot add "
+                    f"{outputs.shape[1]}."
+                )
+        new = {
+            "inputs": inputs,
+            "outputs": outputs,
+            "labels": labels,
+            "tasks": np.full(len(inputs), int(task)),
+        }
+        old = self.numpy()
+        if self.policy == "reservoir":
+            kept = self._reservoir(old, new)
+        else:
+            merged = {k: np.concatenate([old[k], new[k]]) if old else new[k] for k in new}
+            kept = self._balanced(merged)
+        self.num_seen += len(inputs)
+        self._assign(kept)
+
+    def _balanced(self, arrays):
+        count = len(arrays["inputs"])
+        if self.capacity is None or count <= self.capacity:
+            return arrays
+        labels = arrays["labels"]
+        keep = np.ones(count, bool)
+        # Drop the newest sample of the largest class until the memory fits.
+        for _ in range(count - self.capacity):
+            classes, sizes = np.unique(labels[keep], return_counts=True)
+            largest = classes[np.argmax(sizes)]
+            keep[np.flatnonzero(keep & (labels == largest))[-1]] = False
+        return {k: v[keep] for k, v in arrays.items()}
+
+    def _reservoir(self, old, new):
+        stored = {k: list(v) for k, v in old.items()} if old else {k: [] for k in new}
+        seen = self.num_seen
+        for i in range(len(new["inputs"])):
+            seen += 1
+            if self.capacity is None or len(stored["inputs"]) < self.capacity:
+                for k in new:
+                    stored[k].append(new[k][i])
+                continue
+            slot = self._rng.integers(0, seen)
+            if slot < self.capacity:
+                for k in new:
+                    stored[k][slot] = new[k][i]
+        return {k: np.stack(v) for k, v in stored.items()}
+
+    def clear(self):
+        """Forgets everything (the buffers keep their shapes, emptied)."""
+        if self.built:
+            self._assign({k: v[:0] for k, v in self.numpy().items()})
+        self.num_seen = 0
+
+    # ------------------------------------------------------------- reading
+    def sample(self, batch_size, seed):
+        """Draws a batch inside a compiled step: `(inputs, outputs, labels)`.
+
+        Args:
+            batch_size: samples drawn, uniformly with replacement.
+            seed: a `keras.random.SeedGenerator` (stateful; works under XLA).
+        """
+        variables = self._variables
+        size = tf.shape(variables["inputs"])[0]
+        index = keras.random.randint((batch_size,), 0, tf.maximum(size, 1), seed=seed)
+        return (
+            tf.gather(variables["inputs"], index),
+            tf.gather(variables["outputs"], index),
+            tf.gather(variables["labels"], index),
+        )
+
+    # --------------------------------------------------------- serialising
+    def get_config(self):
+        return {"capacity": self.capacity, "policy": self.policy, "seed": self.seed}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def save_to(self, store, prefix="memory"):
+        """Writes the buffers into a Keras weights store (a dict-like)."""
+        for key, value in self.numpy().items():
+            store[f"{prefix}_{key}"] = value
+        store[f"{prefix}_num_seen"] = np.asarray(self.num_seen)
+
+    def load_from(self, store, prefix="memory"):
+        keys = [f"{prefix}_{k}" for k in ("inputs", "outputs", "labels", "tasks")]
+        if keys[0] not in store:
+            return
+        arrays = {k.split("_", 1)[1]: np.asarray(store[k]) for k in keys}
+        self._assign(arrays)
+        self.num_seen = int(np.asarray(store[f"{prefix}_num_seen"]))
+
+    def __repr__(self):
+        return (
+            f"AnchorMemory(size={len(self)}, capacity={self.capacity}, "
+            f"policy={self.policy!r})"
+        )

@@ -1,0 +1,315 @@
+"""`FIPModel`: a Keras model that trains along functionally invariant paths.
+
+Each training step minimises
+
+    task loss  +  fip_weight * D(anchor outputs, current outputs on memory inputs)
+               +  sum of secondary objectives
+
+where the task loss is what `compile` was given, D is an output distance measured
+on a batch drawn from the anchor memory (inputs the network must keep answering as
+it did when they were remembered), and the objectives are extra terms such as a
+pull towards sparsity. The update rule is the compiled optimizer: any Keras
+optimizer (the paper's continual-learning practice) or `PathStep` (fixed-length
+steps, the paper's path sampler). With an empty memory and no objectives a step is
+exactly `keras.Model.train_step`.
+"""
+
+import numpy as np
+import tensorflow as tf
+import keras
+
+from keras_fip.engine import distances as distances_lib
+from keras_fip.engine.memory import AnchorMemory
+
+
+def _replicas():
+    return tf.distribute.get_strategy().num_replicas_in_sync
+
+
+def _scaled(value):
+    # Keras divides compiled losses by the number of replicas, because gradients
+    # are summed across them; the extra terms must be divided the same way.
+    replicas = _replicas()
+    return value / replicas if replicas > 1 else value
+
+
+def _outputs_are_logits(network):
+    """Guesses whether `network` ends in a softmax (probabilities) or not (logits)."""
+    last = network.layers[-1] if getattr(network, "layers", None) else None
+    if isinstance(last, keras.layers.Softmax):
+        return False
+    activation = getattr(last, "activation", None)
+    return getattr(activation, "__name__", None) != "softmax"
+
+
+@keras.saving.register_keras_serializable("keras_fip")
+class FIPModel(keras.Model):
+    """A Keras model trained along functionally invariant paths.
+
+    Construct it like a Keras model, or wrap one you have:
+
+        FIPModel(inputs, outputs)            # functional
+        FIPModel([layer, layer, ...])        # sequential
+        FIPModel.from_model(trained_model)   # wrap an existing network
+
+    Args:
+        network: a `keras.Model`, a list of layers (made `keras.Sequential`), or
+            the functional `inputs` (then `outputs` is the second argument).
+        outputs: functional outputs, when `network` holds the inputs.
+        distance: output distance: `"bhattacharyya"` (default, the paper's),
+            `"l2"`, `"kl"`, a `Distance` or a function.
+        fip_weight: lambda, the weight of the distance term.
+        memory_batch_size: memory samples drawn for the distance at each step.
+        memory: an `AnchorMemory` (default: balanced, no size limit).
+        objectives: secondary objectives, each `objective(model) -> scalar`.
+        from_logits: whether the network outputs logits; guessed from its last
+            layer when None.
+        seed: seed of memory sampling.
+
+    Example:
+        >>> model = FIPModel.from_model(network)
+        >>> model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+        >>> model.fit(x_a, y_a, epochs=5)
+        >>> model.remember(x_a, y_a, samples_per_class=20)
+        >>> model.fit(x_b, y_b, epochs=5)   # learns B, keeps its answers on A
+    """
+
+    def __init__(
+        self,
+        network=None,
+        outputs=None,
+        *,
+        distance="bhattacharyya",
+        fip_weight=1.0,
+        memory_batch_size=64,
+        memory=None,
+        objectives=None,
+        from_logits=None,
+        seed=None,
+        name="fip_model",
+        **kwargs,
+    ):
+        inputs = kwargs.pop("inputs", None)
+        outputs = kwargs.pop("outputs", outputs)
+        super().__init__(name=name, **kwargs)
+        self.network = self._as_network(network if inputs is None else inputs, outputs)
+        if fip_weight < 0:
+            raise ValueError(f"fip_weight must be >= 0, got {fip_weight}.")
+        if int(memory_batch_size) < 1:
+            raise ValueError(f"memory_batch_size must be >= 1, got {memory_batch_size}.")
+        self.from_logits = (
+            _outputs_are_logits(self.network) if from_logits is None else bool(from_logits)
+        )
+        self.distance = distances_lib.get(distance, from_logits=self.from_logits)
+        self.fip_weight = float(fip_weight)
+        self.memory_batch_size = int(memory_batch_size)
+        self.memory = memory if memory is not None else AnchorMemory()
+        self._objectives = list(objectives or [])
+        self.seed = seed
+        self._memory_seed = keras.random.SeedGenerator(seed)
+        self.fip_distance_tracker = keras.metrics.Mean(name="fip_distance")
+        if self.network.built:
+            self.built = True
+
+    @staticmethod
+    def _as_network(network, outputs):
+        if outputs is not None:
+            return keras.Model(network, outputs)
+        if isinstance(network, keras.Model):
+            return network
+        if isinstance(network, (list, tuple)):
+            return keras.Sequential(list(network))
+        if isinstance(network, keras.layers.Layer):
+            return keras.Sequential([network])
+        raise TypeError(
+            "FIPModel needs a keras.Model, a list of layers, or functional inputs "
+            f"and outputs; got {type(network).__name__}."
+        )
+
+    @classmethod
+    def from_model(cls, model, **kwargs):
+        """Wraps an existing (possibly trained) Keras model; weights are shared."""
+        if isinstance(model, FIPModel):
+            model = model.network
+        if not isinstance(model, keras.Model):
+            raise TypeError(f"from_model needs a keras.Model, got {type(model).__name__}.")
+        return cls(model, **kwargs)
+
+    def call(self, inputs, training=None):
+        return self.network(inputs, training=training)
+
+    def build(self, input_shape):
+        if not self.network.built:
+            self.network.build(input_shape)
+        self.built = True
+
+    # ---------------------------------------------------------- objectives
+    @property
+    def objectives(self):
+        return tuple(self._objectives)
+
+    def add_objective(self, objective):
+        """Adds a secondary objective; the next `fit` traces a new step."""
+        if not callable(objective):
+            raise TypeError(f"An objective must be callable, got {objective!r}.")
+        self._objectives.append(objective)
+        self._reset_compiled_step()
+
+    def clear_objectives(self):
+        self._objectives.clear()
+        self._reset_compiled_step()
+
+    def _reset_compiled_step(self):
+        # What the step computes is fixed when it is traced; retrace on change.
+        self.train_function = None
+
+    # -------------------------------------------------------------- memory
+    def remember(
+        self, x, y=None, *, samples_per_class=None, num_samples=None, task=None,
+        batch_size=256, seed=None,
+    ):
+        """Snapshots the current network's outputs on `x` into the anchor memory.
+
+        From now on, training keeps the network's outputs on these inputs close
+        to the outputs it gives them now. Calls accumulate (task after task).
+
+        Args:
+            x: protected inputs, shaped like the model's inputs.
+            y: their integer labels (needed for `samples_per_class`, used by the
+                balanced memory and by replay).
+            samples_per_class: keep this many random samples of each class of `y`.
+            num_samples: keep this many random samples of `x` (when no labels).
+            task: task id stored with the samples (default: one more than the
+                last remembered task).
+            batch_size: batch size for computing the anchor outputs.
+            seed: seed of the choice of samples.
+
+        Returns:
+            The indices into `x` of the samples stored.
+        """
+        if not self.network.built:
+            raise ValueError(
+                "remember() needs a built model: give it an Input, call it on data, "
+                "or fit it first, so that its outputs on the inputs can be computed."
+            )
+        x = np.asarray(x, np.float32)
+        if len(x) == 0:
+            raise ValueError("remember() got no inputs.")
+        expected = tuple(self.network.inputs[0].shape[1:]) if self.network.inputs else None
+        if expected is not None and tuple(x.shape[1:]) != expected:
+            raise ValueError(
+                f"remember() got inputs of shape {x.shape[1:]}, but the model takes "
+                f"inputs of shape {expected}."
+            )
+        if y is not None:
+            y = np.asarray(y).reshape(-1)
+            if len(y) != len(x):
+                raise ValueError(f"remember() got {len(x)} inputs but {len(y)} labels.")
+        rng = np.random.default_rng(self.seed if seed is None else seed)
+        index = np.arange(len(x))
+        if samples_per_class is not None:
+            if y is None:
+                raise ValueError("samples_per_class needs labels y.")
+            index = np.concatenate([
+                rng.permutation(np.flatnonzero(y == c))[:samples_per_class]
+                for c in np.unique(y)
+            ])
+        elif num_samples is not None:
+            index = rng.permutation(len(x))[:num_samples]
+        index = np.sort(index)
+        outputs = self.network.predict(x[index], batch_size=batch_size, verbose=0)
+        if task is None:
+            stored = self.memory.numpy().get("tasks", np.zeros(0))
+            task = int(stored.max()) + 1 if len(stored) else 0
+        was_built = self.memory.built
+        self.memory.add(x[index], outputs, None if y is None else y[index], task=task)
+        if not was_built:
+            self._reset_compiled_step()
+        return index
+
+    def refresh_anchors(self, batch_size=256):
+        """Re-snapshots the anchor outputs of every stored input with the current network.
+
+        Use it to start a new path from where the network is now.
+        """
+        arrays = self.memory.numpy()
+        if not arrays:
+            return
+        arrays["outputs"] = self.network.predict(arrays["inputs"], batch_size=batch_size, verbose=0)
+        self.memory._assign(arrays)
+
+    # ---------------------------------------------------------------- step
+    def memory_loss(self, anchor_outputs, labels, outputs):
+        """The term measured on memory samples: the weighted output distance.
+
+        Subclasses change what is kept on the memory (replay uses the labels).
+        """
+        distance = tf.reduce_mean(self.distance(anchor_outputs, outputs))
+        self.fip_distance_tracker.update_state(distance)
+        return self.fip_weight * distance
+
+    def train_step(self, data):
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        use_memory = self.memory.built and len(self.memory) > 0
+        with tf.GradientTape() as tape:
+            if use_memory:
+                memory_x, anchor_outputs, memory_y = self.memory.sample(
+                    self.memory_batch_size, self._memory_seed
+                )
+                # One forward pass over task and memory samples together.
+                batch = tf.shape(x)[0]
+                outputs = self(tf.concat([tf.cast(x, memory_x.dtype), memory_x], 0), training=True)
+                y_pred, memory_pred = outputs[:batch], outputs[batch:]
+            else:
+                y_pred = self(x, training=True)
+            loss = self._compute_loss(
+                x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True
+            )
+            if use_memory:
+                loss = loss + _scaled(self.memory_loss(anchor_outputs, memory_y, memory_pred))
+            for objective in self._objectives:
+                loss = loss + _scaled(objective(self))
+            replicas = _replicas()
+            self._loss_tracker.update_state(
+                loss * replicas if replicas > 1 else loss,
+                sample_weight=tf.shape(x)[0],
+            )
+            loss = self.optimizer.scale_loss(loss)
+        gradients = tape.gradient(loss, self.trainable_weights)
+        self.optimizer.apply_gradients(zip(gradients, self.trainable_weights))
+        return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+
+    # ---------------------------------------------------------- saving
+    def get_config(self):
+        return {
+            "name": self.name,
+            "network": keras.saving.serialize_keras_object(self.network),
+            "distance": distances_lib.serialize(self.distance),
+            "fip_weight": self.fip_weight,
+            "memory_batch_size": self.memory_batch_size,
+            "memory": keras.saving.serialize_keras_object(self.memory),
+            "objectives": [keras.saving.serialize_keras_object(o) for o in self._objectives],
+            "from_logits": self.from_logits,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["network"] = keras.saving.deserialize_keras_object(config["network"])
+        config["distance"] = keras.saving.deserialize_keras_object(config["distance"])
+        config["memory"] = keras.saving.deserialize_keras_object(config["memory"])
+        config["objectives"] = [
+            keras.saving.deserialize_keras_object(o) for o in config.get("objectives", [])
+        ]
+        return cls(**config)
+
+    def save_own_variables(self, store):
+        super().save_own_variables(store)
+        self.memory.save_to(store)
+
+    def load_own_variables(self, store):
+        own = {k: store[k] for k in store.keys() if not k.startswith("memory_")}
+        super().load_own_variables(own)
+        self.memory.load_from(store)
+        self._reset_compiled_step()

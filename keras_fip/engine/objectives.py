@@ -1,0 +1,35 @@
+"""Secondary objectives: what a functionally invariant path improves.
+
+An objective is called with the model inside the compiled train step and returns a
+scalar to minimise, added to the task loss and the weighted distance term. The
+continual-learning EWC baseline is one; sparsification and weight diversification
+plug in the same way.
+"""
+
+import keras
+
+
+class Objective:
+    """Base class: `objective(model) -> scalar` loss term, serialisable.
+
+    Args:
+        weight: multiplier of the term in the total loss.
+    """
+
+    name = "objective"
+
+    def __init__(self, weight=1.0):
+        self.weight = float(weight)
+
+    def __call__(self, model):
+        return self.weight * self.call(model)
+
+    def call(self, model):
+        raise NotImplementedError
+
+    def get_config(self):
+        return {"weight": self.weight}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)

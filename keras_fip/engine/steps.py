@@ -1,0 +1,77 @@
+"""The constrained path step: move a fixed length along the combined direction.
+
+`PathStep` is a Keras optimizer, so choosing the update rule is choosing the
+optimizer in `compile`: any Keras optimizer applies the gradient of
+`task loss + lambda * D + objectives` (the paper's continual-learning practice);
+`PathStep(epsilon)` normalises that gradient over all weights together and moves
+exactly `epsilon` along it (the paper's path sampler, the `||theta|| <= epsilon`
+constraint).
+"""
+
+import tensorflow as tf
+import keras
+
+
+@keras.saving.register_keras_serializable("keras_fip")
+class PathStep(keras.optimizers.Optimizer):
+    """Steps of fixed length `epsilon` along the normalised gradient.
+
+    Args:
+        epsilon: length of each step in weight space (the global L2 norm of the
+            update over all trainable weights).
+        momentum: heavy-ball momentum over the unit directions (0 disables it).
+            With momentum the step is `epsilon * m`, `m = momentum * m + d`, whose
+            length is at most `epsilon / (1 - momentum)`.
+        name: optimizer name.
+
+    Example:
+        >>> model.compile(optimizer=PathStep(epsilon=0.01), loss=...)
+    """
+
+    def __init__(self, epsilon=0.01, momentum=0.0, name="path_step", **kwargs):
+        if epsilon <= 0:
+            raise ValueError(f"PathStep needs epsilon > 0, got {epsilon}.")
+        if not 0.0 <= momentum < 1.0:
+            raise ValueError(f"PathStep momentum must be in [0, 1), got {momentum}.")
+        super().__init__(learning_rate=epsilon, name=name, **kwargs)
+        self.momentum = float(momentum)
+
+    def build(self, variables):
+        if self.built:
+            return
+        super().build(variables)
+        self.momentums = []
+        if self.momentum:
+            self.momentums = [
+                self.add_variable_from_reference(v, "momentum") for v in variables
+            ]
+
+    def apply(self, grads, trainable_variables=None):
+        grads = list(grads)
+        context = tf.distribute.get_replica_context()
+        replicas = context.num_replicas_in_sync if context is not None else 1
+        present = [g for g in grads if g is not None]
+        if replicas > 1:
+            # Normalise the summed gradient, not each replica's share; the base
+            # class sums again across replicas, hence the division.
+            present = context.all_reduce(tf.distribute.ReduceOp.SUM, present)
+        norm = tf.linalg.global_norm(present)
+        scale = 1.0 / (tf.maximum(norm, 1e-12) * replicas)
+        present = iter(present)
+        grads = [None if g is None else next(present) * scale for g in grads]
+        return super().apply(grads, trainable_variables)
+
+    def update_step(self, gradient, variable, learning_rate):
+        learning_rate = tf.cast(learning_rate, variable.dtype)
+        gradient = tf.cast(gradient, variable.dtype)
+        if self.momentum:
+            m = self.momentums[self._get_variable_index(variable)]
+            self.assign(m, self.momentum * m + gradient)
+            gradient = m
+        self.assign_sub(variable, learning_rate * gradient)
+
+    def get_config(self):
+        config = super().get_config()
+        config["epsilon"] = config.pop("learning_rate")
+        config["momentum"] = self.momentum
+        return config
