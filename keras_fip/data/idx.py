@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .arrays import as_inputs, as_labels, check_same_length
+from .arrays import as_inputs, as_labels
 from .dataset import Dataset, count_classes
 from .splits import describe_fraction, stratified_split
 
@@ -125,11 +125,9 @@ def find_idx_sets(folder: str | os.PathLike) -> dict[str, dict[str, Path]]:
         if not match or not entry.is_file():
             continue
         name = match["prefix"].rstrip("-._") or "idx"
-        kind = match["kind"]
-        previous = sets.setdefault(name, {}).get(kind)
-        # sorted() visits "x" before "x.gz"; keep the raw one (no decompression).
-        if previous is None:
-            sets[name][kind] = entry
+        # sorted() visits "x" before "x.gz", so setdefault keeps the raw file
+        # when both exist (same content, no decompression needed).
+        sets.setdefault(name, {}).setdefault(match["kind"], entry)
 
     if not sets:
         raise FileNotFoundError(
@@ -247,5 +245,9 @@ def _load_set(files: dict[str, Path], set_name: str) -> tuple[np.ndarray, np.nda
         )
     x = as_inputs(images, f"{set_name} images")
     y = as_labels(read_idx(files["labels"]), f"{set_name} labels")
-    check_same_length(x, y, set_name)
+    if len(x) != len(y):
+        raise ValueError(
+            f"mismatched lengths in set {set_name}: {files['images'].name} has "
+            f"{len(x):,} images but {files['labels'].name} has {len(y):,} labels"
+        )
     return x, y

@@ -1,0 +1,224 @@
+"""Continual-learning methods, all on the FIP engine and one runner.
+
+Every method wraps the same network in a `FIPModel` and differs only in what it
+does with the memory and objectives:
+
+- `fip`: keeps the network's outputs on remembered samples of earlier tasks
+  (the anchor) while learning the new task: the paper's method.
+- `finetune`: trains on each task in turn; nothing protects earlier tasks.
+- `replay`: experience replay with the same memory: cross-entropy on remembered
+  samples and their labels.
+- `ewc`: elastic weight consolidation (Kirkpatrick et al. 2017), online form:
+  a quadratic pull towards the previous weights, weighted by the diagonal Fisher
+  information accumulated over tasks.
+- `joint`: trains on all tasks seen so far together: the upper bound.
+"""
+
+import numpy as np
+import tensorflow as tf
+import keras
+
+from keras_fip.engine.model import FIPModel
+from keras_fip.engine.objectives import Objective
+
+
+class Method:
+    """A continual-learning method: how to wrap the network and what to do between tasks."""
+
+    name = "method"
+
+    def wrap(self, network, config):
+        return FIPModel.from_model(
+            network, memory_batch_size=config.memory_batch_size, seed=config.seed
+        )
+
+    def training_data(self, stream, index):
+        task = stream[index]
+        return task.x_train, task.y_train
+
+    def after_task(self, model, stream, index, config):
+        """Called once a task is learned."""
+
+    def get_config(self):
+        return {}
+
+
+class FineTune(Method):
+    name = "finetune"
+
+
+class FIP(Method):
+    """Functionally invariant paths: the distance to the anchor on remembered samples.
+
+    Args:
+        fip_weight: lambda, the weight of the distance term.
+        distance: output distance (name, `Distance` or function).
+    """
+
+    name = "fip"
+
+    def __init__(self, fip_weight=10.0, distance="bhattacharyya"):
+        self.fip_weight = fip_weight
+        self.distance = distance
+
+    def wrap(self, network, config):
+        return FIPModel.from_model(
+            network, distance=self.distance, fip_weight=self.fip_weight,
+            memory_batch_size=config.memory_batch_size, seed=config.seed,
+        )
+
+    def after_task(self, model, stream, index, config):
+        task = stream[index]
+        model.remember(
+            task.x_train, task.y_train, samples_per_class=config.memory_per_class,
+            task=index, seed=config.seed,
+        )
+
+    def get_config(self):
+        distance = self.distance if isinstance(self.distance, str) else repr(self.distance)
+        return {"fip_weight": self.fip_weight, "distance": distance}
+
+
+@keras.saving.register_keras_serializable("keras_fip")
+class ReplayModel(FIPModel):
+    """A `FIPModel` whose memory term is cross-entropy on the stored labels."""
+
+    def __init__(self, *args, replay_weight=1.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.replay_weight = float(replay_weight)
+
+    def memory_loss(self, anchor_outputs, labels, outputs):
+        loss = keras.losses.sparse_categorical_crossentropy(
+            labels, outputs, from_logits=self.from_logits
+        )
+        return self.replay_weight * tf.reduce_mean(loss)
+
+    def get_config(self):
+        return {**super().get_config(), "replay_weight": self.replay_weight}
+
+
+class Replay(FIP):
+    """Experience replay from the same memory as `fip` (same samples, same batch)."""
+
+    name = "replay"
+
+    def __init__(self, replay_weight=1.0):
+        self.replay_weight = replay_weight
+
+    def wrap(self, network, config):
+        return ReplayModel(
+            network, replay_weight=self.replay_weight,
+            memory_batch_size=config.memory_batch_size, seed=config.seed,
+        )
+
+    def get_config(self):
+        return {"replay_weight": self.replay_weight}
+
+
+class EWCPenalty(Objective):
+    """`weight / 2 * sum_i F_i (w_i - w*_i)^2` over the trainable weights."""
+
+    name = "ewc"
+
+    def __init__(self, weight=1.0):
+        super().__init__(weight)
+        self.fisher = None
+        self.anchor = None
+
+    def consolidate(self, model, fisher):
+        """Adds `fisher` to the accumulated Fisher and anchors at the current weights."""
+        if self.fisher is None:
+            self.fisher = [tf.Variable(f, trainable=False) for f in fisher]
+            self.anchor = [tf.Variable(v, trainable=False) for v in model.trainable_weights]
+            return
+        for total, new in zip(self.fisher, fisher):
+            total.assign_add(new)
+        for anchor, v in zip(self.anchor, model.trainable_weights):
+            anchor.assign(v)
+
+    def call(self, model):
+        terms = [
+            tf.reduce_sum(f * tf.square(v - a))
+            for f, v, a in zip(self.fisher, model.trainable_weights, self.anchor)
+        ]
+        return 0.5 * tf.add_n(terms)
+
+
+def diagonal_fisher(model, x, y, num_samples=256, batch_size=32, seed=0):
+    """Empirical diagonal Fisher: mean squared per-sample gradient of the log-likelihood."""
+    rng = np.random.default_rng(seed)
+    index = rng.permutation(len(x))[:num_samples]
+    weights = model.trainable_weights
+
+    @tf.function
+    def squared_gradients(xb, yb):
+        with tf.GradientTape() as tape:
+            outputs = model(xb, training=False)
+            losses = keras.losses.sparse_categorical_crossentropy(
+                yb, outputs, from_logits=model.from_logits
+            )
+        jacobians = tape.jacobian(losses, weights)
+        return [tf.reduce_sum(tf.square(j), axis=0) for j in jacobians]
+
+    totals = [np.zeros(w.shape, np.float32) for w in weights]
+    for start in range(0, len(index), batch_size):
+        chunk = index[start:start + batch_size]
+        for total, part in zip(totals, squared_gradients(x[chunk], y[chunk])):
+            total += part.numpy()
+    return [t / len(index) for t in totals]
+
+
+class EWC(Method):
+    """Elastic weight consolidation (online).
+
+    Args:
+        ewc_weight: lambda of the quadratic penalty.
+        fisher_samples: samples of each task used to estimate the Fisher.
+    """
+
+    name = "ewc"
+
+    def __init__(self, ewc_weight=100.0, fisher_samples=256):
+        self.ewc_weight = ewc_weight
+        self.fisher_samples = fisher_samples
+
+    def after_task(self, model, stream, index, config):
+        task = stream[index]
+        fisher = diagonal_fisher(
+            model, task.x_train, task.y_train, self.fisher_samples, seed=config.seed
+        )
+        penalty = next((o for o in model.objectives if isinstance(o, EWCPenalty)), None)
+        if penalty is None:
+            penalty = EWCPenalty(self.ewc_weight)
+            penalty.consolidate(model, fisher)
+            model.add_objective(penalty)
+        else:
+            penalty.consolidate(model, fisher)
+
+    def get_config(self):
+        return {"ewc_weight": self.ewc_weight, "fisher_samples": self.fisher_samples}
+
+
+class Joint(Method):
+    """Trains on the union of all tasks seen so far (the upper bound)."""
+
+    name = "joint"
+
+    def training_data(self, stream, index):
+        tasks = stream.tasks[:index + 1]
+        return (
+            np.concatenate([t.x_train for t in tasks]),
+            np.concatenate([t.y_train for t in tasks]),
+        )
+
+
+METHODS = {m.name: m for m in (FIP, FineTune, Replay, EWC, Joint)}
+
+
+def get(name, **kwargs):
+    """A method by name: `fip`, `finetune`, `replay`, `ewc` or `joint`."""
+    if isinstance(name, Method):
+        return name
+    if name not in METHODS:
+        raise ValueError(f"Unknown method {name!r}; choose from {sorted(METHODS)}.")
+    return METHODS[name](**kwargs)

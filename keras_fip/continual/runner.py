@@ -1,0 +1,129 @@
+"""One runner for every continual-learning method.
+
+Each method gets the same freshly initialised network (same seed), the same
+tasks in the same order, the same epochs, batch size, optimizer and memory size.
+After each task the runner evaluates every task of the stream, filling the
+accuracy matrix R[i][j].
+"""
+
+import time
+from dataclasses import asdict, dataclass, field
+
+import keras
+
+from keras_fip.continual import methods as methods_lib
+from keras_fip.continual.losses import MaskedSparseCategoricalCrossentropy
+from keras_fip.continual.metrics import summarize, task_accuracy
+from keras_fip.engine.callbacks import NaNGuard
+
+
+@dataclass
+class ContinualConfig:
+    """Training budget shared by every method of a comparison."""
+
+    epochs: int = 10
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    memory_per_class: int = 20
+    memory_batch_size: int = 64
+    seed: int = 0
+
+    def __post_init__(self):
+        for name in ("epochs", "batch_size", "memory_per_class", "memory_batch_size"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}.")
+        if not self.learning_rate > 0:
+            raise ValueError(f"learning_rate must be positive, got {self.learning_rate}.")
+
+
+@dataclass
+class MethodResult:
+    """What one method did on one stream."""
+
+    method: str
+    accuracy_matrix: list
+    train_seconds: float
+    task_seconds: list = field(default_factory=list)
+    hyperparameters: dict = field(default_factory=dict)
+
+    @property
+    def summary(self):
+        return summarize(self.accuracy_matrix)
+
+    def to_dict(self):
+        return {**asdict(self), **self.summary}
+
+
+def _task_loss(stream, index, from_logits):
+    if stream.scenario == "task":
+        return MaskedSparseCategoricalCrossentropy(stream[index].classes, from_logits=from_logits)
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)
+
+
+def run_method(stream, method, build_network, config=None, verbose=0, progress=True):
+    """Trains a fresh network on `stream` with `method`; returns a `MethodResult`.
+
+    Args:
+        stream: a `TaskStream`.
+        method: a name (`fip`, `finetune`, `replay`, `ewc`, `joint`) or a `Method`.
+        build_network: `build_network()` -> a new `keras.Model` (called once,
+            after seeding, so every method starts from the same weights).
+        config: a `ContinualConfig`.
+        verbose: passed to `fit` (0, 1 for progress bars, 2 for one line per epoch).
+        progress: show a progress bar over the tasks.
+
+    Raises:
+        FloatingPointError: the loss became NaN or infinite; the model keeps the
+            weights it had at the start of that epoch.
+    """
+    config = config or ContinualConfig()
+    method = methods_lib.get(method)
+    keras.utils.set_random_seed(config.seed)
+    model = method.wrap(build_network(), config)
+    num_tasks = len(stream)
+    matrix, task_seconds = [], []
+    bar = keras.utils.Progbar(num_tasks, unit_name="task") if progress else None
+    for index in range(num_tasks):
+        start = time.perf_counter()
+        x, y = method.training_data(stream, index)
+        model.compile(
+            optimizer=keras.optimizers.Adam(config.learning_rate),
+            loss=_task_loss(stream, index, model.from_logits),
+        )
+        guard = NaNGuard()
+        keras.utils.set_random_seed(config.seed + index)
+        model.fit(
+            x, y, epochs=config.epochs, batch_size=config.batch_size,
+            shuffle=True, verbose=verbose, callbacks=[guard],
+        )
+        if guard.triggered:
+            raise FloatingPointError(
+                f"{method.name}: the loss became NaN/inf on task {index}, epoch "
+                f"{guard.epoch}, batch {guard.batch}; training stopped and the weights "
+                "from the start of that epoch were restored. Lower the learning rate "
+                "or check the inputs for NaN."
+            )
+        method.after_task(model, stream, index, config)
+        task_seconds.append(time.perf_counter() - start)
+        row = [task_accuracy(model, task, stream.scenario) for task in stream]
+        matrix.append(row)
+        if bar is not None:
+            seen = row[:index + 1]
+            bar.update(index + 1, values=[
+                ("task_acc", row[index]), ("seen_acc", sum(seen) / len(seen)),
+            ], finalize=index + 1 == num_tasks)
+    return MethodResult(
+        method=method.name, accuracy_matrix=matrix, train_seconds=sum(task_seconds),
+        task_seconds=task_seconds, hyperparameters=method.get_config(),
+    ), model
+
+
+def compare(stream, methods, build_network, config=None, verbose=0, progress=True):
+    """Runs several methods on the same stream and budget; returns their results."""
+    results = []
+    for method in methods:
+        if progress:
+            print(f"{methods_lib.get(method).name}:")
+        result, _ = run_method(stream, method, build_network, config, verbose, progress)
+        results.append(result)
+    return results
