@@ -1,0 +1,41 @@
+"""`keras-fip`: the command line entry point.
+
+Each job is a subcommand in its own module; this file only dispatches and turns
+the errors a user can cause (bad arguments, missing files, bad data) into one
+clear line instead of a traceback.
+"""
+
+import argparse
+import os
+import sys
+
+
+def build_parser():
+    from keras_fip.cli import continual
+
+    parser = argparse.ArgumentParser(
+        prog="keras-fip",
+        description="Functionally invariant paths for Keras: continual learning, "
+        "sparsification and robust ensembles.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    continual.add_parser(commands)
+    return parser
+
+
+def main(argv=None):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args) or 0
+    except (ValueError, FileNotFoundError, FloatingPointError) as error:
+        print(f"keras-fip {args.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

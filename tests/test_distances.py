@@ -1,0 +1,73 @@
+import keras
+import numpy as np
+import pytest
+
+from keras_fip import distances
+
+
+def softmax(z):
+    e = np.exp(z - z.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+@pytest.fixture
+def logits():
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(4, 5)).astype("float32"), rng.normal(size=(4, 5)).astype("float32")
+
+
+def test_bhattacharyya_matches_the_reference_formula(logits):
+    anchor, current = logits
+    q, p = softmax(anchor), softmax(current)
+    eps = np.maximum(1e-3 * q.min(-1, keepdims=True), 1e-10)
+    expected = -np.log(np.sqrt(p * q + eps).sum(-1))
+    got = distances.get("bhattacharyya")(anchor, current)
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+
+
+def test_bhattacharyya_on_probabilities_equals_on_logits(logits):
+    anchor, current = logits
+    on_logits = distances.get("bhattacharyya", from_logits=True)(anchor, current)
+    on_probs = distances.get("bhattacharyya", from_logits=False)(softmax(anchor), softmax(current))
+    np.testing.assert_allclose(on_logits, on_probs, rtol=1e-5)
+
+
+def test_squared_l2_and_kl(logits):
+    anchor, current = logits
+    np.testing.assert_allclose(
+        distances.get("l2")(anchor, current), 0.5 * ((current - anchor) ** 2).sum(-1), rtol=1e-5
+    )
+    q, p = softmax(anchor), softmax(current)
+    np.testing.assert_allclose(
+        distances.get("kl")(anchor, current), (q * np.log(q / p)).sum(-1), rtol=1e-4
+    )
+
+
+def test_distances_vanish_at_the_anchor(logits):
+    anchor, _ = logits
+    for name in ("l2", "kl"):
+        assert np.all(np.abs(distances.get(name)(anchor, anchor)) < 1e-6)
+    # The reference's eps under the square root leaves a tiny negative offset.
+    assert np.all(np.abs(distances.get("bhattacharyya")(anchor, anchor)) < 1e-2)
+
+
+def test_callable_distance_and_serialisation_round_trip(logits):
+    @keras.saving.register_keras_serializable("tests")
+    def total_variation(anchor, outputs):
+        return keras.ops.sum(keras.ops.abs(keras.ops.softmax(anchor) - keras.ops.softmax(outputs)), -1)
+
+    for distance in (distances.get(total_variation), distances.Bhattacharyya(eps_scale=1e-2)):
+        restored = keras.saving.deserialize_keras_object(distances.serialize(distance))
+        assert type(restored) is type(distance)
+        np.testing.assert_allclose(restored(*logits), distance(*logits))
+
+
+def test_unknown_distance_name_is_a_clear_error():
+    with pytest.raises(ValueError, match="Unknown distance 'cosine'.*bhattacharyya"):
+        distances.get("cosine")
+
+
+def test_output_sizes_must_match(logits):
+    anchor, current = logits
+    with pytest.raises(ValueError, match="anchor outputs have 5"):
+        distances.get("l2")(anchor, current[:, :3])

@@ -1,0 +1,222 @@
+"""The FIP engine used the way a Keras user would."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_fip import AnchorMemory, FIPModel, PathStep
+from keras_fip.engine.callbacks import NaNGuard
+
+LOSS = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+
+def network(seed=0, inputs=6, classes=4):
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential([
+        keras.Input((inputs,)),
+        keras.layers.Dense(16, activation="relu"),
+        keras.layers.Dense(classes),
+    ])
+
+
+def weights(model):
+    return [w.numpy() for w in model.trainable_weights]
+
+
+def test_without_anchor_it_trains_exactly_like_keras_model(small_data):
+    x, y = small_data
+    plain = network()
+    plain.compile("adam", LOSS)
+    keras.utils.set_random_seed(1)
+    plain.fit(x, y, batch_size=16, epochs=2, verbose=0)
+
+    fip = FIPModel.from_model(network())
+    fip.compile("adam", LOSS)
+    keras.utils.set_random_seed(1)
+    fip.fit(x, y, batch_size=16, epochs=2, verbose=0)
+    for a, b in zip(weights(plain), weights(fip)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_functional_sequential_and_wrapped_construction(small_data):
+    x, _ = small_data
+    inputs = keras.Input((6,))
+    outputs = keras.layers.Dense(4)(keras.layers.Dense(8, activation="relu")(inputs))
+    functional = FIPModel(inputs, outputs)
+    sequential = FIPModel([keras.Input((6,)), keras.layers.Dense(4)])
+    wrapped = FIPModel.from_model(network())
+    for model in (functional, sequential, wrapped):
+        assert model(x[:3]).shape == (3, 4)
+        assert model.from_logits
+
+
+def test_softmax_output_is_detected_as_probabilities():
+    model = FIPModel([keras.Input((3,)), keras.layers.Dense(2, activation="softmax")])
+    assert not model.from_logits and not model.distance.from_logits
+
+
+def test_remember_caches_anchor_outputs_and_accumulates(small_data):
+    x, y = small_data
+    model = FIPModel.from_model(network())
+    index = model.remember(x[:48], y[:48], samples_per_class=3)
+    assert len(model.memory) == len(index) == 3 * len(np.unique(y[:48]))
+    stored = model.memory.numpy()
+    np.testing.assert_allclose(stored["outputs"], model.network.predict(x[index], verbose=0), rtol=1e-5)
+    model.remember(x[48:], num_samples=5)
+    assert len(model.memory) == len(index) + 5
+    assert sorted(set(model.memory.numpy()["tasks"])) == [0, 1]
+
+
+def test_fit_keeps_remembered_outputs_better_than_plain_training(small_data):
+    x, y = small_data
+    old, new = x[:48], x[48:]
+    new_labels = (y[48:] + 1) % 4  # a conflicting task on the same kind of inputs
+
+    def drift(fip_weight):
+        model = FIPModel.from_model(network(), fip_weight=fip_weight, seed=0)
+        model.compile(keras.optimizers.Adam(0.01), LOSS)
+        model.fit(old, y[:48], epochs=20, verbose=0)
+        model.remember(old)
+        before = model.predict(old, verbose=0)
+        model.fit(new, new_labels, epochs=20, verbose=0)
+        return float(np.mean(model.distance(before, model.predict(old, verbose=0))))
+
+    assert drift(fip_weight=10.0) < 0.5 * drift(fip_weight=0.0)
+
+
+def test_fit_reports_the_functional_distance(small_data):
+    x, y = small_data
+    model = FIPModel.from_model(network())
+    model.compile("adam", LOSS, metrics=["accuracy"])
+    model.remember(x, y)
+    history = model.fit(x, y, epochs=1, verbose=0)
+    assert {"loss", "accuracy", "fip_distance"} <= set(history.history)
+
+
+def test_keras_file_round_trip_keeps_memory_and_settings(small_data, tmp_path):
+    x, y = small_data
+    model = FIPModel.from_model(network(), distance="kl", fip_weight=3.0,
+                                memory=AnchorMemory(capacity=10, policy="reservoir"))
+    model.compile("adam", LOSS)
+    model.fit(x, y, epochs=1, verbose=0)
+    model.remember(x, y, num_samples=8)
+    model.save(tmp_path / "model.keras")
+
+    restored = keras.saving.load_model(tmp_path / "model.keras")
+    assert isinstance(restored, FIPModel)
+    assert restored.distance.name == "kl" and restored.fip_weight == 3.0
+    assert restored.memory.capacity == 10 and restored.memory.policy == "reservoir"
+    for key, value in model.memory.numpy().items():
+        np.testing.assert_array_equal(restored.memory.numpy()[key], value)
+    np.testing.assert_allclose(restored.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+    restored.fit(x, y, epochs=1, verbose=0)  # and it keeps training
+
+
+def test_balanced_memory_keeps_classes_equal_under_its_capacity():
+    memory = AnchorMemory(capacity=6, policy="balanced")
+    memory.add(np.zeros((6, 2)), np.zeros((6, 3)), labels=[0, 0, 0, 1, 1, 1], task=0)
+    memory.add(np.ones((6, 2)), np.ones((6, 3)), labels=[2] * 6, task=1)
+    assert len(memory) == 6
+    assert np.bincount(memory.numpy()["labels"]).tolist() == [2, 2, 2]
+
+
+def test_reservoir_memory_holds_a_uniform_sample():
+    memory = AnchorMemory(capacity=50, policy="reservoir", seed=0)
+    for task in range(10):
+        memory.add(np.full((100, 1), task), np.zeros((100, 2)), task=task)
+    counts = np.bincount(memory.numpy()["tasks"], minlength=10)
+    assert len(memory) == 50 and counts.min() >= 1  # every task represented
+
+
+def test_path_step_moves_exactly_epsilon(small_data):
+    x, y = small_data
+    model = FIPModel.from_model(network())
+    model.compile(PathStep(epsilon=0.05), LOSS)
+    before = weights(model)
+    model.train_on_batch(x[:32], y[:32])
+    step = np.sqrt(sum(((a - b) ** 2).sum() for a, b in zip(weights(model), before)))
+    assert step == pytest.approx(0.05, rel=1e-4)
+
+
+def test_path_step_with_momentum_and_memory_lowers_the_loss(small_data, tmp_path):
+    x, y = small_data
+    model = FIPModel.from_model(network())
+    model.compile(PathStep(epsilon=0.02, momentum=0.5), LOSS)
+    model.remember(x[:20])
+    history = model.fit(x, y, epochs=8, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    model.save(tmp_path / "path.keras")
+    optimizer = keras.saving.load_model(tmp_path / "path.keras").optimizer
+    assert isinstance(optimizer, PathStep) and optimizer.momentum == 0.5
+
+
+def run_fip(x, y, **compile_kwargs):
+    model = FIPModel.from_model(network(), seed=3)
+    model.compile(keras.optimizers.SGD(0.05), LOSS, **compile_kwargs)
+    model.remember(x[:40], y[:40])
+    keras.utils.set_random_seed(2)
+    model.fit(x, y, batch_size=32, epochs=3, shuffle=False, verbose=0)
+    return weights(model)
+
+
+def test_jit_compile_gives_the_same_path(small_data):
+    x, y = small_data
+    for a, b in zip(run_fip(x, y), run_fip(x, y, jit_compile=True)):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_mirrored_strategy_on_two_devices_gives_the_same_path(small_data):
+    x, y = small_data
+    devices = [d.name for d in tf.config.list_logical_devices("CPU")]
+    if len(devices) < 2:
+        pytest.skip("needs two logical CPU devices (set up in conftest)")
+    single = run_fip(x, y)
+    with tf.distribute.MirroredStrategy(devices[:2]).scope():
+        mirrored = run_fip(x, y)
+    for a, b in zip(single, mirrored):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_nan_loss_stops_training_and_keeps_good_weights(small_data, tmp_path):
+    x, y = small_data
+    bad = x.copy()
+    bad[-16:] = np.nan
+    model = FIPModel.from_model(network())
+    model.compile("adam", LOSS)
+    guard = NaNGuard()
+    model.fit(bad, y, batch_size=16, epochs=3, shuffle=False, verbose=0, callbacks=[guard])
+    assert guard.triggered and guard.epoch == 0
+    model.save(tmp_path / "after_nan.keras")
+    restored = keras.saving.load_model(tmp_path / "after_nan.keras")
+    assert all(np.all(np.isfinite(w)) for w in weights(restored))
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda m, x, y: m.remember(x[:, :3]), "inputs of shape"),
+    (lambda m, x, y: m.remember(x[:0]), "no inputs"),
+    (lambda m, x, y: m.remember(x, y[:5]), "labels"),
+    (lambda m, x, y: m.remember(x, samples_per_class=2), "needs labels"),
+])
+def test_remember_rejects_bad_input(small_data, call, message):
+    x, y = small_data
+    with pytest.raises(ValueError, match=message):
+        call(FIPModel.from_model(network()), x, y)
+
+
+def test_remember_before_the_model_is_built_is_a_clear_error(small_data):
+    x, _ = small_data
+    model = FIPModel([keras.layers.Dense(4)])
+    with pytest.raises(ValueError, match="needs a built model"):
+        model.remember(x)
+
+
+def test_bad_settings_are_clear_errors():
+    with pytest.raises(ValueError, match="Unknown distance"):
+        FIPModel.from_model(network(), distance="euclid")
+    with pytest.raises(ValueError, match="fip_weight"):
+        FIPModel.from_model(network(), fip_weight=-1)
+    with pytest.raises(ValueError, match="epsilon"):
+        PathStep(epsilon=0)
+    with pytest.raises(ValueError, match="policy"):
+        AnchorMemory(policy="fifo")
