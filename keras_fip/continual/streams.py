@@ -116,6 +116,14 @@ def class_split(dataset, num_tasks=5, class_order=None, scenario="class"):
         raise ValueError(f"class_split builds 'class' or 'task' scenarios, not {scenario!r}.")
     _check_labels(dataset)
     order = _check_class_order(class_order, dataset.num_classes)
+    for part in ("train", "test"):
+        labels = getattr(dataset, f"y_{part}")
+        missing = [c for c in order if not np.any(labels == c)]
+        if missing:
+            raise ValueError(
+                f"Classes {missing} have no {part} samples: a task with them would be "
+                "empty or partly empty. Leave them out of the class order."
+            )
     tasks = []
     for i, classes in enumerate(split_classes(order, num_tasks)):
         train = np.isin(dataset.y_train, classes)

@@ -1,0 +1,114 @@
+"""Continual learning on the embedded digits, end to end, as a user runs it."""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_fip.continual import (
+    ContinualConfig, class_split, make_stream, permuted, run_method, summarize,
+)
+from keras_fip.continual.losses import MaskedSparseCategoricalCrossentropy
+from keras_fip.continual.metrics import backward_transfer, forgetting
+from keras_fip.data import Dataset
+from keras_fip.models import mlp
+
+
+def test_metrics_follow_their_definitions():
+    matrix = [[0.9, 0.0, 0.0], [0.6, 0.8, 0.0], [0.5, 0.7, 0.9]]
+    assert summarize(matrix)["average_accuracy"] == pytest.approx(0.7)
+    assert backward_transfer(matrix) == pytest.approx(((0.5 - 0.9) + (0.7 - 0.8)) / 2)
+    assert forgetting(matrix) == pytest.approx(((0.9 - 0.5) + (0.8 - 0.7)) / 2)
+
+
+def test_class_split_follows_the_class_order(digits):
+    stream = class_split(digits, num_tasks=5, class_order=[5, 2, 7, 0, 1, 3, 4, 6, 8, 9])
+    assert [t.classes for t in stream][:2] == [(5, 2), (7, 0)]
+    assert set(np.unique(stream[0].y_train)) == {2, 5}
+    assert stream.num_classes == 10 and stream.input_shape == (8, 8, 1)
+
+
+def test_permuted_tasks_keep_labels_and_permute_pixels(digits):
+    stream = permuted(digits, num_tasks=3, seed=0)
+    np.testing.assert_array_equal(stream[0].x_train, digits.x_train)
+    np.testing.assert_array_equal(stream[2].y_train, digits.y_train)
+    assert not np.array_equal(stream[1].x_train, digits.x_train)
+    np.testing.assert_allclose(np.sort(stream[1].x_train[0].ravel()), np.sort(digits.x_train[0].ravel()))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"class_order": [0, 0, 1, 2, 3, 4, 5, 6, 7, 8]}, "repeats"),
+    ({"class_order": [0, 1, 2, 3, 4, 5, 6, 7, 8, 12]}, "does not have"),
+    ({"num_tasks": 3}, "evenly"),
+])
+def test_bad_splits_are_clear_errors(digits, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        class_split(digits, **{"num_tasks": 5, **kwargs})
+
+
+def test_empty_task_is_a_clear_error(digits):
+    no_nines = Dataset(digits.x_train[digits.y_train != 9], digits.y_train[digits.y_train != 9],
+                       digits.x_test, digits.y_test, name="digits without 9", num_classes=10)
+    with pytest.raises(ValueError, match=r"Classes \[9\] have no train samples"):
+        class_split(no_nines, num_tasks=5)
+
+
+def test_labels_outside_the_head_are_a_clear_error(digits):
+    wrong = Dataset(digits.x_train, digits.y_train, digits.x_test, digits.y_test,
+                    name="digits", num_classes=5)
+    with pytest.raises(ValueError, match="labels must lie in 0..4"):
+        class_split(wrong, num_tasks=5)
+
+
+def test_masked_loss_only_lets_the_task_classes_compete():
+    loss = MaskedSparseCategoricalCrossentropy(classes=[2, 3])
+    logits = np.array([[50.0, 50.0, 1.0, 0.0]], "float32")
+    expected = -np.log(np.exp(1) / (np.exp(1) + 1))
+    assert float(loss(np.array([2]), logits)) == pytest.approx(expected, rel=1e-5)
+
+
+def two_task_digits(digits):
+    return class_split(digits, num_tasks=2, class_order=[0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+
+
+def run(stream, method, epochs=8):
+    config = ContinualConfig(epochs=epochs, memory_per_class=20, seed=0)
+    result, model = run_method(
+        stream, method, lambda: mlp(stream.input_shape, stream.num_classes, (64,)),
+        config, progress=False,
+    )
+    return result, model
+
+
+def test_fip_keeps_the_first_task_that_finetuning_forgets(digits):
+    stream = two_task_digits(digits)
+    finetune, _ = run(stream, "finetune")
+    fip, model = run(stream, "fip")
+    assert finetune.accuracy_matrix[1][0] < 0.2  # class-incremental: forgotten
+    assert fip.accuracy_matrix[1][0] > 0.8
+    assert fip.accuracy_matrix[1][1] > 0.7  # and the new task is learned
+    assert len(model.memory) == 10 * 20  # 20 per class of every finished task
+
+
+@pytest.mark.parametrize("method", ["replay", "ewc", "joint"])
+def test_every_baseline_runs_and_fills_the_matrix(digits, method):
+    result, _ = run(two_task_digits(digits), method, epochs=2)
+    matrix = np.asarray(result.accuracy_matrix)
+    assert matrix.shape == (2, 2) and np.all((0 <= matrix) & (matrix <= 1))
+    assert result.train_seconds > 0 and len(result.task_seconds) == 2
+    assert set(result.to_dict()) >= {"average_accuracy", "backward_transfer", "forgetting"}
+
+
+def test_task_incremental_masks_outputs(digits):
+    stream = make_stream(digits, "task", 5)
+    result, _ = run(stream, "finetune", epochs=2)
+    # Within-task accuracy of old tasks survives far better than class-incremental.
+    assert np.mean(result.accuracy_matrix[-1][:-1]) > 0.5
+
+
+def test_nan_in_the_data_stops_with_a_clear_error(digits):
+    x = digits.x_train.copy()
+    x[:] = np.nan
+    poisoned = Dataset(x, digits.y_train, digits.x_test, digits.y_test, name="nan", num_classes=10)
+    stream = class_split(poisoned, num_tasks=5)
+    with pytest.raises(FloatingPointError, match="NaN"):
+        run(stream, "finetune", epochs=1)
