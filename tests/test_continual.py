@@ -112,3 +112,22 @@ def test_nan_in_the_data_stops_with_a_clear_error(digits):
     stream = class_split(poisoned, num_tasks=5)
     with pytest.raises(FloatingPointError, match="NaN"):
         run(stream, "finetune", epochs=1)
+
+
+def test_ewc_penalty_holds_weights_with_high_fisher(digits):
+    from keras_fip.continual.methods import EWC
+
+    stream = two_task_digits(digits)
+    config = ContinualConfig(epochs=2, seed=0)
+
+    def moved(ewc_weight):
+        method = EWC(ewc_weight=ewc_weight)
+        model = method.wrap(mlp(stream.input_shape, 10, (32,)), config)
+        model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        model.fit(stream[0].x_train, stream[0].y_train, epochs=2, verbose=0)
+        method.after_task(model, stream, 0, config)
+        start = [w.numpy() for w in model.trainable_weights]
+        model.fit(stream[1].x_train, stream[1].y_train, epochs=2, verbose=0)
+        return sum(float(np.sum((w.numpy() - s) ** 2)) for w, s in zip(model.trainable_weights, start))
+
+    assert moved(1e5) < 0.5 * moved(0.0)

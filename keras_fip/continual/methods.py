@@ -36,6 +36,9 @@ class Method:
         task = stream[index]
         return task.x_train, task.y_train
 
+    def before_task(self, model, stream, index, config):
+        """Called before a task is learned."""
+
     def after_task(self, model, stream, index, config):
         """Called once a task is learned."""
 
@@ -50,16 +53,29 @@ class FineTune(Method):
 class FIP(Method):
     """Functionally invariant paths: the distance to the anchor on remembered samples.
 
+    Each new task starts a new path at the current network: before the task, the
+    anchor outputs of everything in memory are re-snapshotted (the outputs the
+    network gives before the new task, as in the paper), and after it, samples
+    of the task just learned join the memory.
+
     Args:
         fip_weight: lambda, the weight of the distance term.
         distance: output distance (name, `Distance` or function).
+        refresh_anchors: re-snapshot the anchor outputs at the start of each
+            task (default). When False, each sample keeps the outputs it had
+            when it was stored.
     """
 
     name = "fip"
 
-    def __init__(self, fip_weight=10.0, distance="bhattacharyya"):
+    def __init__(self, fip_weight=10.0, distance="bhattacharyya", refresh_anchors=True):
         self.fip_weight = fip_weight
         self.distance = distance
+        self.refresh_anchors = refresh_anchors
+
+    def before_task(self, model, stream, index, config):
+        if self.refresh_anchors:
+            model.refresh_anchors()
 
     def wrap(self, network, config):
         return FIPModel.from_model(
@@ -76,7 +92,8 @@ class FIP(Method):
 
     def get_config(self):
         distance = self.distance if isinstance(self.distance, str) else repr(self.distance)
-        return {"fip_weight": self.fip_weight, "distance": distance}
+        return {"fip_weight": self.fip_weight, "distance": distance,
+                "refresh_anchors": self.refresh_anchors}
 
 
 @keras.saving.register_keras_serializable("keras_fip")
@@ -103,6 +120,7 @@ class Replay(FIP):
     name = "replay"
 
     def __init__(self, replay_weight=1.0):
+        super().__init__()
         self.replay_weight = replay_weight
 
     def wrap(self, network, config):

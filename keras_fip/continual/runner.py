@@ -82,9 +82,14 @@ def run_method(stream, method, build_network, config=None, verbose=0, progress=T
     model = method.wrap(build_network(), config)
     num_tasks = len(stream)
     matrix, task_seconds = [], []
-    bar = keras.utils.Progbar(num_tasks, unit_name="task") if progress else None
+    bar = None
+    if progress:
+        bar = keras.utils.Progbar(
+            num_tasks, unit_name="task", stateful_metrics=["task_acc", "seen_acc"]
+        )
     for index in range(num_tasks):
         start = time.perf_counter()
+        method.before_task(model, stream, index, config)
         x, y = method.training_data(stream, index)
         model.compile(
             optimizer=keras.optimizers.Adam(config.learning_rate),
