@@ -85,6 +85,25 @@ def test_fit_keeps_remembered_outputs_better_than_plain_training(small_data):
     assert drift(fip_weight=10.0) < 0.5 * drift(fip_weight=0.0)
 
 
+def test_memory_filled_or_cleared_between_fits_is_noticed(small_data):
+    x, y = small_data
+    model = FIPModel.from_model(network())
+    model.compile("adam", LOSS)
+    assert model.fit(x, y, epochs=1, verbose=0).history["fip_distance"] == [0.0]
+    model.remember(x[:10])
+    assert model.fit(x, y, epochs=1, verbose=0).history["fip_distance"][0] != 0.0
+    model.memory.clear()  # an empty memory is simply not used
+    assert model.fit(x, y, epochs=1, verbose=0).history["fip_distance"] == [0.0]
+
+
+def test_small_memory_is_used_whole_each_step(small_data):
+    x, _ = small_data
+    model = FIPModel.from_model(network(), memory_batch_size=64)
+    model.remember(x[:5])
+    inputs, _, _ = model.memory.sample(64, keras.random.SeedGenerator(0))
+    assert sorted(inputs.numpy()[:, 0].tolist()) == sorted(x[:5, 0].tolist())
+
+
 def test_fit_reports_the_functional_distance(small_data):
     x, y = small_data
     model = FIPModel.from_model(network())
@@ -187,6 +206,7 @@ def test_nan_loss_stops_training_and_keeps_good_weights(small_data, tmp_path):
     guard = NaNGuard()
     model.fit(bad, y, batch_size=16, epochs=3, shuffle=False, verbose=0, callbacks=[guard])
     assert guard.triggered and guard.epoch == 0
+    assert all(np.all(np.isfinite(w)) for w in weights(model))
     model.save(tmp_path / "after_nan.keras")
     restored = keras.saving.load_model(tmp_path / "after_nan.keras")
     assert all(np.all(np.isfinite(w)) for w in weights(restored))
@@ -209,6 +229,15 @@ def test_remember_before_the_model_is_built_is_a_clear_error(small_data):
     model = FIPModel([keras.layers.Dense(4)])
     with pytest.raises(ValueError, match="needs a built model"):
         model.remember(x)
+
+
+def test_single_output_heads_and_multi_input_memory_are_refused(small_data):
+    with pytest.raises(ValueError, match="at least two"):
+        FIPModel([keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")])
+    a, b = keras.Input((2,)), keras.Input((3,))
+    two_inputs = FIPModel(keras.Model([a, b], keras.layers.Dense(3)(keras.layers.Concatenate()([a, b]))))
+    with pytest.raises(ValueError, match="single input"):
+        two_inputs.remember([np.zeros((4, 2)), np.zeros((4, 3))])
 
 
 def test_bad_settings_are_clear_errors():

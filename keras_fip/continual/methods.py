@@ -120,7 +120,7 @@ class Replay(FIP):
     name = "replay"
 
     def __init__(self, replay_weight=1.0):
-        super().__init__()
+        super().__init__(refresh_anchors=False)  # replay never reads the anchors
         self.replay_weight = replay_weight
 
     def wrap(self, network, config):

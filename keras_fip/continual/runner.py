@@ -10,6 +10,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 import keras
+import numpy as np
 
 from keras_fip.continual import methods as methods_lib
 from keras_fip.continual.losses import MaskedSparseCategoricalCrossentropy
@@ -54,9 +55,10 @@ class MethodResult:
         return {**asdict(self), **self.summary}
 
 
-def _task_loss(stream, index, from_logits):
+def _task_loss(stream, labels, from_logits):
     if stream.scenario == "task":
-        return MaskedSparseCategoricalCrossentropy(stream[index].classes, from_logits=from_logits)
+        # Only the classes being trained compete (all tasks so far, for joint).
+        return MaskedSparseCategoricalCrossentropy(np.unique(labels), from_logits=from_logits)
     return keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)
 
 
@@ -71,6 +73,9 @@ def run_method(stream, method, build_network, config=None, verbose=0, progress=T
         config: a `ContinualConfig`.
         verbose: passed to `fit` (0, 1 for progress bars, 2 for one line per epoch).
         progress: show a progress bar over the tasks.
+
+    Returns:
+        `(MethodResult, model)`: the figures and the trained `FIPModel`.
 
     Raises:
         FloatingPointError: the loss became NaN or infinite; the model keeps the
@@ -93,7 +98,7 @@ def run_method(stream, method, build_network, config=None, verbose=0, progress=T
         x, y = method.training_data(stream, index)
         model.compile(
             optimizer=keras.optimizers.Adam(config.learning_rate),
-            loss=_task_loss(stream, index, model.from_logits),
+            loss=_task_loss(stream, y, model.from_logits),
         )
         guard = NaNGuard()
         keras.utils.set_random_seed(config.seed + index)
@@ -104,7 +109,7 @@ def run_method(stream, method, build_network, config=None, verbose=0, progress=T
         if guard.triggered:
             raise FloatingPointError(
                 f"{method.name}: the loss became NaN/inf on task {index}, epoch "
-                f"{guard.epoch}, batch {guard.batch}; training stopped and the weights "
+                f"{guard.epoch}; training stopped and the weights "
                 "from the start of that epoch were restored. Lower the learning rate "
                 "or check the inputs for NaN."
             )

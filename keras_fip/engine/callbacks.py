@@ -6,35 +6,34 @@ import keras
 
 
 class NaNGuard(keras.callbacks.Callback):
-    """Stops training at the first non-finite loss and puts back the last good weights.
+    """Stops training after an epoch whose loss is not finite and puts back the
+    weights the model had when that epoch began.
 
     Keras' own `TerminateOnNaN` stops, but leaves the NaN weights in the model,
     where a later save would write them. This keeps a copy of the weights at the
-    start of each epoch and restores it.
+    start of each epoch and restores it. It looks at the loss once per epoch
+    (the epoch's mean is NaN as soon as one batch is), so the training loop keeps
+    running asynchronously between epochs.
 
     Attributes:
-        triggered: whether a non-finite loss was seen; `batch` and `epoch` say where.
+        triggered: whether a non-finite loss was seen; `epoch` says when.
     """
 
     def __init__(self):
         super().__init__()
         self.triggered = False
         self.epoch = None
-        self.batch = None
         self._weights = None
-        self._current_epoch = 0
 
     def on_train_begin(self, logs=None):
         self.triggered = False
-        self._weights = self.model.get_weights()
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._current_epoch = epoch
         self._weights = self.model.get_weights()
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_epoch_end(self, epoch, logs=None):
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(float(loss)):
-            self.triggered, self.batch, self.epoch = True, batch, self._current_epoch
+            self.triggered, self.epoch = True, epoch
             self.model.set_weights(self._weights)
             self.model.stop_training = True

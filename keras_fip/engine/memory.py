@@ -143,11 +143,12 @@ class AnchorMemory:
             return arrays
         labels = arrays["labels"]
         keep = np.ones(count, bool)
-        # Drop the newest sample of the largest class until the memory fits.
+        # Drop a random sample of the largest class until the memory fits, so
+        # that later tasks bringing the same classes still get their share.
         for _ in range(count - self.capacity):
             classes, sizes = np.unique(labels[keep], return_counts=True)
             largest = classes[np.argmax(sizes)]
-            keep[np.flatnonzero(keep & (labels == largest))[-1]] = False
+            keep[self._rng.choice(np.flatnonzero(keep & (labels == largest)))] = False
         return {k: v[keep] for k, v in arrays.items()}
 
     def _reservoir(self, old, new):
@@ -176,12 +177,13 @@ class AnchorMemory:
         """Draws a batch inside a compiled step: `(inputs, outputs, labels)`.
 
         Args:
-            batch_size: samples drawn, uniformly with replacement.
+            batch_size: samples drawn without replacement (the whole memory,
+                shuffled, when it holds fewer).
             seed: a `keras.random.SeedGenerator` (stateful; works under XLA).
         """
         variables = self._variables
         size = tf.shape(variables["inputs"])[0]
-        index = keras.random.randint((batch_size,), 0, tf.maximum(size, 1), seed=seed)
+        index = keras.random.shuffle(tf.range(size), seed=seed)[:batch_size]
         return (
             tf.gather(variables["inputs"], index),
             tf.gather(variables["outputs"], index),

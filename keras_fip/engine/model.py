@@ -101,6 +101,14 @@ class FIPModel(keras.Model):
             _outputs_are_logits(self.network) if from_logits is None else bool(from_logits)
         )
         self.distance = distances_lib.get(distance, from_logits=self.from_logits)
+        if self.network.built and getattr(self.network, "outputs", None):
+            width = self.network.outputs[0].shape[-1]
+            if width is not None and width < 2:
+                raise ValueError(
+                    "FIPModel compares output distributions and needs at least two "
+                    f"outputs per sample; this network has {width}. Use a 2-unit "
+                    "softmax (or logits) head for binary tasks."
+                )
         self.fip_weight = float(fip_weight)
         self.memory_batch_size = int(memory_batch_size)
         self.memory = memory if memory is not None else AnchorMemory()
@@ -163,6 +171,18 @@ class FIPModel(keras.Model):
         # What the step computes is fixed when it is traced; retrace on change.
         self.train_function = None
 
+    def _memory_in_use(self):
+        return self.memory.built and len(self.memory) > 0
+
+    def make_train_function(self, force=False):
+        # Whether the step reads the memory is decided when it is traced: trace
+        # again when the memory went from empty to filled or back.
+        in_use = self._memory_in_use()
+        if in_use != getattr(self, "_traced_with_memory", None):
+            force = True
+        self._traced_with_memory = in_use
+        return super().make_train_function(force=force)
+
     # -------------------------------------------------------------- memory
     def remember(
         self, x, y=None, *, samples_per_class=None, num_samples=None, task=None,
@@ -192,15 +212,28 @@ class FIPModel(keras.Model):
                 "remember() needs a built model: give it an Input, call it on data, "
                 "or fit it first, so that its outputs on the inputs can be computed."
             )
+        network_inputs = getattr(self.network, "inputs", None) or []
+        if len(network_inputs) > 1 or isinstance(x, (dict, list, tuple)):
+            raise ValueError(
+                "remember() supports models with a single input tensor; this one "
+                f"takes {max(len(network_inputs), 2)} inputs."
+            )
         x = np.asarray(x, np.float32)
         if len(x) == 0:
             raise ValueError("remember() got no inputs.")
-        expected = tuple(self.network.inputs[0].shape[1:]) if self.network.inputs else None
-        if expected is not None and tuple(x.shape[1:]) != expected:
-            raise ValueError(
-                f"remember() got inputs of shape {x.shape[1:]}, but the model takes "
-                f"inputs of shape {expected}."
+        if network_inputs:
+            expected = tuple(network_inputs[0].shape[1:])
+            fits = len(expected) == x.ndim - 1 and all(
+                e is None or e == d for e, d in zip(expected, x.shape[1:])
             )
+            if not fits:
+                raise ValueError(
+                    f"remember() got inputs of shape {x.shape[1:]}, but the model "
+                    f"takes inputs of shape {expected}."
+                )
+        for name, value in (("samples_per_class", samples_per_class), ("num_samples", num_samples)):
+            if value is not None and int(value) < 1:
+                raise ValueError(f"remember(): {name} must be at least 1, got {value}.")
         if y is not None:
             y = np.asarray(y).reshape(-1)
             if len(y) != len(x):
@@ -221,10 +254,7 @@ class FIPModel(keras.Model):
         if task is None:
             stored = self.memory.numpy().get("tasks", np.zeros(0))
             task = int(stored.max()) + 1 if len(stored) else 0
-        was_built = self.memory.built
         self.memory.add(x[index], outputs, None if y is None else y[index], task=task)
-        if not was_built:
-            self._reset_compiled_step()
         return index
 
     def refresh_anchors(self, batch_size=256):
@@ -233,7 +263,7 @@ class FIPModel(keras.Model):
         Use it to start a new path from where the network is now.
         """
         arrays = self.memory.numpy()
-        if not arrays:
+        if not len(self.memory):
             return
         arrays["outputs"] = self.network.predict(arrays["inputs"], batch_size=batch_size, verbose=0)
         self.memory._assign(arrays)
@@ -250,7 +280,7 @@ class FIPModel(keras.Model):
 
     def train_step(self, data):
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
-        use_memory = self.memory.built and len(self.memory) > 0
+        use_memory = self._memory_in_use()
         with tf.GradientTape() as tape:
             if use_memory:
                 memory_x, anchor_outputs, memory_y = self.memory.sample(
@@ -272,7 +302,7 @@ class FIPModel(keras.Model):
             replicas = _replicas()
             self._loss_tracker.update_state(
                 loss * replicas if replicas > 1 else loss,
-                sample_weight=tf.shape(x)[0],
+                sample_weight=tf.shape(keras.tree.flatten(x)[0])[0],
             )
             loss = self.optimizer.scale_loss(loss)
         gradients = tape.gradient(loss, self.trainable_weights)

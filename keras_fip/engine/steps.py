@@ -29,7 +29,7 @@ class PathStep(keras.optimizers.Optimizer):
     """
 
     def __init__(self, epsilon=0.01, momentum=0.0, name="path_step", **kwargs):
-        if epsilon <= 0:
+        if not callable(epsilon) and epsilon <= 0:
             raise ValueError(f"PathStep needs epsilon > 0, got {epsilon}.")
         if not 0.0 <= momentum < 1.0:
             raise ValueError(f"PathStep momentum must be in [0, 1), got {momentum}.")
@@ -50,7 +50,9 @@ class PathStep(keras.optimizers.Optimizer):
         grads = list(grads)
         context = tf.distribute.get_replica_context()
         replicas = context.num_replicas_in_sync if context is not None else 1
-        present = [g for g in grads if g is not None]
+        # Dense copies: the norm of an embedding's IndexedSlices would count a
+        # repeated row once per occurrence.
+        present = [tf.convert_to_tensor(g) for g in grads if g is not None]
         if replicas > 1:
             # Normalise the summed gradient, not each replica's share; the base
             # class sums again across replicas, hence the division.

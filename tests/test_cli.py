@@ -1,0 +1,68 @@
+"""The `keras-fip` command line, run the way a user types it."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from keras_fip.cli.main import main
+
+
+def test_continual_writes_report_and_plots(tmp_path, capsys):
+    out = tmp_path / "run"
+    code = main([
+        "continual", "--tasks", "2", "--epochs", "1", "--methods", "fip,finetune",
+        "--memory-per-class", "5", "--hidden", "32", "--out", str(out),
+    ])
+    assert code == 0
+    report = json.loads((out / "report.json").read_text())
+    assert set(report["results"]) == {"fip", "finetune"}
+    fip = report["results"]["fip"]
+    assert len(fip["accuracy_matrix"]) == 2
+    for key in ("average_accuracy", "backward_transfer", "forgetting", "train_seconds"):
+        assert key in fip
+    assert report["config"]["memory_per_class"] == 5
+    assert (out / "accuracy_matrix.png").stat().st_size > 0
+    assert (out / "accuracy_along_sequence.png").stat().st_size > 0
+    assert "avg acc" in capsys.readouterr().out
+
+
+def test_class_order_and_npz_dataset(tmp_path, digits):
+    import numpy as np
+
+    path = tmp_path / "digits.npz"
+    np.savez(path, x_train=digits.x_train, y_train=digits.y_train,
+             x_test=digits.x_test, y_test=digits.y_test)
+    out = tmp_path / "run"
+    code = main(["continual", "--dataset", str(path), "--tasks", "2", "--epochs", "1",
+                 "--class-order", "9,8,7,6,5,4,3,2,1,0", "--methods", "replay",
+                 "--hidden", "16", "--out", str(out)])
+    assert code == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["config"]["tasks"][0]["classes"] == [9, 8, 7, 6, 5]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--dataset", "no/such/folder"], "no/such/folder"),
+    (["--methods", "fip,magic"], "unknown methods"),
+    (["--class-order", "1,1,2"], "repeats"),
+    (["--tasks", "3"], "evenly"),
+    (["--epochs", "0"], "epochs must be at least 1"),
+])
+def test_bad_arguments_give_one_clear_line(tmp_path, capsys, args, message):
+    code = main(["continual", "--out", str(tmp_path / "x"), *args])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_importing_keras_fip_stays_light():
+    code = (
+        "import sys, keras_fip, keras_fip.continual, keras_fip.cli.main; "
+        "heavy = [m for m in ('tensorflow_model_optimization', 'tf_keras', "
+        "'cleverhans', 'tensorflow_datasets') if m in sys.modules]; "
+        "print(heavy); sys.exit(1 if heavy else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
