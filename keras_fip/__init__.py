@@ -5,8 +5,13 @@ data stays the same while a second objective (a new task, sparsity, diversity)
 improves.
 """
 
-from keras_fip.engine import AnchorMemory, FIPModel, Objective, PathStep, distances
+from keras_fip.engine import (
+    AnchorMemory, FIPModel, NaNGuard, Objective, PathRecorder, PathStep, distances,
+)
 
 __version__ = "0.1.0"
 
-__all__ = ["AnchorMemory", "FIPModel", "Objective", "PathStep", "distances", "__version__"]
+__all__ = [
+    "AnchorMemory", "FIPModel", "NaNGuard", "Objective", "PathRecorder", "PathStep",
+    "distances", "__version__",
+]

@@ -1,5 +1,7 @@
 """Continual learning on the embedded digits, end to end, as a user runs it."""
 
+import json
+
 import keras
 import numpy as np
 import pytest
@@ -131,3 +133,24 @@ def test_ewc_penalty_holds_weights_with_high_fisher(digits):
         return sum(float(np.sum((w.numpy() - s) ** 2)) for w, s in zip(model.trainable_weights, start))
 
     assert moved(1e5) < 0.5 * moved(0.0)
+
+
+def test_an_interrupted_run_resumes_from_its_checkpoint(digits, tmp_path):
+    from keras_fip.continual.methods import EWC
+
+    class Interrupted(EWC):
+        def before_task(self, model, stream, index, config):
+            if index == 1:
+                raise KeyboardInterrupt  # the run is killed during the second task
+
+    stream = two_task_digits(digits)
+    config = ContinualConfig(epochs=1, memory_per_class=20, seed=0)
+    build = lambda: mlp(stream.input_shape, stream.num_classes, (64,))  # noqa: E731
+    with pytest.raises(KeyboardInterrupt):
+        run_method(stream, Interrupted(), build, config, progress=False, checkpoint_dir=tmp_path)
+    first_row = json.loads((tmp_path / "progress.json").read_text())["accuracy_matrix"][0]
+
+    resumed, model = run_method(stream, EWC(), build, config, progress=False, checkpoint_dir=tmp_path)
+    assert len(resumed.accuracy_matrix) == 2
+    assert resumed.accuracy_matrix[0] == first_row
+    assert model.objectives[0].fisher is not None  # EWC's Fisher came back from the file

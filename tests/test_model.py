@@ -249,3 +249,22 @@ def test_bad_settings_are_clear_errors():
         PathStep(epsilon=0)
     with pytest.raises(ValueError, match="policy"):
         AnchorMemory(policy="fifo")
+
+
+def test_path_recorder_keeps_the_networks_along_the_path(small_data, tmp_path):
+    from keras_fip import PathRecorder
+
+    x, y = small_data
+    model = FIPModel.from_model(network())
+    model.compile("adam", LOSS, metrics=["accuracy"])
+    model.remember(x[:20], y[:20])
+    recorder = PathRecorder(evaluate={"old": (x[:20], y[:20])},
+                            checkpoint_dir=tmp_path / "path", checkpoint_every=2)
+    model.fit(x, y, epochs=4, verbose=0, callbacks=[recorder])
+    assert [r["epoch"] for r in recorder.records] == [1, 2, 3, 4]
+    distances = [r["weight_distance"] for r in recorder.records]
+    assert all(b > a for a, b in zip(distances, distances[1:]))
+    assert {"loss", "accuracy", "fip_distance", "old_accuracy"} <= set(recorder.records[0])
+    point = keras.saving.load_model(recorder.records[-1]["checkpoint"])
+    np.testing.assert_allclose(point.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-5)
+    recorder.to_json(tmp_path / "path.json")

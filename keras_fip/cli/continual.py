@@ -1,6 +1,8 @@
 """`keras-fip continual`: compare continual-learning methods on one task stream."""
 
+import os
 import platform
+import shutil
 import shlex
 import sys
 import time
@@ -46,6 +48,9 @@ def add_parser(commands):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="keras-fip-continual",
                         help="folder for report.json and plots (default ./keras-fip-continual)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue an interrupted run from the checkpoints in --out "
+                        "(saved after every task)")
     parser.add_argument("--verbose", type=int, default=0, choices=(0, 1, 2),
                         help="Keras fit verbosity per task (default 0: one progress bar per method)")
     parser.set_defaults(run=run)
@@ -83,12 +88,16 @@ def run(args):
     ]
     print(f"{stream.description}: {dataset.split or dataset.description}")
     print(f"tasks: " + "; ".join(t.name for t in stream))
+    out = report.ensure_dir(args.out)
+    checkpoints = os.path.join(out, "checkpoints")
+    if not args.resume and os.path.exists(checkpoints):
+        shutil.rmtree(checkpoints)
+    tf.get_logger().setLevel("ERROR")  # retracing notices would break the progress bars
     results = compare(
         stream, chosen, lambda: mlp(stream.input_shape, stream.num_classes, hidden),
-        config, verbose=args.verbose,
+        config, verbose=args.verbose, checkpoint_dir=checkpoints,
     )
     rows = [r.to_dict() for r in results]
-    out = report.ensure_dir(args.out)
     report.plot_accuracy_matrices(rows, f"{out}/accuracy_matrix.png")
     report.plot_accuracy_along_sequence(rows, f"{out}/accuracy_along_sequence.png")
     payload = {

@@ -133,8 +133,12 @@ class Replay(FIP):
         return {"replay_weight": self.replay_weight}
 
 
+@keras.saving.register_keras_serializable("keras_fip")
 class EWCPenalty(Objective):
-    """`weight / 2 * sum_i F_i (w_i - w*_i)^2` over the trainable weights."""
+    """`weight / 2 * sum_i F_i (w_i - w*_i)^2` over the trainable weights.
+
+    The Fisher and anchor weights are saved with the model (`.keras`).
+    """
 
     name = "ewc"
 
@@ -154,7 +158,20 @@ class EWCPenalty(Objective):
         for anchor, v in zip(self.anchor, model.trainable_weights):
             anchor.assign(v)
 
+    def save_to(self, store, prefix):
+        for name, values in (("fisher", self.fisher), ("anchor", self.anchor)):
+            for i, value in enumerate(values or []):
+                store[f"{prefix}_{name}_{i}"] = value.numpy()
+
+    def load_from(self, store, prefix):
+        count = sum(1 for k in store.keys() if k.startswith(f"{prefix}_fisher_"))
+        if count:
+            self.fisher = [tf.Variable(store[f"{prefix}_fisher_{i}"][()], trainable=False) for i in range(count)]
+            self.anchor = [tf.Variable(store[f"{prefix}_anchor_{i}"][()], trainable=False) for i in range(count)]
+
     def call(self, model):
+        if self.fisher is None:  # nothing consolidated yet
+            return tf.constant(0.0)
         terms = [
             tf.reduce_sum(f * tf.square(v - a))
             for f, v, a in zip(self.fisher, model.trainable_weights, self.anchor)

@@ -6,6 +6,8 @@ After each task the runner evaluates every task of the stream, filling the
 accuracy matrix R[i][j].
 """
 
+import json
+import os
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -62,7 +64,35 @@ def _task_loss(stream, labels, from_logits):
     return keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)
 
 
-def run_method(stream, method, build_network, config=None, verbose=0, progress=True):
+def _load_checkpoint(folder, method, stream):
+    progress_file = os.path.join(folder, "progress.json")
+    if not os.path.exists(progress_file):
+        return None
+    with open(progress_file) as f:
+        saved = json.load(f)
+    if saved["method"] != method.name or saved["num_tasks"] != len(stream):
+        raise ValueError(
+            f"The checkpoint in {folder} is for {saved['method']} on {saved['num_tasks']} "
+            f"tasks, not {method.name} on {len(stream)}; use another folder."
+        )
+    model = keras.saving.load_model(os.path.join(folder, "model.keras"))
+    return model, saved["accuracy_matrix"], saved["task_seconds"]
+
+
+def _save_checkpoint(folder, model, method, stream, matrix, task_seconds):
+    # Write to temporary names, then rename: a run killed mid-save keeps the
+    # previous checkpoint whole.
+    os.makedirs(folder, exist_ok=True)
+    model.save(os.path.join(folder, "model.tmp.keras"))
+    os.replace(os.path.join(folder, "model.tmp.keras"), os.path.join(folder, "model.keras"))
+    with open(os.path.join(folder, "progress.tmp.json"), "w") as f:
+        json.dump({"method": method.name, "num_tasks": len(stream),
+                   "accuracy_matrix": matrix, "task_seconds": task_seconds}, f)
+    os.replace(os.path.join(folder, "progress.tmp.json"), os.path.join(folder, "progress.json"))
+
+
+def run_method(stream, method, build_network, config=None, verbose=0, progress=True,
+               checkpoint_dir=None):
     """Trains a fresh network on `stream` with `method`; returns a `MethodResult`.
 
     Args:
@@ -73,6 +103,9 @@ def run_method(stream, method, build_network, config=None, verbose=0, progress=T
         config: a `ContinualConfig`.
         verbose: passed to `fit` (0, 1 for progress bars, 2 for one line per epoch).
         progress: show a progress bar over the tasks.
+        checkpoint_dir: if given, the model (with its memory) and the results so
+            far are saved there after each task, and a run finding a checkpoint
+            there continues after the last finished task.
 
     Returns:
         `(MethodResult, model)`: the figures and the trained `FIPModel`.
@@ -87,12 +120,18 @@ def run_method(stream, method, build_network, config=None, verbose=0, progress=T
     model = method.wrap(build_network(), config)
     num_tasks = len(stream)
     matrix, task_seconds = [], []
+    if checkpoint_dir is not None:
+        restored = _load_checkpoint(checkpoint_dir, method, stream)
+        if restored is not None:
+            model, matrix, task_seconds = restored
     bar = None
     if progress:
         bar = keras.utils.Progbar(
             num_tasks, unit_name="task", stateful_metrics=["task_acc", "seen_acc"]
         )
-    for index in range(num_tasks):
+    if bar is not None and matrix:
+        bar.update(len(matrix))
+    for index in range(len(matrix), num_tasks):
         start = time.perf_counter()
         method.before_task(model, stream, index, config)
         x, y = method.training_data(stream, index)
@@ -117,6 +156,8 @@ def run_method(stream, method, build_network, config=None, verbose=0, progress=T
         task_seconds.append(time.perf_counter() - start)
         row = [task_accuracy(model, task, stream.scenario) for task in stream]
         matrix.append(row)
+        if checkpoint_dir is not None:
+            _save_checkpoint(checkpoint_dir, model, method, stream, matrix, task_seconds)
         if bar is not None:
             seen = row[:index + 1]
             bar.update(index + 1, values=[
@@ -128,12 +169,19 @@ def run_method(stream, method, build_network, config=None, verbose=0, progress=T
     ), model
 
 
-def compare(stream, methods, build_network, config=None, verbose=0, progress=True):
-    """Runs several methods on the same stream and budget; returns their results."""
+def compare(stream, methods, build_network, config=None, verbose=0, progress=True,
+            checkpoint_dir=None):
+    """Runs several methods on the same stream and budget; returns their results.
+
+    With `checkpoint_dir`, each method checkpoints in its own subfolder and an
+    interrupted comparison resumes where it stopped.
+    """
     results = []
     for method in methods:
+        name = methods_lib.get(method).name
         if progress:
-            print(f"{methods_lib.get(method).name}:")
-        result, _ = run_method(stream, method, build_network, config, verbose, progress)
+            print(f"{name}:")
+        folder = None if checkpoint_dir is None else os.path.join(checkpoint_dir, name)
+        result, _ = run_method(stream, method, build_network, config, verbose, progress, folder)
         results.append(result)
     return results

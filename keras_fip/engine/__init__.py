@@ -4,4 +4,6 @@ from keras_fip.engine import distances
 from keras_fip.engine.memory import AnchorMemory
 from keras_fip.engine.model import FIPModel
 from keras_fip.engine.objectives import Objective
+from keras_fip.engine.path import PathRecorder
+from keras_fip.engine.callbacks import NaNGuard
 from keras_fip.engine.steps import PathStep

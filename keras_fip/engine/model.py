@@ -334,12 +334,21 @@ class FIPModel(keras.Model):
         ]
         return cls(**config)
 
+    # The memory and the objectives' arrays are saved beside the model's own
+    # variables, under prefixed keys, in the same weights file.
     def save_own_variables(self, store):
         super().save_own_variables(store)
-        self.memory.save_to(store)
+        self.memory.save_to(store, prefix="memory")
+        for i, objective in enumerate(self._objectives):
+            if hasattr(objective, "save_to"):
+                objective.save_to(store, prefix=f"objective{i}")
 
     def load_own_variables(self, store):
-        own = {k: store[k] for k in store.keys() if not k.startswith("memory_")}
+        extra = ("memory_", "objective")
+        own = {k: store[k] for k in store.keys() if not k.startswith(extra)}
         super().load_own_variables(own)
-        self.memory.load_from(store)
+        self.memory.load_from(store, prefix="memory")
+        for i, objective in enumerate(self._objectives):
+            if hasattr(objective, "load_from"):
+                objective.load_from(store, prefix=f"objective{i}")
         self._reset_compiled_step()

@@ -27,6 +27,12 @@ class Objective:
     def call(self, model):
         raise NotImplementedError
 
+    def save_to(self, store, prefix):
+        """Writes state that is not in the config (arrays) into a weights store."""
+
+    def load_from(self, store, prefix):
+        """Reads back what `save_to` wrote."""
+
     def get_config(self):
         return {"weight": self.weight}
 
