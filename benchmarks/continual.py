@@ -29,7 +29,9 @@ def main():
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--memory-per-class", type=int, default=20)
     parser.add_argument("--hidden", default="256,256")
-    parser.add_argument("--fip-weight", type=float, default=10.0)
+    parser.add_argument("--fip-weight", default="10",
+                        help="lambda of FIP; a comma-separated list runs one FIP per value")
+    parser.add_argument("--fip-distance", default="bhattacharyya")
     parser.add_argument("--ewc-weight", type=float, default=1000.0)
     parser.add_argument("--out", default="benchmarks/results/continual.json")
     args = parser.parse_args()
@@ -43,11 +45,17 @@ def main():
     from keras_fip.models import mlp
 
     hidden = [int(h) for h in args.hidden.split(",")]
-    chosen = {
-        "fip": lambda: FIP(fip_weight=args.fip_weight),
-        "ewc": lambda: EWC(ewc_weight=args.ewc_weight),
-    }
-    methods = args.methods.split(",")
+    fip_weights = [float(w) for w in args.fip_weight.split(",")]
+    chosen = {"ewc": lambda: EWC(ewc_weight=args.ewc_weight)}
+    methods = []
+    for name in args.methods.split(","):
+        if name != "fip":
+            methods.append(name)
+            continue
+        for weight in fip_weights:
+            label = "fip" if len(fip_weights) == 1 else f"fip_w{weight:g}"
+            chosen[label] = lambda w=weight: FIP(fip_weight=w, distance=args.fip_distance)
+            methods.append(label)
     seeds = [int(s) for s in args.seeds.split(",")]
     runs = []
     for seed in seeds:
@@ -61,7 +69,7 @@ def main():
                 stream, method, lambda: mlp(stream.input_shape, stream.num_classes, hidden),
                 config, progress=False,
             )
-            row = {"seed": seed, **result.to_dict()}
+            row = {"seed": seed, **result.to_dict(), "method": name}
             runs.append(row)
             print(f"seed {seed} {name:<9} avg acc {row['average_accuracy']:.4f} "
                   f"BWT {row['backward_transfer']:+.4f} train {row['train_seconds']:.1f}s "

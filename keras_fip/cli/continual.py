@@ -38,7 +38,7 @@ def add_parser(commands):
                         help="samples stored per class of each finished task (default 20)")
     parser.add_argument("--methods", default=",".join(METHOD_NAMES),
                         help=f"comma-separated methods among {', '.join(METHOD_NAMES)}")
-    parser.add_argument("--epochs", type=int, default=10, help="epochs per task (default 10)")
+    parser.add_argument("--epochs", type=int, default=20, help="epochs per task (default 20)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--fip-weight", type=float, default=None,

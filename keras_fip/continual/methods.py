@@ -213,7 +213,7 @@ class EWC(Method):
 
     name = "ewc"
 
-    def __init__(self, ewc_weight=100.0, fisher_samples=256):
+    def __init__(self, ewc_weight=1000.0, fisher_samples=256):
         self.ewc_weight = ewc_weight
         self.fisher_samples = fisher_samples
 
