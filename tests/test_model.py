@@ -104,6 +104,20 @@ def test_small_memory_is_used_whole_each_step(small_data):
     assert sorted(inputs.numpy()[:, 0].tolist()) == sorted(x[:5, 0].tolist())
 
 
+def test_distance_is_measured_in_inference_mode_like_the_anchor(small_data):
+    x, y = small_data
+    keras.utils.set_random_seed(0)
+    dropout_net = keras.Sequential([
+        keras.Input((6,)), keras.layers.Dense(32, activation="relu"),
+        keras.layers.Dropout(0.5), keras.layers.Dense(4),
+    ])
+    model = FIPModel.from_model(dropout_net, distance="kl")
+    model.compile(keras.optimizers.SGD(0.0), LOSS)  # weights stay put
+    model.remember(x)
+    history = model.fit(x, y, epochs=1, verbose=0)
+    assert abs(history.history["fip_distance"][0]) < 1e-6  # no dropout noise
+
+
 def test_fit_reports_the_functional_distance(small_data):
     x, y = small_data
     model = FIPModel.from_model(network())

@@ -286,12 +286,11 @@ class FIPModel(keras.Model):
                 memory_x, anchor_outputs, memory_y = self.memory.sample(
                     self.memory_batch_size, self._memory_seed
                 )
-                # One forward pass over task and memory samples together.
-                batch = tf.shape(x)[0]
-                outputs = self(tf.concat([tf.cast(x, memory_x.dtype), memory_x], 0), training=True)
-                y_pred, memory_pred = outputs[:batch], outputs[batch:]
-            else:
-                y_pred = self(x, training=True)
+                # Inference mode, like the cached anchor outputs (`predict`): the
+                # distance measures the function the user gets, not dropout noise
+                # or batch statistics mixed with the task batch.
+                memory_pred = self(memory_x, training=False)
+            y_pred = self(x, training=True)
             loss = self._compute_loss(
                 x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True
             )

@@ -1,0 +1,33 @@
+"""Prints the markdown tables of RESULTS.md from the JSON files in results/.
+
+    python benchmarks/tables.py continual benchmarks/results/continual_digits.json
+    python benchmarks/tables.py step benchmarks/results/step_cost.json
+"""
+
+import json
+import sys
+
+
+def continual(path):
+    data = json.load(open(path))
+    seeds = sorted({r["seed"] for r in data["runs"]})
+    print(f"| method | average accuracy (mean, seeds {','.join(map(str, seeds))}) | min | max "
+          "| backward transfer | forgetting | train seconds |")
+    print("|---|---|---|---|---|---|---|")
+    for name, s in data["summary"].items():
+        print(f"| {name} | {s['average_accuracy_mean']:.4f} | {s['average_accuracy_min']:.4f} "
+              f"| {s['average_accuracy_max']:.4f} | {s['backward_transfer_mean']:+.4f} "
+              f"| {s['forgetting_mean']:.4f} | {s['train_seconds_mean']:.1f} |")
+
+
+def step(path):
+    data = json.load(open(path))
+    print("| network | plain step (ms) | FIP step (ms) | FIP / plain |")
+    print("|---|---|---|---|")
+    for name, r in data["results"].items():
+        print(f"| {name} | {r['plain_step_ms_median']:.2f} | {r['fip_step_ms_median']:.2f} "
+              f"| {r['ratio_median']:.2f} |")
+
+
+if __name__ == "__main__":
+    {"continual": continual, "step": step}[sys.argv[1]](sys.argv[2])
