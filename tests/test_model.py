@@ -282,3 +282,14 @@ def test_path_recorder_keeps_the_networks_along_the_path(small_data, tmp_path):
     point = keras.saving.load_model(recorder.records[-1]["checkpoint"])
     np.testing.assert_allclose(point.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-5)
     recorder.to_json(tmp_path / "path.json")
+
+
+def test_export_writes_a_savedmodel_that_serves_the_network(small_data, tmp_path):
+    x, y = small_data
+    model = FIPModel.from_model(network())
+    model.compile("adam", LOSS)
+    model.remember(x[:10])
+    model.fit(x, y, epochs=1, verbose=0)
+    model.export(str(tmp_path / "served"), verbose=False)
+    served = tf.saved_model.load(str(tmp_path / "served"))
+    np.testing.assert_allclose(served.serve(x).numpy(), model.predict(x, verbose=0), rtol=1e-5)

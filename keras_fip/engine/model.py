@@ -309,6 +309,19 @@ class FIPModel(keras.Model):
         return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
 
     # ---------------------------------------------------------- saving
+    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kwargs):
+        """Exports the network for inference (SavedModel and the other Keras formats).
+
+        The memory is training state and is not exported. The input signature is
+        taken from the wrapped network when it has one.
+        """
+        inputs = getattr(self.network, "inputs", None)
+        if input_signature is None and inputs and len(inputs) == 1:
+            input_signature = [tf.TensorSpec(inputs[0].shape, inputs[0].dtype)]
+        return super().export(
+            filepath, format=format, verbose=verbose, input_signature=input_signature, **kwargs
+        )
+
     def get_config(self):
         return {
             "name": self.name,
