@@ -93,7 +93,7 @@ def _save_checkpoint(folder, model, method, stream, matrix, task_seconds):
 
 def run_method(stream, method, build_network, config=None, verbose=0, progress=True,
                checkpoint_dir=None):
-    """Trains a fresh network on `stream` with `method`; returns a `MethodResult`.
+    """Trains a fresh network on `stream` with `method`, evaluating every task after each.
 
     Args:
         stream: a `TaskStream`.
@@ -129,8 +129,8 @@ def run_method(stream, method, build_network, config=None, verbose=0, progress=T
         bar = keras.utils.Progbar(
             num_tasks, unit_name="task", stateful_metrics=["task_acc", "seen_acc"]
         )
-    if bar is not None and matrix:
-        bar.update(len(matrix))
+        if matrix:  # resumed
+            bar.update(len(matrix))
     for index in range(len(matrix), num_tasks):
         start = time.perf_counter()
         method.before_task(model, stream, index, config)
