@@ -293,3 +293,14 @@ def test_export_writes_a_savedmodel_that_serves_the_network(small_data, tmp_path
     model.export(str(tmp_path / "served"), verbose=False)
     served = tf.saved_model.load(str(tmp_path / "served"))
     np.testing.assert_allclose(served.serve(x).numpy(), model.predict(x, verbose=0), rtol=1e-5)
+
+
+def test_balanced_memory_shares_capacity_by_water_filling():
+    memory = AnchorMemory(capacity=10, policy="balanced", seed=0)
+    labels = np.array([0] * 2 + [1] * 30 + [2] * 30)
+    memory.add(np.arange(62.0)[:, None], np.zeros((62, 3)), labels=labels)
+    assert np.bincount(memory.numpy()["labels"]).tolist() == [2, 4, 4]
+    # A later task with the same classes gets a share of their slots.
+    memory.add(np.full((30, 1), -1.0), np.zeros((30, 3)), labels=[1] * 30, task=1)
+    stored = memory.numpy()
+    assert len(memory) == 10 and np.any(stored["tasks"][stored["labels"] == 1] == 1)

@@ -97,6 +97,7 @@ def run(args):
         stream, chosen, lambda: mlp(stream.input_shape, stream.num_classes, hidden),
         config, verbose=args.verbose, checkpoint_dir=checkpoints,
     )
+    shutil.rmtree(checkpoints)  # finished: nothing left to resume
     rows = [r.to_dict() for r in results]
     report.plot_accuracy_matrices(rows, f"{out}/accuracy_matrix.png")
     report.plot_accuracy_along_sequence(rows, f"{out}/accuracy_along_sequence.png")

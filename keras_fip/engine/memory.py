@@ -142,13 +142,25 @@ class AnchorMemory:
         if self.capacity is None or count <= self.capacity:
             return arrays
         labels = arrays["labels"]
-        keep = np.ones(count, bool)
-        # Drop a random sample of the largest class until the memory fits, so
-        # that later tasks bringing the same classes still get their share.
-        for _ in range(count - self.capacity):
-            classes, sizes = np.unique(labels[keep], return_counts=True)
-            largest = classes[np.argmax(sizes)]
-            keep[self._rng.choice(np.flatnonzero(keep & (labels == largest)))] = False
+        classes, sizes = np.unique(labels, return_counts=True)
+        # Water-filling: small classes keep everything, the rest share what is
+        # left equally; within a class the survivors are drawn at random, so
+        # later tasks bringing the same classes still get their share.
+        quota = dict.fromkeys(classes.tolist(), 0)
+        remaining = self.capacity
+        order = np.argsort(sizes, kind="stable")
+        for rank, i in enumerate(order):
+            share = remaining // (len(order) - rank)
+            quota[classes[i].item()] = min(int(sizes[i]), share)
+            remaining -= quota[classes[i].item()]
+        for i in order[::-1]:  # hand out the rounding leftovers, largest classes first
+            if remaining and quota[classes[i].item()] < sizes[i]:
+                quota[classes[i].item()] += 1
+                remaining -= 1
+        keep = np.zeros(count, bool)
+        for label, size in quota.items():
+            members = np.flatnonzero(labels == label)
+            keep[self._rng.choice(members, size, replace=False)] = True
         return {k: v[keep] for k, v in arrays.items()}
 
     def _reservoir(self, old, new):
