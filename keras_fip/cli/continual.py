@@ -28,9 +28,10 @@ def add_parser(commands):
     parser.add_argument("--dataset", default="digits",
                         help="'digits' (embedded, default), a .npz file with x_train, "
                         "y_train, x_test, y_test, or a folder of MNIST-style IDX files")
-    parser.add_argument("--scenario", default="class", choices=("class", "task", "domain"),
+    parser.add_argument("--scenario", default="class", choices=("class", "task", "domain", "rotated"),
                         help="class-incremental (shared head, default), task-incremental "
-                        "(outputs masked per task) or domain-incremental (permuted pixels)")
+                        "(outputs masked per task), domain-incremental with permuted pixels "
+                        "(domain) or rotated images (rotated)")
     parser.add_argument("--tasks", type=int, default=5, help="number of tasks (default 5)")
     parser.add_argument("--class-order", default=None,
                         help="order the classes arrive in, e.g. 5,2,7,0,1,3,4,6,8,9")

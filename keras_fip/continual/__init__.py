@@ -3,4 +3,6 @@
 from keras_fip.continual.methods import EWC, FIP, FineTune, Joint, Method, Replay, ReplayModel
 from keras_fip.continual.metrics import backward_transfer, forgetting, average_accuracy, summarize
 from keras_fip.continual.runner import ContinualConfig, MethodResult, compare, run_method
-from keras_fip.continual.streams import Task, TaskStream, class_split, make_stream, permuted
+from keras_fip.continual.streams import (
+    Task, TaskStream, class_split, dataset_sequence, make_stream, permuted, rotated,
+)

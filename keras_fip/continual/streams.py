@@ -6,15 +6,20 @@ Three scenarios, in the field's usual words:
   the network must tell every class seen so far apart.
 - task-incremental: the same class splits, but the task is known at test time and
   only its classes compete (outputs of other classes are masked).
-- domain-incremental: every task has all classes; the inputs change (here, a fixed
-  random permutation of the pixels per task; the first task is unpermuted).
+- domain-incremental: every task has all classes; the inputs change (a fixed
+  random permutation of the pixels per task, or a rotation per task; the first
+  task is the original data).
+
+`dataset_sequence` puts whole datasets one after another on one shared head (the
+paper's MNIST -> Fashion-MNIST, labels of the second shifted by 10). Streams are
+numpy arrays; `Task.as_dataset` gives a `tf.data` pipeline.
 """
 
 from dataclasses import dataclass, field
 
 import numpy as np
 
-SCENARIOS = ("class", "task", "domain")
+SCENARIOS = ("class", "task", "domain", "rotated")
 
 
 @dataclass
@@ -34,6 +39,18 @@ class Task:
                 f"Task {self.name!r} is empty ({len(self.x_train)} training and "
                 f"{len(self.x_test)} test samples)."
             )
+
+    def as_dataset(self, part="train", batch_size=32, shuffle=True, seed=0):
+        """The task's `part` ("train" or "test") as a batched, prefetched `tf.data.Dataset`."""
+        import tensorflow as tf
+
+        if part not in ("train", "test"):
+            raise ValueError(f"part must be 'train' or 'test', got {part!r}.")
+        x, y = getattr(self, f"x_{part}"), getattr(self, f"y_{part}")
+        data = tf.data.Dataset.from_tensor_slices((x, y))
+        if shuffle:
+            data = data.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+        return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
 @dataclass
@@ -99,7 +116,7 @@ def _check_labels(dataset):
             )
 
 
-def class_split(dataset, num_tasks=5, class_order=None, scenario="class"):
+def class_split(dataset, num_tasks=5, class_order=None, scenario="class", classes_per_task=None):
     """Class-incremental (or task-incremental) tasks from a `Dataset`.
 
     Args:
@@ -108,14 +125,25 @@ def class_split(dataset, num_tasks=5, class_order=None, scenario="class"):
         class_order: the order classes arrive in, e.g. `[5, 2, 7, ...]`
             (default: 0, 1, 2, ...). Classes left out are not used.
         scenario: `"class"` (shared head) or `"task"` (outputs masked per task).
+        classes_per_task: instead of `num_tasks`, how many classes each task
+            gets (split CIFAR-100 into 10 tasks: `classes_per_task=10`).
 
     Returns:
         A `TaskStream`. Labels keep their original values in the shared head.
+
+    Example:
+        >>> stream = class_split(cifar100, classes_per_task=5)   # 20 tasks
     """
     if scenario not in ("class", "task"):
         raise ValueError(f"class_split builds 'class' or 'task' scenarios, not {scenario!r}.")
     _check_labels(dataset)
     order = _check_class_order(class_order, dataset.num_classes)
+    if classes_per_task is not None:
+        if int(classes_per_task) < 1 or len(order) % int(classes_per_task):
+            raise ValueError(
+                f"{len(order)} classes cannot be split into tasks of {classes_per_task}."
+            )
+        num_tasks = len(order) // int(classes_per_task)
     for part in ("train", "test"):
         labels = getattr(dataset, f"y_{part}")
         missing = [c for c in order if not np.any(labels == c)]
@@ -173,10 +201,93 @@ def permuted(dataset, num_tasks=5, seed=0):
     )
 
 
+def rotated(dataset, num_tasks=5, angles=None):
+    """Domain-incremental tasks: all classes, images rotated by a fixed angle per task.
+
+    Args:
+        dataset: a `Dataset` of images `(N, H, W, C)`.
+        num_tasks: number of tasks.
+        angles: the angle of each task in degrees (default: evenly spaced from
+            0, `180 / num_tasks` apart).
+    """
+    from scipy import ndimage  # scipy ships with scikit-learn
+
+    _check_labels(dataset)
+    if dataset.x_train.ndim != 4:
+        raise ValueError(
+            f"rotated() needs images (N, H, W, C); got inputs of shape {dataset.x_train.shape[1:]}."
+        )
+    angles = [i * 180.0 / num_tasks for i in range(num_tasks)] if angles is None else list(angles)
+    if len(angles) != num_tasks:
+        raise ValueError(f"Got {len(angles)} angles for {num_tasks} tasks.")
+
+    def turn(x, angle):
+        if angle == 0:
+            return x
+        return ndimage.rotate(x, angle, axes=(1, 2), reshape=False, order=1).clip(0, 1)
+
+    tasks = [
+        Task(
+            name=f"task {i} (rotated {angle:g} degrees)",
+            x_train=turn(dataset.x_train, angle), y_train=dataset.y_train,
+            x_test=turn(dataset.x_test, angle), y_test=dataset.y_test,
+            classes=tuple(range(dataset.num_classes)),
+        )
+        for i, angle in enumerate(angles)
+    ]
+    return TaskStream(
+        tasks, "domain", dataset.num_classes,
+        description=f"{dataset.name}, {num_tasks} rotated tasks, domain-incremental",
+        class_order=list(range(dataset.num_classes)),
+    )
+
+
+def dataset_sequence(datasets, names=None):
+    """One task per dataset, on one shared head: the paper's MNIST -> Fashion-MNIST.
+
+    The labels of each dataset are shifted past those of the datasets before it
+    (Fashion-MNIST's 0..9 become 10..19 after MNIST), so the head has as many
+    outputs as all datasets have classes together.
+
+    Args:
+        datasets: `Dataset`s with the same input shape, in the order they are learned.
+        names: optional task names.
+
+    Example:
+        >>> stream = dataset_sequence([load_dataset("tfds:mnist"), load_dataset("tfds:fashion_mnist")])
+        >>> stream.num_classes
+        20
+    """
+    datasets = list(datasets)
+    if not datasets:
+        raise ValueError("dataset_sequence needs at least one dataset.")
+    shapes = {tuple(d.x_train.shape[1:]) for d in datasets}
+    if len(shapes) > 1:
+        raise ValueError(f"The datasets have different input shapes: {sorted(shapes)}.")
+    tasks, offset = [], 0
+    for i, d in enumerate(datasets):
+        _check_labels(d)
+        classes = tuple(range(offset, offset + d.num_classes))
+        tasks.append(Task(
+            name=(names[i] if names else f"task {i} ({d.name}, labels {classes[0]}..{classes[-1]})"),
+            x_train=d.x_train, y_train=d.y_train + offset,
+            x_test=d.x_test, y_test=d.y_test + offset, classes=classes,
+        ))
+        offset += d.num_classes
+    return TaskStream(
+        tasks, "class", offset,
+        description=" -> ".join(d.name for d in datasets) + f", shared {offset}-way head",
+        class_order=list(range(offset)),
+    )
+
+
 def make_stream(dataset, scenario="class", num_tasks=5, class_order=None, seed=0):
-    """Builds a stream for any scenario: `"class"`, `"task"` or `"domain"`."""
+    """Builds a stream for any scenario: `"class"`, `"task"`, `"domain"` (permuted
+    pixels) or `"rotated"` (domain-incremental by rotation)."""
     if scenario not in SCENARIOS:
         raise ValueError(f"Unknown scenario {scenario!r}; choose one of {SCENARIOS}.")
     if scenario == "domain":
         return permuted(dataset, num_tasks, seed=seed)
+    if scenario == "rotated":
+        return rotated(dataset, num_tasks)
     return class_split(dataset, num_tasks, class_order, scenario)
