@@ -45,6 +45,7 @@ def test_class_order_and_npz_dataset(tmp_path, digits):
 
 @pytest.mark.parametrize("args, message", [
     (["--dataset", "no/such/folder"], "no/such/folder"),
+    (["--dataset", "tfds:mnist", "--data-dir", "/nonexistent/tfds"], "cannot download"),
     (["--methods", "fip,magic"], "unknown methods"),
     (["--class-order", "1,1,2"], "repeats"),
     (["--tasks", "3"], "evenly"),

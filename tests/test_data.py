@@ -310,8 +310,6 @@ def test_load_dataset_errors_name_the_problem(tmp_path):
         load_dataset(str(tmp_path / "nodir"))
     with pytest.raises(ValueError, match=r"unknown dataset 'cifar'.*digits.*\.npz.*IDX"):
         load_dataset("cifar")
-    with pytest.raises(ValueError, match="tfds.*not supported yet"):
-        load_dataset("tfds:mnist")
     csv = tmp_path / "data.csv"
     csv.write_text("1,2,3\n")
     with pytest.raises(ValueError, match="unsupported dataset file"):

@@ -27,7 +27,12 @@ def add_parser(commands):
     )
     parser.add_argument("--dataset", default="digits",
                         help="'digits' (embedded, default), a .npz file with x_train, "
-                        "y_train, x_test, y_test, or a folder of MNIST-style IDX files")
+                        "y_train, x_test, y_test, a folder of MNIST-style IDX files, or "
+                        "tfds:NAME (mnist, fashion_mnist, kmnist, cifar10, cifar100, "
+                        "cifar100:coarse) prepared in --data-dir")
+    parser.add_argument("--data-dir", default=None,
+                        help="tensorflow-datasets data folder (default: tfds' own, "
+                        "~/tensorflow_datasets)")
     parser.add_argument("--scenario", default="class", choices=("class", "task", "domain", "rotated"),
                         help="class-incremental (shared head, default), task-incremental "
                         "(outputs masked per task), domain-incremental with permuted pixels "
@@ -76,7 +81,7 @@ def run(args):
     from keras_fip.data import load_dataset
     from keras_fip.models import mlp
 
-    dataset = load_dataset(args.dataset, seed=args.seed)
+    dataset = load_dataset(args.dataset, seed=args.seed, data_dir=args.data_dir)
     stream = make_stream(dataset, args.scenario, args.tasks, class_order, seed=args.seed)
     config = ContinualConfig(
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,

@@ -12,5 +12,18 @@ from .digits import load_digits
 from .dispatch import load_dataset
 from .idx import load_idx, read_idx
 from .npz import load_npz
+from .tfds import TFDSNotPreparedError, load_tfds, load_tfds_pipeline
+from .tfds import prepared as tfds_prepared
 
-__all__ = ["Dataset", "load_dataset", "load_digits", "load_idx", "load_npz", "read_idx"]
+__all__ = [
+    "Dataset",
+    "TFDSNotPreparedError",
+    "load_dataset",
+    "load_digits",
+    "load_idx",
+    "load_npz",
+    "load_tfds",
+    "load_tfds_pipeline",
+    "read_idx",
+    "tfds_prepared",
+]

@@ -1,5 +1,10 @@
 """The anchor memory: protected inputs and the anchor's cached outputs on them.
 
+Its size is what was remembered, never the dataset: per stored sample, the input
+as float32 plus one float32 per output and 8 bytes of label and task id. 50 CIFAR
+images per class of CIFAR-100 (5,000 images, 32x32x3, 100 outputs) take
+5,000 * (3,072 * 4 + 100 * 4 + 8) bytes, about 63 MB.
+
 `remember` snapshots what the network outputs on a few inputs. Those outputs never
 change afterwards, so they are computed once here and never again during training.
 The buffers live in `tf.Variable`s whose first dimension is left unknown, so the
@@ -60,6 +65,12 @@ class AnchorMemory:
     @property
     def output_dim(self):
         return None if not self.built else int(self._variables["outputs"].shape[-1])
+
+    @property
+    def nbytes(self):
+        """Bytes the memory holds: per sample, the input as float32 (4 bytes a
+        value), the anchor outputs (4 bytes a class) and 8 bytes of label and task."""
+        return sum(int(np.prod(v.shape)) * v.dtype.size for v in (self._variables or {}).values())
 
     def numpy(self):
         """The stored arrays: `inputs`, `outputs`, `labels`, `tasks`."""
