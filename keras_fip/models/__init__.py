@@ -1,20 +1,66 @@
-"""Networks used by the command line and the benchmarks."""
+"""Networks used by the command line, the benchmarks and the paper's experiments.
 
-import keras
+Every function returns a Keras model that outputs logits (no softmax), sized by
+its arguments, ready to wrap in `FIPModel.from_model`:
+
+    mlp             multilayer perceptron (any input, flattened)
+    reference_cnn   the FIP reference notebook's MNIST CNN
+    lenet_300_100   LeNet-300-100 (MNIST)
+    vgg11, vgg16    CIFAR VGG with BatchNorm, 32x32 inputs
+    resnet18        CIFAR ResNet-18, 32x32 inputs
+    resnet20        He et al.'s CIFAR ResNet-20, 32x32 inputs
+
+Example:
+    >>> from keras_fip import FIPModel
+    >>> from keras_fip import models
+    >>> network = models.get("resnet20", num_classes=100)
+    >>> model = FIPModel.from_model(network)
+"""
+
+from keras_fip.models.cnn import reference_cnn
+from keras_fip.models.lenet import lenet_300_100
+from keras_fip.models.mlp import mlp
+from keras_fip.models.resnet import resnet18, resnet20
+from keras_fip.models.vgg import vgg11, vgg16
+
+ARCHITECTURES = {
+    "mlp": mlp,
+    "reference_cnn": reference_cnn,
+    "lenet_300_100": lenet_300_100,
+    "vgg11": vgg11,
+    "vgg16": vgg16,
+    "resnet18": resnet18,
+    "resnet20": resnet20,
+}
 
 
-def mlp(input_shape, num_classes, hidden=(256, 256), name="mlp"):
-    """A multilayer perceptron returning logits.
+def get(name, **kwargs):
+    """Builds the architecture called `name` with `kwargs`.
 
     Args:
-        input_shape: shape of one input (images are flattened).
-        num_classes: size of the output head.
-        hidden: widths of the hidden ReLU layers.
+        name: a key of `ARCHITECTURES`; case and "-" for "_" do not matter
+            ("ResNet20", "lenet-300-100").
+        **kwargs: arguments of the architecture's function (`input_shape`,
+            `num_classes`, `width`, ...).
+
+    Returns:
+        The Keras model, outputting logits.
+
+    Raises:
+        ValueError: for an unknown name, listing the known ones.
 
     Example:
-        >>> network = mlp((8, 8, 1), 10)
+        >>> network = get("vgg11", num_classes=100, width=0.5)
     """
-    layers = [keras.Input(tuple(input_shape)), keras.layers.Flatten()]
-    layers += [keras.layers.Dense(width, activation="relu") for width in hidden]
-    layers.append(keras.layers.Dense(num_classes, name="logits"))
-    return keras.Sequential(layers, name=name)
+    key = str(name).lower().replace("-", "_")
+    if key not in ARCHITECTURES:
+        raise ValueError(
+            f"Unknown architecture {name!r}; choose one of: {', '.join(ARCHITECTURES)}."
+        )
+    return ARCHITECTURES[key](**kwargs)
+
+
+__all__ = [
+    "ARCHITECTURES", "get", "lenet_300_100", "mlp", "reference_cnn",
+    "resnet18", "resnet20", "vgg11", "vgg16",
+]
