@@ -304,3 +304,21 @@ def test_balanced_memory_shares_capacity_by_water_filling():
     memory.add(np.full((30, 1), -1.0), np.zeros((30, 3)), labels=[1] * 30, task=1)
     stored = memory.numpy()
     assert len(memory) == 10 and np.any(stored["tasks"][stored["labels"] == 1] == 1)
+
+
+def test_memory_of_fifty_cifar100_images_per_class_is_sampled_in_the_step():
+    rng = np.random.default_rng(0)
+    x = rng.random((5000, 32, 32, 3), dtype=np.float32)
+    y = np.repeat(np.arange(100), 50)
+    keras.utils.set_random_seed(0)
+    net = keras.Sequential([
+        keras.Input((32, 32, 3)), keras.layers.Conv2D(4, 3, strides=4, activation="relu"),
+        keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(100),
+    ])
+    model = FIPModel.from_model(net, memory_batch_size=64)
+    model.compile("adam", LOSS)
+    model.remember(x, y, samples_per_class=50)
+    assert len(model.memory) == 5000
+    assert model.memory.nbytes == 5000 * (32 * 32 * 3 * 4 + 100 * 4 + 8)  # about 63 MB
+    history = model.fit(x[:128], y[:128], batch_size=64, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])

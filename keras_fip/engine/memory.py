@@ -70,7 +70,7 @@ class AnchorMemory:
     def nbytes(self):
         """Bytes the memory holds: per sample, the input as float32 (4 bytes a
         value), the anchor outputs (4 bytes a class) and 8 bytes of label and task."""
-        return sum(int(np.prod(v.shape)) * v.dtype.size for v in (self._variables or {}).values())
+        return sum(int(tf.size(v)) * v.dtype.size for v in (self._variables or {}).values())
 
     def numpy(self):
         """The stored arrays: `inputs`, `outputs`, `labels`, `tasks`."""
