@@ -257,3 +257,13 @@ def test_without_tensorflow_datasets_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "tensorflow_datasets", None)  # import fails
     with pytest.raises(ImportError, match=r'pip install "keras-fip\[tfds\]"'):
         load_tfds("mnist")
+
+
+@pytest.mark.parametrize("spec", ["mnist", "fashion_mnist", "kmnist", "cifar10", "cifar100", "cifar100:coarse"])
+def test_every_name_gets_a_clear_message_offline(tmp_path, monkeypatch, spec):
+    monkeypatch.setattr(tfds, "load", lambda *a, **k: pytest.fail("tfds.load reached"))
+    name = spec.split(":")[0]
+    start = time.perf_counter()
+    with pytest.raises(TFDSNotPreparedError, match=f"'{name}' is not prepared"):
+        load_dataset(f"tfds:{spec}", data_dir=tmp_path)
+    assert time.perf_counter() - start < 10
