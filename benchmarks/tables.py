@@ -2,6 +2,7 @@
 
     python benchmarks/tables.py continual benchmarks/results/continual_digits.json
     python benchmarks/tables.py step benchmarks/results/step_cost.json
+    python benchmarks/tables.py two_task benchmarks/results/two_task_mnist_permuted.json
 """
 
 import json
@@ -29,5 +30,19 @@ def step(path):
               f"| {r['ratio_median']:.2f} |")
 
 
+def two_task(path):
+    data = json.load(open(path))
+    runs = data["runs"]
+    mean = lambda values: sum(values) / len(values)  # noqa: E731
+    print("| epochs on task B | FIP: task A | FIP: task B | fine-tune: task A | fine-tune: task B |")
+    print("|---|---|---|---|---|")
+    a0 = mean([r["before_B"]["A"] for r in runs])
+    b0 = mean([r["before_B"]["B"] for r in runs])
+    print(f"| 0 (after task A) | {a0:.4f} | {b0:.4f} | {a0:.4f} | {b0:.4f} |")
+    for row in data["table_mean_over_seeds"]:
+        print(f"| {row['epoch']} | {row['fip_A']:.4f} | {row['fip_B']:.4f} "
+              f"| {row['finetune_A']:.4f} | {row['finetune_B']:.4f} |")
+
+
 if __name__ == "__main__":
-    {"continual": continual, "step": step}[sys.argv[1]](sys.argv[2])
+    {"continual": continual, "step": step, "two_task": two_task}[sys.argv[1]](sys.argv[2])

@@ -5,6 +5,7 @@ data stays the same while a second objective (a new task, sparsity, diversity)
 improves.
 """
 
+from keras_fip import geometry
 from keras_fip.engine import (
     AnchorMemory, FIPModel, NaNGuard, Objective, PathRecorder, PathStep, distances,
 )
@@ -13,5 +14,5 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AnchorMemory", "FIPModel", "NaNGuard", "Objective", "PathRecorder", "PathStep",
-    "distances", "__version__",
+    "distances", "geometry", "__version__",
 ]
