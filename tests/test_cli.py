@@ -43,6 +43,15 @@ def test_class_order_and_npz_dataset(tmp_path, digits):
     assert report["config"]["tasks"][0]["classes"] == [9, 8, 7, 6, 5]
 
 
+def test_a_paper_architecture_on_the_digits(tmp_path):
+    out = tmp_path / "cnn"
+    code = main(["continual", "--model", "reference_cnn", "--tasks", "2", "--epochs", "1",
+                 "--methods", "fip", "--out", str(out)])
+    assert code == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["config"]["model"] == {"kind": "reference_cnn"}
+
+
 @pytest.mark.parametrize("args, message", [
     (["--dataset", "no/such/folder"], "no/such/folder"),
     (["--dataset", "tfds:mnist", "--data-dir", "/nonexistent/tfds"], "cannot download"),
@@ -50,6 +59,8 @@ def test_class_order_and_npz_dataset(tmp_path, digits):
     (["--class-order", "1,1,2"], "repeats"),
     (["--tasks", "3"], "evenly"),
     (["--epochs", "0"], "epochs must be at least 1"),
+    (["--model", "vgg11"], "at least 32x32"),  # digits are 8x8
+    (["--model", "alexnet"], "alexnet"),
 ])
 def test_bad_arguments_give_one_clear_line(tmp_path, capsys, args, message):
     code = main(["continual", "--out", str(tmp_path / "x"), *args])

@@ -49,6 +49,9 @@ def add_parser(commands):
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--fip-weight", type=float, default=None,
                         help="lambda of the FIP distance term (default: the method's)")
+    parser.add_argument("--model", default="mlp",
+                        help="network: mlp (default), reference_cnn, lenet_300_100, vgg11, "
+                        "vgg16, resnet18, resnet20")
     parser.add_argument("--hidden", default="256,256",
                         help="hidden widths of the MLP (default 256,256)")
     parser.add_argument("--seed", type=int, default=0)
@@ -79,7 +82,7 @@ def run(args):
     from keras_fip import report
     from keras_fip.continual import ContinualConfig, compare, make_stream, methods as methods_lib
     from keras_fip.data import load_dataset
-    from keras_fip.models import mlp
+    from keras_fip import models
 
     dataset = load_dataset(args.dataset, seed=args.seed, data_dir=args.data_dir)
     stream = make_stream(dataset, args.scenario, args.tasks, class_order, seed=args.seed)
@@ -99,9 +102,13 @@ def run(args):
     if not args.resume and os.path.exists(checkpoints):
         shutil.rmtree(checkpoints)
     tf.get_logger().setLevel("ERROR")  # retracing notices would break the progress bars
+    options = {"hidden": hidden} if args.model == "mlp" else {}
+    build = lambda: models.get(  # noqa: E731
+        args.model, input_shape=stream.input_shape, num_classes=stream.num_classes, **options
+    )
+    build()  # a network that cannot take this data fails here, before any training
     results = compare(
-        stream, chosen, lambda: mlp(stream.input_shape, stream.num_classes, hidden),
-        config, verbose=args.verbose, checkpoint_dir=checkpoints,
+        stream, chosen, build, config, verbose=args.verbose, checkpoint_dir=checkpoints,
     )
     shutil.rmtree(checkpoints)  # finished: nothing left to resume
     rows = [r.to_dict() for r in results]
@@ -118,7 +125,7 @@ def run(args):
                        "train_samples": len(t.x_train), "test_samples": len(t.x_test)}
                       for t in stream],
             "class_order": stream.class_order,
-            "model": {"kind": "mlp", "hidden": hidden},
+            "model": {"kind": args.model, **options},
             **vars(config),
         },
         "results": {r["method"]: {k: v for k, v in r.items() if k != "method"} for r in rows},
