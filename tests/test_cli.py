@@ -23,6 +23,7 @@ def test_continual_writes_report_and_plots(tmp_path, capsys):
     for key in ("average_accuracy", "backward_transfer", "forgetting", "train_seconds"):
         assert key in fip
     assert report["config"]["memory_per_class"] == 5
+    assert report["command"].startswith("keras-fip continual --tasks 2")
     assert (out / "accuracy_matrix.png").stat().st_size > 0
     assert (out / "accuracy_along_sequence.png").stat().st_size > 0
     assert "avg acc" in capsys.readouterr().out

@@ -4,7 +4,6 @@ import os
 import platform
 import shutil
 import shlex
-import sys
 import time
 
 METHOD_NAMES = ("fip", "replay", "ewc", "finetune", "joint")
@@ -96,7 +95,7 @@ def run(args):
         for m in methods
     ]
     print(f"{stream.description}: {dataset.split or dataset.description}")
-    print(f"tasks: " + "; ".join(t.name for t in stream))
+    print("tasks: " + "; ".join(t.name for t in stream))
     out = report.ensure_dir(args.out)
     checkpoints = os.path.join(out, "checkpoints")
     if not args.resume and os.path.exists(checkpoints):
@@ -115,7 +114,7 @@ def run(args):
     report.plot_accuracy_matrices(rows, f"{out}/accuracy_matrix.png")
     report.plot_accuracy_along_sequence(rows, f"{out}/accuracy_along_sequence.png")
     payload = {
-        "command": "keras-fip " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+        "command": "keras-fip " + " ".join(shlex.quote(a) for a in args.argv),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "config": {
             "dataset": args.dataset,
