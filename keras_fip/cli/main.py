@@ -11,7 +11,7 @@ import sys
 
 
 def build_parser():
-    from keras_fip.cli import continual
+    from keras_fip.cli import continual, robust, sparsify
 
     parser = argparse.ArgumentParser(
         prog="keras-fip",
@@ -20,6 +20,8 @@ def build_parser():
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     continual.add_parser(commands)
+    sparsify.add_parser(commands)
+    robust.add_parser(commands)
     return parser
 
 

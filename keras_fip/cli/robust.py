@@ -1,0 +1,7 @@
+"""`keras-fip robust` (being written)."""
+
+
+def add_parser(commands):
+    parser = commands.add_parser("robust", help="(being written)")
+    parser.set_defaults(run=lambda args: 2)
+    return parser
