@@ -1,6 +1,7 @@
 """The FIP engine: the model, output distances, anchor memory, objectives, steps."""
 
 from keras_fip.engine import distances
+from keras_fip.engine.distances import DistanceLoss
 from keras_fip.engine.memory import AnchorMemory
 from keras_fip.engine.model import FIPModel
 from keras_fip.engine.objectives import Objective

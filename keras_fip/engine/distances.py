@@ -187,3 +187,41 @@ def get(identifier, from_logits=True):
 
 def serialize(distance):
     return keras.saving.serialize_keras_object(distance)
+
+
+@keras.saving.register_keras_serializable(_PACKAGE)
+class DistanceLoss(keras.losses.Loss):
+    """An output distance used as a compiled loss, with anchor outputs as targets.
+
+    When the protected data is the training data itself (sparsification,
+    diversification), fit on `(x, anchor_outputs)` pairs, where `anchor_outputs`
+    are the starting network's outputs computed once: the compiled loss is then
+    the functional distance, measured in the same forward pass as training.
+
+    Args:
+        distance: a name, `Distance` or function (see `get`).
+        from_logits: whether the network outputs logits.
+
+    Example:
+        >>> anchors = network.predict(x)
+        >>> model.compile(PathStep(0.01), loss=DistanceLoss("bhattacharyya"))
+        >>> model.fit(x, anchors, batch_size=200)
+    """
+
+    def __init__(self, distance="bhattacharyya", from_logits=True, name="distance_loss",
+                 reduction="sum_over_batch_size", dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        self.distance = get(distance, from_logits=from_logits)
+
+    def call(self, y_true, y_pred):
+        return self.distance(y_true, y_pred)
+
+    def get_config(self):
+        return {"name": self.name, "reduction": self.reduction,
+                "distance": serialize(self.distance)}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["distance"] = keras.saving.deserialize_keras_object(config["distance"])
+        return cls(**config)
