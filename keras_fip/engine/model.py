@@ -174,7 +174,20 @@ class FIPModel(keras.Model):
     def _memory_in_use(self):
         return self.memory.built and len(self.memory) > 0
 
+    def _build_objectives(self):
+        # Objectives with state (thresholds, reference weights) create it here,
+        # outside the traced step, once the network's variables exist.
+        for objective in self._objectives:
+            if hasattr(objective, "build"):
+                objective.build(self)
+
+    @property
+    def metrics(self):
+        extra = [m for o in self._objectives for m in getattr(o, "metrics", ())]
+        return super().metrics + extra
+
     def make_train_function(self, force=False):
+        self._build_objectives()
         # Whether the step reads the memory is decided when it is traced: trace
         # again when the memory went from empty to filled or back.
         in_use = self._memory_in_use()
@@ -360,6 +373,7 @@ class FIPModel(keras.Model):
         own = {k: store[k] for k in store.keys() if not k.startswith(extra)}
         super().load_own_variables(own)
         self.memory.load_from(store, prefix="memory")
+        self._build_objectives()
         for i, objective in enumerate(self._objectives):
             if hasattr(objective, "load_from"):
                 objective.load_from(store, prefix=f"objective{i}")

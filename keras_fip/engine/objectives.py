@@ -17,9 +17,14 @@ class Objective:
     """
 
     name = "objective"
+    #: Keras metrics the objective updates in the step; `fit` logs them.
+    metrics = ()
 
     def __init__(self, weight=1.0):
         self.weight = float(weight)
+
+    def build(self, model):
+        """Creates state that depends on the model, before the step is traced."""
 
     def __call__(self, model):
         return self.weight * self.call(model)

@@ -1,0 +1,288 @@
+"""The pull towards sparsity: the secondary objective of FIP sparsification.
+
+The paper moves a trained network along a functionally invariant path towards
+the set of networks with a fraction `s` of zero weights. Its step direction is
+
+    normalise(grad D + lambda * (w - P_s(w)))
+
+where P_s(w) zeroes the fraction `s` of weights with the smallest magnitude. The
+second term is the gradient of `lambda / 2 * ||w - P_s(w)||^2` with the mask
+held fixed, which is the loss this objective returns; `FIPModel` adds it to the
+functional distance and the compiled `PathStep` normalises the sum.
+
+Finding the magnitude threshold needs a sort of every prunable weight. The
+reference recomputes it at every step, which costs several training steps'
+worth of time; here the threshold lives in a variable on the device and is
+recomputed every `threshold_every` steps (weights move at most `epsilon` per
+step, so the threshold drifts slowly). Between refreshes the pull acts on the
+weights under the held threshold.
+"""
+
+import numpy as np
+import tensorflow as tf
+import keras
+
+from keras_fip.engine.objectives import Objective
+
+KERNEL_NAMES = ("kernel", "depthwise_kernel", "pointwise_kernel", "embeddings")
+SCOPES = ("kernels", "kernels_and_biases", "all")
+GRANULARITIES = ("global", "per_layer")
+
+
+def check_sparsity(sparsity, what="sparsity"):
+    """Returns `sparsity` as a float in [0, 1), or raises a clear ValueError."""
+    try:
+        value = float(sparsity)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be a number in [0, 1), got {sparsity!r}.") from None
+    if not 0.0 <= value < 1.0 or np.isnan(value):
+        raise ValueError(
+            f"{what} must be in [0, 1) (the fraction of weights set to zero), got {sparsity!r}."
+        )
+    return value
+
+
+def parse_structure(structure):
+    """`"N:M"` (keep N of every M consecutive input weights) -> (N, M), or None."""
+    if structure is None:
+        return None
+    try:
+        keep, group = (int(v) for v in str(structure).split(":"))
+    except ValueError:
+        raise ValueError(f"structure must look like '2:4', got {structure!r}.") from None
+    if not 0 < keep < group:
+        raise ValueError(f"structure N:M needs 0 < N < M, got {structure!r}.")
+    return keep, group
+
+
+def prunable_variables(model, scope="kernels"):
+    """The trainable variables that count towards sparsity.
+
+    Args:
+        model: a Keras model (or FIPModel).
+        scope: `"kernels"` (default: dense/conv kernels and embeddings),
+            `"kernels_and_biases"`, or `"all"` (every trainable variable,
+            normalisation parameters included).
+    """
+    if scope not in SCOPES:
+        raise ValueError(f"scope must be one of {SCOPES}, got {scope!r}.")
+    chosen = []
+    for variable in model.trainable_weights:
+        name = variable.name.split("/")[-1].split(":")[0]
+        if scope == "all" or name in KERNEL_NAMES or (scope == "kernels_and_biases" and name == "bias"):
+            chosen.append(variable)
+    if not chosen:
+        raise ValueError(
+            f"The model has no weights to sparsify in scope {scope!r} (is it built, "
+            "and does it have Dense/Conv layers?)."
+        )
+    return chosen
+
+
+def magnitude_threshold(magnitudes, sparsity):
+    """The largest magnitude that is pruned at `sparsity` (-1 when none is).
+
+    `magnitudes` is a flat tensor; the `floor(sparsity * n)` smallest entries are
+    pruned. One sort: O(n log n).
+    """
+    n = tf.size(magnitudes)
+    k = tf.cast(tf.floor(tf.cast(sparsity, tf.float64) * tf.cast(n, tf.float64)), tf.int32)
+    ordered = tf.sort(magnitudes)
+    return tf.where(k > 0, ordered[tf.maximum(k - 1, 0)], tf.constant(-1.0, magnitudes.dtype))
+
+
+def structured_mask(variable, keep, group):
+    """Mask keeping the `keep` largest of every `group` weights along the input axis."""
+    values = tf.convert_to_tensor(variable)
+    moved = tf.experimental.numpy.moveaxis(tf.abs(values), -2, -1)
+    shape = tf.shape(moved)
+    grouped = tf.reshape(moved, tf.concat([shape[:-1], [-1, group]], 0))
+    # The (group - keep)-th smallest in each group is the last one pruned.
+    cut = tf.sort(grouped, axis=-1)[..., group - keep - 1 : group - keep]
+    mask = tf.cast(grouped > cut, values.dtype)
+    mask = tf.reshape(mask, shape)
+    return tf.experimental.numpy.moveaxis(mask, -1, -2)
+
+
+@keras.saving.register_keras_serializable("keras_fip")
+class SparsityObjective(Objective):
+    """Pulls the weights towards their magnitude projection `P_s(w)`.
+
+    Args:
+        sparsity: target fraction of zero weights, in [0, 1). With `structure`
+            it may be omitted (it is then `1 - N/M`).
+        weight: lambda, the strength of the pull (the paper uses 0.1 with
+            fixed-length steps of 0.01).
+        ramp_steps: 0 (default) aims at the target from the first step, as in
+            the paper; otherwise the target grows from `initial_sparsity` to
+            `sparsity` over this many steps along a polynomial of `power`.
+        initial_sparsity: start of the ramp.
+        power: exponent of the ramp (3, like tfmot's `PolynomialDecay`).
+        scope: which weights count: `"kernels"` (default), `"kernels_and_biases"`
+            or `"all"` (normalisation parameters too).
+        granularity: `"global"` (one magnitude threshold over all counted
+            weights, the paper's) or `"per_layer"` (each variable to `sparsity`).
+        structure: `"N:M"`, e.g. `"2:4"`: keep the N largest of every M
+            consecutive weights along the input axis (variables whose input axis
+            is not a multiple of M are left dense and listed in `skipped`).
+        threshold_every: steps between exact recomputations of the threshold
+            (1 recomputes every step, like the reference code).
+
+    Example:
+        >>> pull = SparsityObjective(0.95, weight=0.1)
+        >>> model = FIPModel.from_model(network, objectives=[pull])
+        >>> model.compile(PathStep(0.01), loss=DistanceLoss())
+        >>> model.fit(x, network.predict(x), callbacks=[SparsityMonitor(pull)])
+        >>> pull.snap(model)   # exact zeros
+    """
+
+    name = "sparsity"
+
+    def __init__(self, sparsity=None, weight=0.1, *, ramp_steps=0, initial_sparsity=0.0,
+                 power=3.0, scope="kernels", granularity="global", structure=None,
+                 threshold_every=50):
+        super().__init__(weight=weight)
+        if self.weight < 0:
+            raise ValueError(f"weight must be >= 0, got {weight}.")
+        self.structure = structure
+        self._nm = parse_structure(structure)
+        if self._nm is not None:
+            implied = 1.0 - self._nm[0] / self._nm[1]
+            if sparsity is not None and abs(float(sparsity) - implied) > 1e-9:
+                raise ValueError(
+                    f"structure {structure} means sparsity {implied:g}; got sparsity {sparsity}."
+                )
+            if ramp_steps:
+                raise ValueError("A ramp is not available with N:M structure.")
+            sparsity = implied
+        if sparsity is None:
+            raise ValueError("SparsityObjective needs a target sparsity (or a structure).")
+        self.sparsity = check_sparsity(sparsity)
+        self.initial_sparsity = check_sparsity(initial_sparsity, "initial_sparsity")
+        if self.initial_sparsity > self.sparsity:
+            raise ValueError("initial_sparsity must not exceed sparsity.")
+        if int(ramp_steps) < 0 or int(threshold_every) < 1:
+            raise ValueError("ramp_steps must be >= 0 and threshold_every >= 1.")
+        if granularity not in GRANULARITIES:
+            raise ValueError(f"granularity must be one of {GRANULARITIES}, got {granularity!r}.")
+        if scope not in SCOPES:
+            raise ValueError(f"scope must be one of {SCOPES}, got {scope!r}.")
+        self.ramp_steps = int(ramp_steps)
+        self.power = float(power)
+        self.scope = scope
+        self.granularity = granularity
+        self.threshold_every = int(threshold_every)
+        self.variables = None
+        self.skipped = []
+        self.gap_metric = keras.metrics.Mean(name="sparse_gap")
+
+    @property
+    def metrics(self):
+        return (self.gap_metric,)
+
+    # ------------------------------------------------------------ state
+    def build(self, model):
+        if self.variables is not None:
+            return
+        variables = prunable_variables(model, self.scope)
+        if self._nm is not None:
+            group = self._nm[1]
+            usable = [v for v in variables if len(v.shape) >= 2 and v.shape[-2] % group == 0]
+            self.skipped = [v.path for v in variables if v not in usable]
+            if not usable:
+                raise ValueError(
+                    f"No weight has an input axis divisible by {group} for structure "
+                    f"{self.structure}: {self.skipped}."
+                )
+            variables = usable
+        self.variables = variables
+        count = 1 if self.granularity == "global" else len(variables)
+        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="sparsity_step")
+        self.thresholds = tf.Variable(tf.fill([count], -1.0), trainable=False,
+                                      name="sparsity_thresholds")
+        self.gap = tf.Variable(0.0, trainable=False, name="sparse_gap")
+
+    def target_at(self, step):
+        """The sparsity aimed at after `step` steps of the schedule."""
+        if not self.ramp_steps:
+            return tf.constant(self.sparsity, tf.float32)
+        progress = tf.minimum(tf.cast(step, tf.float32) / self.ramp_steps, 1.0)
+        span = self.sparsity - self.initial_sparsity
+        return self.sparsity - span * (1.0 - progress) ** self.power
+
+    def _exact_thresholds(self, sparsity):
+        magnitudes = [tf.reshape(tf.abs(tf.convert_to_tensor(v)), [-1]) for v in self.variables]
+        if self.granularity == "global":
+            return tf.reshape(magnitude_threshold(tf.concat(magnitudes, 0), sparsity), [1])
+        return tf.stack([magnitude_threshold(m, sparsity) for m in magnitudes])
+
+    def _masks(self, thresholds):
+        if self._nm is not None:
+            return [structured_mask(v, *self._nm) for v in self.variables]
+        masks = []
+        for i, v in enumerate(self.variables):
+            threshold = thresholds[0 if self.granularity == "global" else i]
+            masks.append(tf.cast(tf.abs(v) > threshold, v.dtype))
+        return masks
+
+    # ------------------------------------------------------------- step
+    def _refresh(self, step):
+        new = self._exact_thresholds(self.target_at(step))
+        with tf.control_dependencies([self.thresholds.assign(new)]):
+            return tf.identity(new)
+
+    def call(self, model):
+        step = self.step.assign_add(1)
+        if self._nm is None:
+            due = tf.equal((step - 1) % self.threshold_every, 0)
+            thresholds = tf.cond(due, lambda: self._refresh(step),
+                                 lambda: tf.identity(self.thresholds))
+        else:
+            thresholds = None
+        masks = [tf.stop_gradient(m) for m in self._masks(thresholds)]
+        # 1/2 ||w - P_s(w)||^2: its gradient is (w - P_s(w)) on the pruned weights.
+        pruned = tf.add_n([tf.reduce_sum(tf.square(v * (1.0 - m))) for v, m in zip(self.variables, masks)])
+        gap = tf.sqrt(pruned)
+        self.gap.assign(gap)
+        self.gap_metric.update_state(gap)
+        return 0.5 * pruned
+
+    # --------------------------------------------------------- results
+    def masks(self, model=None):
+        """Exact masks (1 kept, 0 pruned) at the final target, as NumPy arrays."""
+        if model is not None:
+            self.build(model)
+        thresholds = None if self._nm is not None else self._exact_thresholds(self.sparsity)
+        return [np.asarray(m) for m in self._masks(thresholds)]
+
+    def distance_to_sparse_set(self, model=None):
+        """||w - P_s(w)|| at the final target, computed exactly now."""
+        masks = self.masks(model)
+        return float(np.sqrt(sum(np.sum(np.square(np.asarray(v) * (1 - m)))
+                                 for v, m in zip(self.variables, masks))))
+
+    def snap(self, model=None):
+        """Sets the pruned weights to exact zeros; returns `{variable path: mask}`."""
+        masks = self.masks(model)
+        for v, m in zip(self.variables, masks):
+            v.assign(np.asarray(v) * m)
+        return {v.path: m for v, m in zip(self.variables, masks)}
+
+    # ---------------------------------------------------------- saving
+    def save_to(self, store, prefix):
+        if self.variables is not None:
+            store[f"{prefix}_step"] = np.asarray(self.step.numpy())
+            store[f"{prefix}_thresholds"] = self.thresholds.numpy()
+
+    def load_from(self, store, prefix):
+        if f"{prefix}_step" in store and self.variables is not None:
+            self.step.assign(np.asarray(store[f"{prefix}_step"]))
+            self.thresholds.assign(np.asarray(store[f"{prefix}_thresholds"]))
+
+    def get_config(self):
+        return {
+            "sparsity": self.sparsity, "weight": self.weight, "ramp_steps": self.ramp_steps,
+            "initial_sparsity": self.initial_sparsity, "power": self.power,
+            "scope": self.scope, "granularity": self.granularity,
+            "structure": self.structure, "threshold_every": self.threshold_every,
+        }
