@@ -1,0 +1,309 @@
+"""Ship a sparse network: tfmot's pruning wrapper, SavedModel and TFLite files.
+
+The path is the one tfmot's guide teaches, applied to a network that is already
+sparse: wrap every prunable layer with `prune_low_magnitude` and a
+`ConstantSparsity` at the sparsity that layer reached (so the mask tfmot computes
+is exactly the zeros there are), let `UpdatePruningStep` install and apply the
+masks, `strip_pruning`, then write
+
+- `model.keras` (Keras 3),
+- `saved_model/` (`model.export`, for TF Serving),
+- `model.tflite` (float), and `model_int8.tflite` when asked: int8 through
+  tfmot's sparsity-preserving quantisation-aware training
+  (`Default8BitPrunePreserveQuantizeScheme`), which needs training data.
+
+Sizes are reported raw and gzip-compressed (zeros only shrink a file once it is
+compressed, which is how tfmot's guide measures), with the fraction of zeros per
+weight measured in what was written.
+"""
+
+import dataclasses
+import gzip
+import io
+import os
+import shutil
+import tarfile
+
+import numpy as np
+import tensorflow as tf
+import keras
+
+from keras_fip.sparsity.convert import from_tf_keras, to_tf_keras
+from keras_fip.sparsity.objective import prunable_variables
+
+_PRUNABLE = ("Dense", "Conv1D", "Conv2D", "Conv3D", "DepthwiseConv2D", "SeparableConv2D",
+             "Conv2DTranspose", "Embedding")
+
+
+@dataclasses.dataclass
+class ExportReport:
+    """What `export_sparse` wrote.
+
+    Attributes:
+        directory: the export folder.
+        files: `{kind: {"path", "bytes", "gzip_bytes"}}` for keras, saved_model,
+            tflite and (when made) tflite_int8.
+        zeros: `{kind: {weight name: fraction of zeros}}` read back from each file.
+        layer_sparsity: the sparsity each layer was wrapped with.
+        agreement: `{kind: {"argmax_agreement", "max_abs_diff"}}` against the
+            Keras model on the check inputs, when given.
+    """
+
+    directory: str
+    files: dict
+    zeros: dict
+    layer_sparsity: dict
+    agreement: dict
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+
+def gzip_size(path):
+    """Bytes of a file gzip-compressed, or of a folder as a .tar.gz."""
+    if os.path.isdir(path):
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+            archive.add(path, arcname=os.path.basename(path))
+        return buffer.tell()
+    with open(path, "rb") as f:
+        return len(gzip.compress(f.read()))
+
+
+def _size(path):
+    if os.path.isdir(path):
+        return sum(os.path.getsize(os.path.join(root, f))
+                   for root, _, files in os.walk(path) for f in files)
+    return os.path.getsize(path)
+
+
+def _prepare_directory(directory, overwrite):
+    if os.path.exists(directory):
+        if not os.path.isdir(directory):
+            raise FileExistsError(f"{directory} exists and is not a folder.")
+        if os.listdir(directory):
+            if not overwrite:
+                raise FileExistsError(
+                    f"The export folder {directory} exists and is not empty; choose another "
+                    "or pass overwrite=True (--overwrite) to replace it."
+                )
+            shutil.rmtree(directory)
+    os.makedirs(directory, exist_ok=True)
+
+
+def layer_sparsity(model):
+    """Fraction of zeros in each prunable layer's kernel, by layer name."""
+    out = {}
+    for layer in model.layers:
+        if type(layer).__name__ in _PRUNABLE and layer.weights:
+            kernel = np.asarray(layer.weights[0])
+            out[layer.name] = float(np.mean(kernel == 0))
+    return out
+
+
+def strip_through_tfmot(model):
+    """Runs `model` through tfmot's pruning wrapper with its own zeros as the mask.
+
+    Returns the stripped tf_keras model and the per-layer sparsities used.
+    """
+    from keras_fip.sparsity._tfmot import tfmot
+
+    module = tfmot()
+    import tf_keras
+
+    sparsities = layer_sparsity(model)
+    tf_model = to_tf_keras(model)
+
+    def wrap(layer):
+        s = sparsities.get(layer.name, 0.0)
+        if not 0.0 < s < 1.0:  # dense, or all zeros already (tfmot takes s < 1 only)
+            return layer
+        # tfmot keeps the round((1 - s) * n) largest magnitudes: exactly the nonzeros.
+        schedule = module.sparsity.keras.ConstantSparsity(s, begin_step=0, frequency=1)
+        return module.sparsity.keras.prune_low_magnitude(layer, pruning_schedule=schedule)
+
+    wrapped = tf_keras.models.clone_model(tf_model, clone_function=wrap)
+    _copy_by_layer(tf_model, wrapped)
+    # One step at learning rate 0 on a zero batch with normalisation frozen: the
+    # wrapper computes and applies its masks (UpdatePruningStep) and no weight moves.
+    for layer in wrapped.layers:
+        if "BatchNormalization" in type(getattr(layer, "layer", layer)).__name__:
+            layer.trainable = False
+    wrapped.compile(tf_keras.optimizers.SGD(0.0), tf_keras.losses.MeanSquaredError())
+    shape = (1, *tf_model.inputs[0].shape[1:])
+    zeros_in = np.zeros(shape, "float32")
+    zeros_out = np.zeros((1, *tf_model.outputs[0].shape[1:]), "float32")
+    wrapped.fit(zeros_in, zeros_out, epochs=1, verbose=0,
+                callbacks=[module.sparsity.keras.UpdatePruningStep()])
+    return module.sparsity.keras.strip_pruning(wrapped), sparsities
+
+
+def _copy_by_layer(source, wrapped):
+    for layer in wrapped.layers:
+        inner = getattr(layer, "layer", layer)
+        original = source.get_layer(inner.name)
+        if original.weights:
+            inner.set_weights(original.get_weights())
+
+
+def _tflite_from_saved_model(saved_model, path, optimizations=None):
+    converter = tf.lite.TFLiteConverter.from_saved_model(saved_model)
+    if optimizations:
+        converter.optimizations = optimizations
+    with open(path, "wb") as f:
+        f.write(converter.convert())
+
+
+def tflite_interpreter(path):
+    """A TFLite interpreter for `path` (LiteRT when installed, else TF's)."""
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        Interpreter = tf.lite.Interpreter
+    interpreter = Interpreter(model_path=str(path))
+    interpreter.allocate_tensors()
+    return interpreter
+
+
+def tflite_predict(path, x):
+    """Runs a TFLite model on `x`, one sample at a time; returns the outputs."""
+    interpreter = tflite_interpreter(path)
+    source = interpreter.get_input_details()[0]
+    target = interpreter.get_output_details()[0]
+    outputs = []
+    for sample in np.asarray(x, "float32"):
+        value = sample[None]
+        if source["dtype"] != np.float32:  # an int8 input: quantise it
+            scale, zero = source["quantization"]
+            value = np.round(value / scale + zero).astype(source["dtype"])
+        interpreter.set_tensor(source["index"], value)
+        interpreter.invoke()
+        out = interpreter.get_tensor(target["index"])[0]
+        if target["dtype"] != np.float32:
+            scale, zero = target["quantization"]
+            out = (out.astype("float32") - zero) * scale
+        outputs.append(out)
+    return np.stack(outputs)
+
+
+def tflite_zeros(path, min_size=64):
+    """Fraction of zeros in each constant tensor of at least `min_size` values."""
+    interpreter = tflite_interpreter(path)
+    out = {}
+    for detail in interpreter.get_tensor_details():
+        try:
+            value = interpreter.get_tensor(detail["index"])
+        except ValueError:
+            continue  # activations have no data
+        # Weights only: activations carry the batch of one in front.
+        if value.size >= min_size and value.ndim >= 2 and value.shape[0] != 1:
+            out[detail["name"]] = float(np.mean(value == 0))
+    return out
+
+
+def saved_model_predict(path, x, batch_size=512):
+    """Runs a SavedModel's `serving_default` signature on `x`, as TF Serving would."""
+    serve = tf.saved_model.load(path).signatures["serving_default"]
+    (name,) = serve.structured_input_signature[1].keys()
+    outputs = [list(serve(**{name: tf.constant(x[i:i + batch_size])}).values())[0].numpy()
+               for i in range(0, len(x), batch_size)]
+    return np.concatenate(outputs)
+
+
+def _saved_model_zeros(path, min_size=64):
+    loaded = tf.saved_model.load(path)
+    return {v.name: float(np.mean(v.numpy() == 0)) for v in loaded.variables
+            if v.shape.num_elements() >= min_size and len(v.shape) >= 2}
+
+
+def _agreement(reference, predicted):
+    return {
+        "argmax_agreement": float(np.mean(np.argmax(reference, -1) == np.argmax(predicted, -1))),
+        "max_abs_diff": float(np.max(np.abs(reference - predicted))),
+    }
+
+
+def export_sparse(model, directory, *, overwrite=False, check_inputs=None, int8=False,
+                  train_data=None, qat_epochs=1, batch_size=128, verbose=0):
+    """Writes a sparse Keras model as `.keras`, SavedModel and TFLite, through tfmot.
+
+    Args:
+        model: the sparse Keras 3 model (Sequential or functional, standard
+            layers; see `convert.SUPPORTED_LAYERS`).
+        directory: export folder; must not exist or be empty unless `overwrite`.
+        overwrite: replace a non-empty `directory`.
+        check_inputs: inputs on which each written file is run and compared with
+            the Keras model (argmax agreement, max abs output difference).
+        int8: also write `model_int8.tflite` by sparsity-preserving
+            quantisation-aware training (needs `train_data`).
+        train_data: `(x, y)` for the quantisation-aware training.
+        qat_epochs: epochs of quantisation-aware training.
+
+    Returns:
+        An `ExportReport`.
+    """
+    model = getattr(model, "network", model)
+    if not model.built or not model.weights:
+        raise ValueError("The model has no weights: build and train it before exporting.")
+    if int8 and train_data is None:
+        raise ValueError("int8 export trains with quantisation in the loop; pass train_data=(x, y).")
+    to_tf_keras(model)  # refuses an unconvertible model before anything is written
+    directory = os.fspath(directory)
+    _prepare_directory(directory, overwrite)
+
+    stripped, sparsities = strip_through_tfmot(model)
+    shipped = from_tf_keras(stripped)
+    paths = {
+        "keras": os.path.join(directory, "model.keras"),
+        "saved_model": os.path.join(directory, "saved_model"),
+        "tflite": os.path.join(directory, "model.tflite"),
+    }
+    shipped.save(paths["keras"])
+    shipped.export(paths["saved_model"], format="tf_saved_model", verbose=False)
+    _tflite_from_saved_model(paths["saved_model"], paths["tflite"])
+    if int8:
+        paths["tflite_int8"] = os.path.join(directory, "model_int8.tflite")
+        _write_int8(stripped, train_data, paths["tflite_int8"], qat_epochs, batch_size, verbose)
+
+    zeros = {
+        "keras": {v.path: float(np.mean(np.asarray(v) == 0))
+                  for v in prunable_variables(keras.models.load_model(paths["keras"]))},
+        "saved_model": _saved_model_zeros(paths["saved_model"]),
+        **{kind: tflite_zeros(paths[kind]) for kind in ("tflite", "tflite_int8") if kind in paths},
+    }
+    files = {kind: {"path": path, "bytes": _size(path), "gzip_bytes": gzip_size(path)}
+             for kind, path in paths.items()}
+    agreement = {}
+    if check_inputs is not None:
+        x = np.asarray(check_inputs, "float32")
+        reference = model.predict(x, batch_size=512, verbose=0)
+        agreement["keras"] = _agreement(reference, keras.models.load_model(paths["keras"]).predict(x, verbose=0))
+        agreement["saved_model"] = _agreement(reference, saved_model_predict(paths["saved_model"], x))
+        for kind in ("tflite", "tflite_int8"):
+            if kind in paths:
+                agreement[kind] = _agreement(reference, tflite_predict(paths[kind], x))
+    return ExportReport(directory=directory, files=files, zeros=zeros,
+                        layer_sparsity=sparsities, agreement=agreement)
+
+
+def _write_int8(stripped, train_data, path, epochs, batch_size, verbose):
+    """Sparsity-preserving quantisation-aware training, then an int8 TFLite file."""
+    from keras_fip.sparsity._tfmot import tfmot
+
+    module = tfmot()
+    import tf_keras
+
+    annotated = module.quantization.keras.quantize_annotate_model(stripped)
+    qat = module.quantization.keras.quantize_apply(
+        annotated, module.experimental.combine.Default8BitPrunePreserveQuantizeScheme())
+    x, y = train_data
+    logits = not isinstance(getattr(stripped.layers[-1], "activation", None), type(None)) and \
+        getattr(stripped.layers[-1].activation, "__name__", "") != "softmax"
+    qat.compile(tf_keras.optimizers.Adam(1e-4),
+                tf_keras.losses.SparseCategoricalCrossentropy(from_logits=logits))
+    qat.fit(np.asarray(x, "float32"), np.asarray(y), epochs=epochs, batch_size=batch_size,
+            verbose=verbose)
+    converter = tf.lite.TFLiteConverter.from_keras_model(qat)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    with open(path, "wb") as f:
+        f.write(converter.convert())

@@ -1,0 +1,193 @@
+"""`sparsify`: move a trained network along a FIP to a target sparsity.
+
+The driver behind `keras-fip sparsify`, written with the engine's public parts:
+the network is wrapped in a `FIPModel` with a `SparsityObjective`, compiled with
+`PathStep` (fixed-length steps) and the functional distance as its loss, and fit
+on `(x, the starting network's outputs on x)`, cached once. When the weights are
+within `tolerance` of the sparse set the path stops, the pruned weights snap to
+exact zeros, and an optional fine-tune with the mask held follows.
+"""
+
+import dataclasses
+import math
+import time
+
+import numpy as np
+import tensorflow as tf
+import keras
+
+from keras_fip.engine.distances import DistanceLoss
+from keras_fip.engine.model import FIPModel
+from keras_fip.engine.path import PathRecorder
+from keras_fip.engine.steps import PathStep
+from keras_fip.sparsity.callbacks import HoldMask, SparsityMonitor
+from keras_fip.sparsity.objective import SparsityObjective, prunable_variables
+
+
+@dataclasses.dataclass
+class SparsificationResult:
+    """What a sparsification run produced.
+
+    Attributes:
+        model: the sparse Keras network (a copy; the input network is untouched).
+        masks: `{variable path: mask}` of the counted weights.
+        sparsity: measured fraction of zeros over the counted weights.
+        path_steps: steps taken along the path; `finetune_steps`: after it.
+        reached: whether the gap to the sparse set fell under the tolerance.
+        gap: ||w - P_s(w)|| just before snapping.
+        path: per-epoch records of the path (logs, weight distance, accuracy).
+        seconds: wall time.
+    """
+
+    model: keras.Model
+    masks: dict
+    sparsity: float
+    path_steps: int
+    finetune_steps: int
+    reached: bool
+    gap: float
+    path: list
+    seconds: float
+
+
+def copy_network(network):
+    """A fresh copy of a functional or Sequential network with the same weights."""
+    network = getattr(network, "network", network)
+    if not network.built or not network.weights:
+        raise ValueError("The model has no weights: build and train it before sparsifying.")
+    clone = keras.models.clone_model(network)
+    clone.set_weights(network.get_weights())
+    return clone
+
+
+def measured_sparsity(model, scope="kernels"):
+    """`(overall fraction of zeros, {variable path: fraction})` over counted weights."""
+    variables = prunable_variables(model, scope)
+    per_layer = {v.path: float(np.mean(np.asarray(v) == 0)) for v in variables}
+    total = sum(int(np.prod(v.shape)) for v in variables)
+    zeros = sum(int(np.sum(np.asarray(v) == 0)) for v in variables)
+    return zeros / total, per_layer
+
+
+def _check_data(network, x, y=None):
+    x = np.asarray(x)
+    if x.ndim == 0 or len(x) == 0:
+        raise ValueError("Sparsification needs training inputs; got an empty array.")
+    expected = tuple(network.inputs[0].shape[1:]) if getattr(network, "inputs", None) else None
+    if expected and tuple(x.shape[1:]) != expected:
+        raise ValueError(f"Inputs of shape {x.shape[1:]} do not fit the model's input {expected}.")
+    if y is not None:
+        y = np.asarray(y).reshape(-1)
+        if len(y) != len(x):
+            raise ValueError(f"{len(x)} inputs but {len(y)} labels.")
+        classes = network.outputs[0].shape[-1]
+        if y.min() < 0 or y.max() >= classes:
+            raise ValueError(f"Labels must be in [0, {classes}); got {y.min()}..{y.max()}.")
+    return x.astype("float32"), y
+
+
+def _batches(x, targets, batch_size, seed):
+    data = tf.data.Dataset.from_tensor_slices((x, targets))
+    data = data.shuffle(len(x), seed=seed, reshuffle_each_iteration=True).repeat()
+    return data.batch(batch_size, drop_remainder=len(x) >= batch_size).prefetch(2)
+
+
+def _fit_steps(model, data, steps, batch_size, n, callbacks, verbose):
+    """Runs `steps` steps as epochs of one pass over the data (at least 100 steps)."""
+    per_epoch = max(1, min(steps, max(100, math.ceil(n / batch_size))))
+    epochs = math.ceil(steps / per_epoch)
+    history = model.fit(data, epochs=epochs, steps_per_epoch=per_epoch,
+                        callbacks=callbacks, verbose=verbose)
+    return len(history.epoch) * per_epoch, history
+
+
+def finetune(network, x, y, masks, *, steps, batch_size=200, learning_rate=1e-3, seed=0,
+             verbose=0):
+    """Trains `network` on `(x, y)` for `steps` steps with the masked weights held at zero."""
+    if steps <= 0:
+        return 0
+    from_logits = FIPModel.from_model(network).from_logits
+    network.compile(keras.optimizers.Adam(learning_rate),
+                    keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits))
+    data = _batches(x, y, batch_size, seed)
+    taken, _ = _fit_steps(network, data, steps, batch_size, len(x), [HoldMask(masks)], verbose)
+    return taken
+
+
+def sparsify(network, x, y=None, *, sparsity=None, steps=2000, batch_size=200,
+             learning_rate=0.01, decay=True, weight=0.1, tolerance=0.01, momentum=0.0,
+             distance="bhattacharyya", ramp_steps=0, scope="kernels", granularity="global",
+             structure=None, threshold_every=50, finetune_steps=0, finetune_learning_rate=1e-3,
+             validation_data=None, callbacks=None, seed=0, verbose=1):
+    """Sparsifies a trained network along a functionally invariant path.
+
+    Args:
+        network: a trained Keras model (functional or Sequential), not modified.
+        x: training inputs; the path keeps the network's outputs on them.
+        y: labels, needed only to fine-tune after the path.
+        sparsity: target fraction of zero weights in [0, 1).
+        steps: most path steps (it stops earlier once within `tolerance`).
+        batch_size: inputs per step (the paper: 200).
+        learning_rate: length of each step in weight space (the paper: 0.01),
+            or `"auto"`: 2.5 x the starting distance to the sparse set / steps,
+            so that the path can reach the set within the step budget.
+        decay: shrink the step length along a cosine to 5% of it by the last
+            step, so the path settles onto the sparse set instead of
+            oscillating around it at the scale of one step (False: constant
+            steps, as in the paper).
+        weight: lambda of the pull towards the sparse set (the paper: 0.1).
+        tolerance: stop once ||w - P_s(w)|| is under it (the paper: 0.01).
+        momentum: heavy-ball momentum of the path steps.
+        distance: output distance kept small along the path.
+        ramp_steps, scope, granularity, structure, threshold_every: see
+            `SparsityObjective`.
+        finetune_steps: steps of cross-entropy training afterwards with the
+            mask held (needs `y`).
+        finetune_learning_rate: Adam learning rate of the fine-tune.
+        validation_data: `(x, y)` whose accuracy is shown and recorded.
+        callbacks: more Keras callbacks for the path.
+        seed: shuffling seed.
+        verbose: Keras progress bar (1), one line per epoch (2) or silent (0).
+
+    Returns:
+        A `SparsificationResult`.
+    """
+    network = copy_network(network)
+    x, y = _check_data(network, x, y)
+    if finetune_steps and y is None:
+        raise ValueError("Fine-tuning after the path needs labels y.")
+    if steps < 1:
+        raise ValueError(f"steps must be at least 1, got {steps}.")
+    start = time.perf_counter()
+    keras.utils.set_random_seed(seed)
+    anchors = network.predict(x, batch_size=1024, verbose=0)
+    objective = SparsityObjective(
+        sparsity, weight=weight, ramp_steps=ramp_steps, scope=scope, granularity=granularity,
+        structure=structure, threshold_every=threshold_every,
+    )
+    model = FIPModel.from_model(network, objectives=[objective])
+    if learning_rate == "auto":
+        learning_rate = 2.5 * objective.distance_to_sparse_set(network) / steps
+    elif not learning_rate > 0:
+        raise ValueError(f"learning_rate must be > 0 or 'auto', got {learning_rate!r}.")
+    loss = DistanceLoss(distance, from_logits=model.from_logits)
+    epsilon = (keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=0.05)
+               if decay else learning_rate)
+    model.compile(optimizer=PathStep(epsilon, momentum=momentum), loss=loss,
+                  metrics=[keras.metrics.MeanMetricWrapper(loss, name="distance")])
+    monitor = SparsityMonitor(objective, tolerance, validation_data=validation_data)
+    recorder = PathRecorder()
+    path_steps, _ = _fit_steps(model, _batches(x, anchors, batch_size, seed), steps, batch_size,
+                               len(x), [monitor, recorder, *(callbacks or [])], verbose)
+    path_steps = int(objective.step.numpy())
+    gap = objective.distance_to_sparse_set(model)
+    masks = objective.snap(network)
+    tuned = finetune(network, x, y, masks, steps=finetune_steps, batch_size=batch_size,
+                     learning_rate=finetune_learning_rate, seed=seed,
+                     verbose=verbose) if finetune_steps else 0
+    reached, _ = measured_sparsity(network, scope)
+    return SparsificationResult(
+        model=network, masks=masks, sparsity=reached, path_steps=path_steps,
+        finetune_steps=tuned, reached=monitor.reached or gap < tolerance, gap=gap,
+        path=recorder.records, seconds=time.perf_counter() - start,
+    )
