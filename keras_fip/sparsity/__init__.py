@@ -1,0 +1,29 @@
+"""Sparsification along functionally invariant paths, and export through tfmot.
+
+    result = sparsify(network, x_train, y_train, sparsity=0.95)   # FIP path + snap
+    report = export_sparse(result.model, "export/", check_inputs=x_test)
+
+tensorflow-model-optimization and tf_keras are imported only by the export and
+the tfmot baseline, and never change what `keras` / `tf.keras` mean for the caller.
+"""
+
+from keras_fip.sparsity.baselines import one_shot, tfmot_polynomial
+from keras_fip.sparsity.callbacks import HoldMask, SparsityMonitor, masks_of
+from keras_fip.sparsity.convert import (
+    SUPPORTED_LAYERS, UnsupportedModelError, from_tf_keras, to_tf_keras,
+)
+from keras_fip.sparsity.export import (
+    ExportReport, export_sparse, gzip_size, saved_model_predict, tflite_predict,
+)
+from keras_fip.sparsity.fip import (
+    SparsificationResult, finetune, measured_sparsity, sparsify,
+)
+from keras_fip.sparsity.objective import SparsityObjective, prunable_variables
+
+__all__ = [
+    "ExportReport", "HoldMask", "SUPPORTED_LAYERS", "SparsificationResult",
+    "SparsityMonitor", "SparsityObjective", "UnsupportedModelError", "export_sparse",
+    "finetune", "from_tf_keras", "gzip_size", "masks_of", "measured_sparsity",
+    "one_shot", "prunable_variables", "saved_model_predict", "sparsify",
+    "tfmot_polynomial", "tflite_predict", "to_tf_keras",
+]

@@ -96,7 +96,7 @@ def _fit_steps(model, data, steps, batch_size, n, callbacks, verbose):
     """Runs `steps` steps as epochs of one pass over the data (at least 100 steps)."""
     per_epoch = max(1, min(steps, max(100, math.ceil(n / batch_size))))
     epochs = math.ceil(steps / per_epoch)
-    history = model.fit(data, epochs=epochs, steps_per_epoch=per_epoch,
+    history = model.fit(data, epochs=epochs, steps_per_epoch=per_epoch, shuffle=False,
                         callbacks=callbacks, verbose=verbose)
     return len(history.epoch) * per_epoch, history
 

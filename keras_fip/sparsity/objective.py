@@ -188,7 +188,7 @@ class SparsityObjective(Objective):
         if self._nm is not None:
             group = self._nm[1]
             usable = [v for v in variables if len(v.shape) >= 2 and v.shape[-2] % group == 0]
-            self.skipped = [v.path for v in variables if v not in usable]
+            self.skipped = [v.path for v in variables if not any(v is u for u in usable)]
             if not usable:
                 raise ValueError(
                     f"No weight has an input axis divisible by {group} for structure "

@@ -1,0 +1,163 @@
+"""Sparsification along FIPs: the pull, the path, masks, and the baselines."""
+
+import numpy as np
+import pytest
+import keras
+
+from keras_fip import FIPModel, PathStep
+from keras_fip.engine.distances import DistanceLoss
+from keras_fip.sparsity import (
+    HoldMask, SparsityObjective, measured_sparsity, one_shot, sparsify, tfmot_polynomial,
+)
+
+
+def accuracy(model, x, y):
+    return float(np.mean(np.argmax(model.predict(x, verbose=0), -1) == y))
+
+
+@pytest.fixture(scope="module")
+def trained(digits):
+    keras.utils.set_random_seed(0)
+    network = keras.Sequential([
+        keras.Input((8, 8, 1)), keras.layers.Flatten(),
+        keras.layers.Dense(64, activation="relu", name="hidden"),
+        keras.layers.Dense(10, name="logits"),
+    ])
+    network.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    network.fit(digits.x_train, digits.y_train, epochs=20, batch_size=64, verbose=0)
+    return network
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.0, 1.5, float("nan"), "many"])
+def test_sparsity_outside_zero_one_is_refused(bad):
+    with pytest.raises(ValueError, match=r"\[0, 1\)"):
+        SparsityObjective(bad)
+
+
+def test_objective_options_are_checked():
+    with pytest.raises(ValueError, match="granularity"):
+        SparsityObjective(0.5, granularity="per_neuron")
+    with pytest.raises(ValueError, match="scope"):
+        SparsityObjective(0.5, scope="everything")
+    with pytest.raises(ValueError, match="2:4 means sparsity 0.5"):
+        SparsityObjective(0.9, structure="2:4")
+    with pytest.raises(ValueError, match="N:M"):
+        SparsityObjective(structure="4:2")
+
+
+def test_ramp_reaches_the_target_gradually():
+    pull = SparsityObjective(0.9, ramp_steps=100, initial_sparsity=0.0)
+    targets = [float(pull.target_at(step)) for step in (0, 50, 100, 200)]
+    assert targets[0] == 0.0 and 0.0 < targets[1] < 0.9
+    assert targets[2] == pytest.approx(0.9) and targets[3] == pytest.approx(0.9)
+
+
+def test_sparsify_reaches_the_target_and_keeps_the_function(trained, digits):
+    dense = accuracy(trained, digits.x_test, digits.y_test)
+    before = trained.get_weights()
+    result = sparsify(trained, digits.x_train, sparsity=0.8, steps=300, learning_rate="auto",
+                      validation_data=(digits.x_test, digits.y_test), verbose=0)
+    assert result.sparsity == pytest.approx(0.8, abs=1e-3)
+    kernels = [np.asarray(v) for v in result.model.weights if v.name == "kernel"]
+    assert sum((k == 0).sum() for k in kernels) / sum(k.size for k in kernels) == pytest.approx(0.8, abs=1e-3)
+    assert accuracy(result.model, digits.x_test, digits.y_test) >= dense - 0.05
+    # The caller's network is untouched; the path is recorded with its progress.
+    assert all(np.array_equal(a, b) for a, b in zip(before, trained.get_weights()))
+    record = result.path[-1]
+    assert {"loss", "distance", "sparse_gap", "sparse_gap_now", "val_accuracy"} <= set(record)
+    assert result.path[-1]["sparse_gap_now"] < result.path[0]["sparse_gap_now"] or result.reached
+
+
+def short(paths):
+    return {"/".join(p.split("/")[-2:]) for p in paths}
+
+
+def test_biases_count_only_when_asked(trained, digits):
+    result = sparsify(trained, digits.x_train, sparsity=0.5, steps=20, verbose=0)
+    assert short(result.masks) == {"hidden/kernel", "logits/kernel"}
+    biases = [np.asarray(v) for v in result.model.weights if v.name == "bias"]
+    assert all(np.count_nonzero(b) == np.count_nonzero(np.asarray(o))
+               for b, o in zip(biases, [v for v in trained.weights if v.name == "bias"]))
+    wide = sparsify(trained, digits.x_train, sparsity=0.5, steps=20, scope="kernels_and_biases",
+                    verbose=0)
+    assert short(wide.masks) == {"hidden/kernel", "hidden/bias", "logits/kernel", "logits/bias"}
+
+
+def test_per_layer_granularity_prunes_every_layer_to_the_target(trained, digits):
+    result = sparsify(trained, digits.x_train, sparsity=0.7, steps=20, granularity="per_layer",
+                      verbose=0)
+    _, per_layer = measured_sparsity(result.model)
+    assert all(value == pytest.approx(0.7, abs=0.01) for value in per_layer.values())
+
+
+def test_two_four_structure_keeps_two_of_every_four(trained, digits):
+    result = sparsify(trained, digits.x_train, structure="2:4", steps=20, verbose=0)
+    hidden = np.asarray(result.model.get_layer("hidden").kernel)  # (64 inputs, 64 units)
+    groups = np.moveaxis(hidden, 0, -1).reshape(64, 16, 4)
+    assert np.all((groups != 0).sum(-1) <= 2)
+    # 10 outputs' input axis is 64: divisible by 4, so the logits are structured too.
+    assert short(result.masks) == {"hidden/kernel", "logits/kernel"}
+
+
+def test_fine_tuning_holds_the_mask(trained, digits):
+    result = sparsify(trained, digits.x_train, digits.y_train, sparsity=0.9, steps=50,
+                      finetune_steps=100, learning_rate="auto", verbose=0)
+    assert result.finetune_steps >= 100
+    for path, mask in result.masks.items():
+        variable = next(v for v in result.model.weights if v.path == path)
+        assert np.all(np.asarray(variable)[mask == 0] == 0)
+    assert result.sparsity == pytest.approx(0.9, abs=1e-3)
+
+
+def test_hold_mask_rejects_a_mask_that_does_not_fit(trained, digits):
+    network = keras.models.clone_model(trained)
+    network.compile("adam", "mse")
+    with pytest.raises(ValueError, match="shape"):
+        network.fit(digits.x_train[:8], np.zeros((8, 10)), verbose=0,
+                    callbacks=[HoldMask({"hidden/kernel": np.ones((3, 3))})])
+
+
+def test_exact_threshold_every_step_gives_the_same_kind_of_path(trained, digits):
+    every = sparsify(trained, digits.x_train, sparsity=0.8, steps=40, threshold_every=1, verbose=0)
+    held = sparsify(trained, digits.x_train, sparsity=0.8, steps=40, threshold_every=20, verbose=0)
+    assert every.sparsity == pytest.approx(held.sparsity, abs=1e-3)
+    assert every.path_steps == held.path_steps == 40
+
+
+def test_a_fip_model_with_the_objective_saves_and_resumes(trained, digits, tmp_path):
+    pull = SparsityObjective(0.75, threshold_every=5)
+    model = FIPModel.from_model(keras.models.clone_model(trained), objectives=[pull])
+    model.network.set_weights(trained.get_weights())
+    model.compile(PathStep(0.01), loss=DistanceLoss())
+    model.fit(digits.x_train, trained.predict(digits.x_train, verbose=0), epochs=1, verbose=0)
+    path = tmp_path / "path.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    (restored,) = loaded.objectives
+    assert restored.get_config() == pull.get_config()
+    assert int(restored.step.numpy()) == int(pull.step.numpy()) > 0
+    np.testing.assert_array_equal(restored.thresholds.numpy(), pull.thresholds.numpy())
+
+
+def test_sparsify_checks_its_input(trained, digits):
+    with pytest.raises(ValueError, match="do not fit"):
+        sparsify(trained, np.zeros((10, 5)), sparsity=0.5, steps=5)
+    with pytest.raises(ValueError, match="empty"):
+        sparsify(trained, np.zeros((0, 8, 8, 1)), sparsity=0.5, steps=5)
+    with pytest.raises(ValueError, match="labels"):
+        sparsify(trained, digits.x_train, digits.y_train[:5], sparsity=0.5, steps=5)
+    with pytest.raises(ValueError, match="needs labels"):
+        sparsify(trained, digits.x_train, sparsity=0.5, steps=5, finetune_steps=5)
+    unbuilt = keras.Sequential([keras.layers.Dense(3)])
+    with pytest.raises(ValueError, match="no weights"):
+        sparsify(unbuilt, digits.x_train, sparsity=0.5, steps=5)
+
+
+def test_baselines_reach_the_target(trained, digits):
+    shot = one_shot(trained, digits.x_train, digits.y_train, sparsity=0.9, steps=30)
+    assert shot.sparsity == pytest.approx(0.9, abs=1e-3)
+    pruned = tfmot_polynomial(trained, digits.x_train, digits.y_train, sparsity=0.9, steps=30)
+    # tfmot prunes each layer to the target.
+    _, per_layer = measured_sparsity(pruned.model)
+    assert all(value == pytest.approx(0.9, abs=0.01) for value in per_layer.values())
+    assert isinstance(pruned.model, keras.Model)  # back in Keras 3
