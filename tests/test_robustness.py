@@ -1,0 +1,237 @@
+"""Robust ensembles: weight diversification, FIPEnsemble, cleverhans attacks, analysis."""
+
+import sys
+
+import numpy as np
+import pytest
+import keras
+
+from keras_fip import FIPModel
+from keras_fip.robustness import (
+    Attack, FIPEnsemble, WeightDiversity, accuracy, adversarial_accuracies, deep_ensemble,
+    distances_from_start, diversity, generate, grow_ensemble, member_accuracies,
+    transfer_matrix, weight_distance,
+)
+
+
+def _mlp(seed=0, hidden=32):
+    keras.utils.set_random_seed(seed)
+    return keras.Sequential([
+        keras.Input((8, 8, 1)), keras.layers.Flatten(),
+        keras.layers.Dense(hidden, activation="relu"), keras.layers.Dense(10),
+    ])
+
+
+@pytest.fixture(scope="module")
+def trained(digits):
+    network = _mlp()
+    network.compile(keras.optimizers.Adam(3e-3),
+                    keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    network.fit(digits.x_train, digits.y_train, epochs=15, batch_size=32, verbose=0)
+    return network
+
+
+@pytest.fixture(scope="module")
+def grown(trained, digits):
+    return grow_ensemble(trained, digits.x_train, members=3, steps_between=15, burn_in=10,
+                         step_size=0.1, seed=0)
+
+
+# ------------------------------------------------------------------ attacks
+@pytest.mark.parametrize("name", ["fgsm", "pgd", "bim", "mim"])
+def test_linf_attacks_move_inputs_within_eps(trained, digits, name):
+    x, y = digits.x_test[:64], digits.y_test[:64]
+    adversarial = generate(trained, x, y, name, eps=0.1, nb_iter=5)
+    change = np.abs(adversarial - x)
+    assert change.max() <= 0.1 + 1e-5
+    assert change.max() > 0.05                       # it did move
+    assert adversarial.min() >= 0.0 and adversarial.max() <= 1.0
+    assert accuracy(trained, adversarial, y) < accuracy(trained, x, y)
+
+
+@pytest.mark.parametrize("name", ["fgm_l2", "pgd_l2"])
+def test_l2_attacks_move_inputs_within_eps(trained, digits, name):
+    x, y = digits.x_test[:64], digits.y_test[:64]
+    adversarial = generate(trained, x, y, name, eps=1.0, nb_iter=5)
+    norms = np.sqrt(np.sum((adversarial - x).reshape(len(x), -1) ** 2, axis=1))
+    assert norms.max() <= 1.0 + 1e-4
+    assert norms.mean() > 0.3
+    assert adversarial.min() >= 0.0 and adversarial.max() <= 1.0
+    assert accuracy(trained, adversarial, y) < accuracy(trained, x, y)
+
+
+def test_attack_batches_match_one_pass(trained, digits):
+    x, y = digits.x_test[:50], digits.y_test[:50]
+    whole = generate(trained, x, y, "fgsm", eps=0.1, batch_size=50)
+    batched = generate(trained, x, y, "fgsm", eps=0.1, batch_size=16)
+    np.testing.assert_allclose(whole, batched, atol=1e-6)
+
+
+def test_zero_eps_leaves_inputs(trained, digits):
+    x = digits.x_test[:8]
+    np.testing.assert_array_equal(generate(trained, x, None, "pgd", eps=0.0), x)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(attack="pgd", eps=-0.1), "eps must be"),
+    (dict(attack="pgd", eps=float("nan")), "eps must be"),
+    (dict(attack="pgd", eps=0.1, clip_min=1.0, clip_max=0.0), "inverted"),
+    (dict(attack="pgd", eps=0.1, clip_min=0.5, clip_max=0.5), "inverted"),
+    (dict(attack="pgd", eps=0.1, clip_min=0.0, clip_max=0.5), "outside the clip range"),
+    (dict(attack="magic", eps=0.1), "unknown attack"),
+    (dict(attack="cw", eps=0.1), "not supported"),
+    (dict(attack="spsa", eps=0.1), "not supported"),
+    (dict(attack="pgd", eps=0.1, nb_iter=0), "nb_iter"),
+])
+def test_bad_attack_arguments_are_clear_errors(trained, digits, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        generate(trained, digits.x_test[:4], digits.y_test[:4], **kwargs)
+
+
+def test_missing_cleverhans_says_how_to_install(trained, digits, monkeypatch):
+    for name in [m for m in sys.modules if m.startswith("cleverhans")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "cleverhans", None)
+    with pytest.raises(ImportError, match=r"keras-fip\[robust\]"):
+        generate(trained, digits.x_test[:4], digits.y_test[:4], "fgsm", eps=0.1)
+
+
+# ----------------------------------------------------------------- ensemble
+def test_ensemble_averages_probabilities_or_logits(digits):
+    a, b = _mlp(1), _mlp(2)
+    x = digits.x_test[:16]
+    la, lb = a.predict(x, verbose=0), b.predict(x, verbose=0)
+    soft = lambda z: np.exp(z) / np.exp(z).sum(-1, keepdims=True)  # noqa: E731
+    probs = FIPEnsemble([a, b]).predict(x, verbose=0)
+    np.testing.assert_allclose(probs, (soft(la) + soft(lb)) / 2, atol=1e-5)
+    logits = FIPEnsemble([a, b], average="logits").predict(x, verbose=0)
+    np.testing.assert_allclose(logits, (la + lb) / 2, atol=1e-5)
+
+
+def test_ensemble_round_trips_through_keras_file_and_exports(grown, digits, tmp_path):
+    import tensorflow as tf
+
+    ensemble = grown.ensemble
+    x = digits.x_test[:32]
+    expected = ensemble.predict(x, verbose=0)
+    path = tmp_path / "ensemble.keras"
+    ensemble.save(path)
+    loaded = keras.models.load_model(path)
+    assert isinstance(loaded, FIPEnsemble) and len(loaded) == 3
+    assert loaded.average == "probabilities"
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), expected, atol=1e-6)
+    ensemble.export(str(tmp_path / "saved"), verbose=False)
+    restored = tf.saved_model.load(str(tmp_path / "saved"))  # keep it: it owns the variables
+    served = restored.serve(tf.constant(x)).numpy()
+    np.testing.assert_allclose(served, expected, atol=1e-5)
+
+
+def test_ensemble_rejects_bad_members():
+    with pytest.raises(ValueError, match="at least one member"):
+        FIPEnsemble([])
+    with pytest.raises(TypeError, match="keras.Model"):
+        FIPEnsemble([_mlp(), "not a model"])
+    with pytest.raises(ValueError, match="average"):
+        FIPEnsemble([_mlp()], average="median")
+    other = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(), keras.layers.Dense(3)])
+    with pytest.raises(ValueError, match="output width"):
+        FIPEnsemble([_mlp(), other])
+
+
+# ------------------------------------------------------------ the path
+def test_members_differ_in_weights_but_agree_on_clean_data(grown, trained, digits):
+    start_weights = trained.get_weights()
+    rows = distances_from_start(trained, grown.ensemble, digits.x_train)
+    assert len(rows) == 3
+    for row in rows:
+        assert row["weight_distance"] > 0.5            # moved well away from the start
+        assert row["agreement"] > 0.9                  # ... keeping its answers
+    distances = [r["weight_distance"] for r in rows]
+    assert distances == sorted(distances)              # farther along the path
+    members = grown.members
+    for i in range(3):
+        for j in range(i + 1, 3):
+            assert weight_distance(members[i].get_weights(), members[j].get_weights()) > 0.5
+    start_accuracy = accuracy(trained, digits.x_test, digits.y_test)
+    assert accuracy(grown.ensemble, digits.x_test, digits.y_test) >= start_accuracy - 0.03
+    assert min(member_accuracies(grown.ensemble, digits.x_test, digits.y_test)) >= start_accuracy - 0.05
+    # The start network itself was not touched.
+    for before, after in zip(start_weights, trained.get_weights()):
+        np.testing.assert_array_equal(before, after)
+    assert grown.steps == 10 + 3 * 15 and [r["step"] for r in grown.records] == [25, 40, 55]
+
+
+def test_diversity_pushes_farther_than_the_distance_alone(trained, digits):
+    common = dict(members=1, steps_between=20, step_size=0.05, seed=0)
+    pushed = grow_ensemble(trained, digits.x_train, diversity_weight=1.0,
+                           optimizer=keras.optimizers.SGD(0.05), **common)
+    still = grow_ensemble(trained, digits.x_train, diversity_weight=0.0,
+                          optimizer=keras.optimizers.SGD(0.05), **common)
+    assert pushed.records[-1]["weight_distance"] > 2 * still.records[-1]["weight_distance"]
+
+
+def test_weight_diversity_saves_its_references(trained, tmp_path, digits):
+    network = keras.models.clone_model(trained)
+    network.set_weights(trained.get_weights())
+    diversity_term = WeightDiversity(weight=0.5, capacity=3)
+    diversity_term.add_reference(network)
+    model = FIPModel.from_model(network, objectives=[diversity_term])
+    model.compile("sgd", "mse")
+    value = float(diversity_term(model))
+    path = tmp_path / "walker.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    restored = loaded.objectives[0]
+    assert isinstance(restored, WeightDiversity)
+    assert restored.num_references == 1 and restored.capacity == 3 and restored.weight == 0.5
+    assert float(restored(loaded)) == pytest.approx(value, rel=1e-5)
+    diversity_term.add_reference(network)
+    diversity_term.add_reference(network)
+    with pytest.raises(ValueError, match="at most 3"):
+        diversity_term.add_reference(network)
+
+
+def test_grow_ensemble_rejects_bad_arguments(trained, digits):
+    with pytest.raises(ValueError, match="members"):
+        grow_ensemble(trained, digits.x_train, members=0)
+    with pytest.raises(ValueError, match="no data"):
+        grow_ensemble(trained, digits.x_train[:0])
+    with pytest.raises(ValueError, match="step_size"):
+        grow_ensemble(trained, digits.x_train, step_size=0)
+
+
+# ---------------------------------------------------------------- analysis
+def test_transfer_matrix_and_diversity(grown, trained, digits):
+    x, y = digits.x_test[:40], digits.y_test[:40]
+    attack = Attack("fgsm", 0.2)
+    networks = [trained, *grown.members]
+    matrix = np.asarray(transfer_matrix(networks, x, y, attack))
+    assert matrix.shape == (4, 4)
+    assert np.all((0 <= matrix) & (matrix <= 1))
+    # White-box (the diagonal) hurts at least as much as the average transfer.
+    assert np.mean(np.diag(matrix)) <= np.mean(matrix[~np.eye(4, dtype=bool)]) + 1e-9
+    clean = diversity(grown.ensemble, x)
+    assert 0 <= clean["disagreement"] <= 0.2 and clean["bhattacharyya"] >= 0
+    assert np.asarray(clean["pairwise_disagreement"]).shape == (3, 3)
+
+
+def test_adversarial_accuracies_transfer_and_white_box(grown, trained, digits):
+    x, y = digits.x_test[:40], digits.y_test[:40]
+    models = {"single": trained, "fip": grown.ensemble}
+    attacks = [Attack("fgsm", 0.1), Attack("fgsm", 0.3)]
+    transfer, seconds = adversarial_accuracies(models, x, y, attacks, source=trained)
+    assert set(transfer["fip"]["fgsm"]) == {"0.1", "0.3"}
+    assert set(seconds["fgsm"]) == {"0.1", "0.3"}
+    whitebox, _ = adversarial_accuracies(models, x, y, attacks)
+    # For the source itself, transfer and white-box are the same attack.
+    assert whitebox["single"]["fgsm"]["0.3"] == pytest.approx(transfer["single"]["fgsm"]["0.3"])
+
+
+def test_deep_ensemble_counts_compute(digits):
+    build = lambda: keras.Sequential([  # noqa: E731
+        keras.Input((8, 8, 1)), keras.layers.Flatten(), keras.layers.Dense(8), keras.layers.Dense(10),
+    ])
+    ensemble, cost = deep_ensemble(build, digits.x_train[:200], digits.y_train[:200],
+                                   members=2, epochs=1, batch_size=50)
+    assert len(ensemble) == 2 and cost["steps"] == 2 * 4 and cost["examples"] == 400
+    assert weight_distance(ensemble.members[0].get_weights(), ensemble.members[1].get_weights()) > 0
