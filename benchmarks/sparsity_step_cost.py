@@ -1,0 +1,108 @@
+"""Step cost: one FIP sparsification step against one plain train step, LeNet-300-100.
+
+Same network and batch (200, MNIST-shaped), in one process:
+- plain: `keras.Model` with Adam on cross-entropy;
+- fip: `FIPModel` + `SparsityObjective(0.95)` with `PathStep` and the functional
+  distance to cached outputs as loss; the magnitude threshold is held in a
+  variable and recomputed exactly (one sort) every `threshold_every` steps;
+- fip_sort_every_step: the same with the threshold recomputed at every step, the
+  reference implementation's cost (it also copies the weights to NumPy, which
+  this does not).
+Per-step times come from a callback inside `model.fit`; medians after warm-up,
+repeated alternately so machine noise hits every variant.
+
+    python benchmarks/sparsity_step_cost.py --out benchmarks/results/sparsity_step_cost.json
+"""
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--batch", type=int, default=200)
+    parser.add_argument("--threshold-every", type=int, default=50)
+    parser.add_argument("--out", default="benchmarks/results/sparsity_step_cost.json")
+    args = parser.parse_args()
+
+    import keras
+    import tensorflow as tf
+
+    from keras_fip import FIPModel, PathStep
+    from keras_fip.engine.distances import DistanceLoss
+    from keras_fip.models import lenet_300_100
+    from keras_fip.sparsity import SparsityObjective
+
+    class StepTimer(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.times.append(time.perf_counter() - self.start)
+
+    def median_step(model, x, y):
+        timer = StepTimer()
+        timer.times = []
+        model.fit(x, y, batch_size=args.batch, epochs=1, shuffle=False, verbose=0,
+                  callbacks=[timer])
+        return float(np.median(timer.times[args.warmup:]))
+
+    rng = np.random.default_rng(0)
+    n = args.batch * (args.steps + args.warmup)
+    x = rng.random((n, 28, 28, 1), dtype=np.float32)
+    y = rng.integers(0, 10, n)
+    keras.utils.set_random_seed(0)
+    plain = lenet_300_100()
+    plain.compile(keras.optimizers.Adam(1e-3),
+                  keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    anchors = plain.predict(x, batch_size=1000, verbose=0)
+
+    def fip_variant(every):
+        network = keras.models.clone_model(plain)
+        network.set_weights(plain.get_weights())
+        model = FIPModel.from_model(network, objectives=[
+            SparsityObjective(0.95, weight=0.1, threshold_every=every)])
+        model.compile(PathStep(1e-3), loss=DistanceLoss())
+        return model
+
+    variants = {
+        "plain": (plain, y),
+        "fip": (fip_variant(args.threshold_every), anchors),
+        "fip_sort_every_step": (fip_variant(1), anchors),
+    }
+    times = {name: [] for name in variants}
+    for _ in range(args.repeats):
+        for name, (model, targets) in variants.items():
+            times[name].append(1e3 * median_step(model, x, targets))
+    results = {name: float(np.median(ms)) for name, ms in times.items()}
+    ratios = {name: [t / p for t, p in zip(times[name], times["plain"])] for name in times}
+    print(f"LeNet-300-100, batch {args.batch}, median of {args.steps} steps after "
+          f"{args.warmup} warm-up, {args.repeats} alternating repeats")
+    print(f"{'variant':<22} {'ms/step':>8} {'/plain':>7}")
+    for name in variants:
+        print(f"{name:<22} {results[name]:>8.2f} {np.median(ratios[name]):>7.2f}")
+    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
+    with open(args.out, "w") as f:
+        json.dump({"command": "python " + " ".join(sys.argv), "settings": vars(args),
+                   "ms_per_step_median": results, "ratio_to_plain_median":
+                   {k: float(np.median(v)) for k, v in ratios.items()}, "runs_ms": times,
+                   "cpu_count": os.cpu_count(),
+                   "versions": {"keras": keras.__version__, "tensorflow": tf.__version__,
+                                "python": platform.python_version()}}, f, indent=2)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
