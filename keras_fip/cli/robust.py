@@ -38,6 +38,11 @@ def add_parser(commands):
                         help="network: reference_cnn (default), mlp, lenet_300_100, vgg11, "
                         "vgg16, resnet18, resnet20")
     parser.add_argument("--hidden", default="256,256", help="hidden widths of --model mlp")
+    parser.add_argument("--cnn-filters", default=None,
+                        help="filters of each conv block of --model reference_cnn "
+                        "(default 32,64, the reference notebook's)")
+    parser.add_argument("--cnn-dense", default=None,
+                        help="hidden Dense widths of --model reference_cnn (default 600,120)")
     parser.add_argument("--members", type=int, default=10,
                         help="members of the FIP and deep ensembles (default 10, as the paper)")
     parser.add_argument("--attacks", default=DEFAULT_ATTACKS,
@@ -84,6 +89,11 @@ def add_parser(commands):
 
 def _validate(args):
     eps = _float_list(args.eps, "--eps")
+    for name in ("hidden", "cnn_filters", "cnn_dense"):
+        text = getattr(args, name)
+        if text and not all(v.strip().isdigit() and int(v) > 0 for v in text.split(",")):
+            raise ValueError(f"--{name.replace('_', '-')}: expected comma-separated positive "
+                             f"integers, got {text!r}")
     for value in eps:
         if not math.isfinite(value) or value < 0:
             raise ValueError(f"--eps values must be finite and >= 0, got {value}")
@@ -131,6 +141,11 @@ def run(args):
         raise ValueError(f"the data ranges over [{low:g}, {high:g}], outside the clip range "
                          f"[{args.clip_min:g}, {args.clip_max:g}]; set --clip-min/--clip-max")
     options = {"hidden": [int(h) for h in args.hidden.split(",") if h.strip()]} if args.model == "mlp" else {}
+    if args.model == "reference_cnn":
+        if args.cnn_filters:
+            options["filters"] = [int(v) for v in args.cnn_filters.split(",") if v.strip()]
+        if args.cnn_dense:
+            options["dense"] = [int(v) for v in args.cnn_dense.split(",") if v.strip()]
     build = lambda: models.get(  # noqa: E731
         args.model, input_shape=dataset.input_shape, num_classes=dataset.num_classes, **options
     )
