@@ -50,7 +50,13 @@ def main():
             report["wall_seconds"] = time.perf_counter() - start
             runs.append(report)
         print(f"seed {seed} done in {runs[-1]['wall_seconds']:.0f}s", flush=True)
+        write(args, runs)  # after every seed: a long run keeps what it finished
+    print()
+    print(format_summary(summarise(runs)))
+    print(f"\nwrote {args.out}")
 
+
+def write(args, runs):
     summary = summarise(runs)
     payload = {
         "command": "python benchmarks/robustness.py " + " ".join(sys.argv[1:]),
@@ -63,9 +69,6 @@ def main():
     with open(args.out, "w") as f:
         json.dump(payload, f, indent=2)
         f.write("\n")
-    print()
-    print(format_summary(summary))
-    print(f"\nwrote {args.out}")
 
 
 def summarise(runs):
