@@ -20,6 +20,7 @@ from keras_fip.engine.distances import DistanceLoss
 from keras_fip.engine.model import FIPModel
 from keras_fip.engine.path import PathRecorder
 from keras_fip.engine.steps import PathStep
+from keras_fip.models import fresh_copy
 from keras_fip.sparsity.callbacks import HoldMask, SparsityMonitor
 from keras_fip.sparsity.objective import SparsityObjective, prunable_variables
 
@@ -55,9 +56,7 @@ def copy_network(network):
     network = getattr(network, "network", network)
     if not network.built or not network.weights:
         raise ValueError("The model has no weights: build and train it before sparsifying.")
-    clone = keras.models.clone_model(network)
-    clone.set_weights(network.get_weights())
-    return clone
+    return fresh_copy(network)
 
 
 def measured_sparsity(model, scope="kernels"):
