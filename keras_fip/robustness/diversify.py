@@ -23,6 +23,7 @@ from keras_fip.engine.distances import DistanceLoss
 from keras_fip.engine.model import FIPModel, _outputs_are_logits
 from keras_fip.engine.objectives import Objective
 from keras_fip.engine.steps import PathStep
+from keras_fip.models import fresh_copy
 
 
 @keras.saving.register_keras_serializable("keras_fip")
@@ -202,8 +203,7 @@ class MemberSampler(keras.callbacks.Callback):
         self._steps += 1
 
     def on_epoch_end(self, epoch, logs=None):
-        member = keras.models.clone_model(self.network)
-        member.set_weights(self.network.get_weights())
+        member = fresh_copy(self.network)
         for layer in member.layers:  # members are for inference; trainable again
             layer.trainable = True
         self.members.append(member)
@@ -304,8 +304,7 @@ def grow_ensemble(
 
     start = time.perf_counter()
     anchors = network.predict(x, batch_size=512, verbose=0)
-    walker = keras.models.clone_model(network)
-    walker.set_weights(network.get_weights())
+    walker = fresh_copy(network)
     if freeze_batchnorm:
         _freeze_batchnorm(walker)
     start_weights = network.get_weights()
