@@ -63,10 +63,12 @@ def main():
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--budget", default="lenet_300_100=1500,reference_cnn=500",
                         help="steps per method at batch 200, per model")
-    parser.add_argument("--dense-epochs", type=int, default=20)
+    parser.add_argument("--dense-epochs", default="lenet_300_100=20,reference_cnn=5",
+                        help="epochs of dense training before pruning, per model")
     parser.add_argument("--out", default="benchmarks/results/sparsity_mnist.json")
     args = parser.parse_args()
     budgets = dict((k, int(v)) for k, v in (p.split("=") for p in args.budget.split(",")))
+    dense_epochs = dict((k, int(v)) for k, v in (p.split("=") for p in args.dense_epochs.split(",")))
     sparsities = [float(s) for s in args.sparsities.split(",")]
     methods = args.methods.split(",")
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -74,7 +76,7 @@ def main():
     for kind in args.models.split(","):
         for seed in seeds:
             data = load_dataset(args.dataset, seed=seed)
-            network = dense_start(kind, data, seed, args.dense_epochs)
+            network = dense_start(kind, data, seed, dense_epochs[kind])
             dense_acc = accuracy(network, data.x_test, data.y_test)
             print(f"{kind} seed {seed}: dense accuracy {dense_acc:.4f}", flush=True)
             for sparsity in sparsities:
@@ -103,12 +105,8 @@ def main():
                                 "tflite_bytes": sparse.files["tflite"]["bytes"],
                                 "agreement": sparse.agreement,
                             })
-    summary = {}
-    for row in rows:
-        key = f"{row['model']} s={row['sparsity']}"
-        summary.setdefault(key, {}).setdefault(row["method"], []).append(row["accuracy"])
-    table = {k: {m: {"mean": float(np.mean(v)), "min": float(np.min(v)), "runs": v}
-                 for m, v in methods_.items()} for k, methods_ in summary.items()}
+                    write(args, rows, exports, methods)
+    table = write(args, rows, exports, methods)
     print("\n| model | sparsity | " + " | ".join(methods) + " |")
     print("|---|---|" + "---|" * len(methods))
     for key, values in table.items():
@@ -117,12 +115,23 @@ def main():
     for e in exports:
         print(f"{e['model']} s={e['sparsity']}: gzip TFLite {e['tflite_gzip_bytes']} B vs dense "
               f"{e['dense_tflite_gzip_bytes']} B ({e['dense_tflite_gzip_bytes'] / e['tflite_gzip_bytes']:.1f}x)")
+    print(f"wrote {args.out}")
+
+
+def write(args, rows, exports, methods):
+    """Writes everything measured so far (after every run: nothing is lost)."""
+    summary = {}
+    for row in rows:
+        key = f"{row['model']} s={row['sparsity']}"
+        summary.setdefault(key, {}).setdefault(row["method"], []).append(row["accuracy"])
+    table = {k: {m: {"mean": float(np.mean(v)), "min": float(np.min(v)), "runs": v}
+                 for m, v in methods_.items()} for k, methods_ in summary.items()}
     os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
     with open(args.out, "w") as f:
         json.dump({"command": "python " + " ".join(sys.argv), "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
                    "config": vars(args), "split": "MNIST t10k split 8000/2000 stratified by seed",
                    "table": table, "rows": rows, "exports": exports}, f, indent=1)
-    print(f"wrote {args.out}")
+    return table
 
 
 if __name__ == "__main__":
