@@ -34,9 +34,10 @@ def accuracy(model, x, y):
     return float(np.mean(np.argmax(model.predict(x, batch_size=1000, verbose=0), -1) == y))
 
 
-def dense_start(kind, data, seed, epochs):
+def dense_start(kind, data, seed, epochs, options):
     keras.utils.set_random_seed(seed)
-    network = models.get(kind, input_shape=data.x_train.shape[1:], num_classes=10)
+    network = models.get(kind, input_shape=data.x_train.shape[1:], num_classes=10,
+                         **options.get(kind, {}))
     network.compile(keras.optimizers.Adam(1e-3),
                     keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     network.fit(data.x_train, data.y_train, epochs=epochs, batch_size=128, verbose=0)
@@ -66,7 +67,17 @@ def main():
     parser.add_argument("--dense-epochs", default="lenet_300_100=20,reference_cnn=5",
                         help="epochs of dense training before pruning, per model")
     parser.add_argument("--out", default="benchmarks/results/sparsity_mnist.json")
+    parser.add_argument("--cnn-filters", default=None,
+                        help="conv filters of reference_cnn, e.g. 16,32 (default: the notebook's 32,64)")
+    parser.add_argument("--cnn-dense", default=None,
+                        help="hidden Dense widths of reference_cnn, e.g. 128 (default 600,120)")
     args = parser.parse_args()
+    cnn = {}
+    if args.cnn_filters:
+        cnn["filters"] = tuple(int(v) for v in args.cnn_filters.split(","))
+    if args.cnn_dense:
+        cnn["dense"] = tuple(int(v) for v in args.cnn_dense.split(","))
+    options = {"reference_cnn": cnn}
     budgets = dict((k, int(v)) for k, v in (p.split("=") for p in args.budget.split(",")))
     dense_epochs = dict((k, int(v)) for k, v in (p.split("=") for p in args.dense_epochs.split(",")))
     sparsities = [float(s) for s in args.sparsities.split(",")]
@@ -76,7 +87,7 @@ def main():
     for kind in args.models.split(","):
         for seed in seeds:
             data = load_dataset(args.dataset, seed=seed)
-            network = dense_start(kind, data, seed, dense_epochs[kind])
+            network = dense_start(kind, data, seed, dense_epochs[kind], options)
             dense_acc = accuracy(network, data.x_test, data.y_test)
             print(f"{kind} seed {seed}: dense accuracy {dense_acc:.4f}", flush=True)
             for sparsity in sparsities:
