@@ -31,13 +31,22 @@ def main():
     parser.add_argument("--dataset", default="../shared/data/mnist")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--out", default="benchmarks/results/robustness_mnist.json")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the seeds already in --out and run only the missing ones")
     parser.add_argument("robust_args", nargs="*",
                         help="more `keras-fip robust` options, after --")
     args = parser.parse_args()
     from keras_fip.cli.main import main as cli
 
     runs = []
+    if args.resume and os.path.exists(args.out):
+        with open(args.out) as f:
+            runs = json.load(f)["runs"]
+    done = {r["config"]["seed"] for r in runs}
     for seed in [int(s) for s in args.seeds.split(",")]:
+        if seed in done:
+            print(f"seed {seed}: kept from {args.out}", flush=True)
+            continue
         with tempfile.TemporaryDirectory() as folder:
             argv = ["robust", "--dataset", args.dataset, "--seed", str(seed), "--out", folder,
                     *args.robust_args]
