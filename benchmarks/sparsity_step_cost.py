@@ -19,7 +19,6 @@ import json
 import os
 import platform
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -45,19 +44,10 @@ def main():
     from keras_fip.models import lenet_300_100
     from keras_fip.sparsity import SparsityObjective
 
-    class StepTimer(keras.callbacks.Callback):
-        def on_train_batch_begin(self, batch, logs=None):
-            self.start = time.perf_counter()
-
-        def on_train_batch_end(self, batch, logs=None):
-            self.times.append(time.perf_counter() - self.start)
+    from timing import median_step as timed
 
     def median_step(model, x, y):
-        timer = StepTimer()
-        timer.times = []
-        model.fit(x, y, batch_size=args.batch, epochs=1, shuffle=False, verbose=0,
-                  callbacks=[timer])
-        return float(np.median(timer.times[args.warmup:]))
+        return timed(model, x, y, args.batch, args.warmup)
 
     rng = np.random.default_rng(0)
     n = args.batch * (args.steps + args.warmup)

@@ -14,7 +14,6 @@ import json
 import os
 import platform
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # Measure this checkout, not whatever keras_fip happens to be installed.
@@ -39,18 +38,10 @@ def main():
     from keras_fip import FIPModel
     from keras_fip.models import mlp
 
-    class StepTimer(keras.callbacks.Callback):
-        def on_train_batch_begin(self, batch, logs=None):
-            self.start = time.perf_counter()
-
-        def on_train_batch_end(self, batch, logs=None):
-            self.times.append(time.perf_counter() - self.start)
+    from timing import median_step as timed
 
     def median_step(model, x, y):
-        timer = StepTimer()
-        timer.times = []
-        model.fit(x, y, batch_size=args.batch, epochs=1, shuffle=False, verbose=0, callbacks=[timer])
-        return float(np.median(timer.times[args.warmup:]))
+        return timed(model, x, y, args.batch, args.warmup)
 
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     cases = {"digits MLP 64-256-256-10": (8, 8, 1), "MNIST MLP 784-256-256-10": (28, 28, 1)}

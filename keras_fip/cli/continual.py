@@ -6,14 +6,9 @@ import shutil
 import shlex
 import time
 
+from keras_fip.cli._lists import number_list
+
 METHOD_NAMES = ("fip", "replay", "ewc", "finetune", "joint")
-
-
-def _int_list(text):
-    try:
-        return [int(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise ValueError(f"expected comma-separated integers, got {text!r}") from None
 
 
 def add_parser(commands):
@@ -70,8 +65,8 @@ def run(args):
     unknown = [m for m in methods if m not in METHOD_NAMES]
     if unknown or not methods:
         raise ValueError(f"unknown methods {unknown}; choose from {', '.join(METHOD_NAMES)}")
-    class_order = _int_list(args.class_order) if args.class_order else None
-    hidden = _int_list(args.hidden)
+    class_order = number_list(args.class_order, int, "--class-order") if args.class_order else None
+    hidden = number_list(args.hidden, int, "--hidden")
 
     # Heavy imports only once the arguments are known to be good.
     import keras

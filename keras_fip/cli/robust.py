@@ -6,17 +6,9 @@ import platform
 import shlex
 import time
 
+from keras_fip.cli._lists import number_list
+
 DEFAULT_ATTACKS = "fgsm,pgd"
-
-
-def _float_list(text, what):
-    try:
-        values = [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise ValueError(f"{what}: expected comma-separated numbers, got {text!r}") from None
-    if not values:
-        raise ValueError(f"{what}: give at least one value")
-    return values
 
 
 def add_parser(commands):
@@ -88,7 +80,7 @@ def add_parser(commands):
 
 
 def _validate(args):
-    eps = _float_list(args.eps, "--eps")
+    eps = number_list(args.eps, float, "--eps")
     for name in ("hidden", "cnn_filters", "cnn_dense"):
         text = getattr(args, name)
         if text and not all(v.strip().isdigit() and int(v) > 0 for v in text.split(",")):

@@ -5,14 +5,9 @@ import platform
 import shlex
 import time
 
+from keras_fip.cli._lists import number_list
+
 METHOD_NAMES = ("fip", "tfmot", "oneshot")
-
-
-def _float_list(text):
-    try:
-        return [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise ValueError(f"expected comma-separated numbers, got {text!r}") from None
 
 
 def add_parser(commands):
@@ -61,9 +56,7 @@ def add_parser(commands):
 def run(args):
     from keras_fip.sparsity.objective import check_sparsity
 
-    targets = [check_sparsity(s) for s in _float_list(args.sparsity)]
-    if not targets:
-        raise ValueError("give at least one target with --sparsity")
+    targets = [check_sparsity(s) for s in number_list(args.sparsity, float, "--sparsity")]
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     unknown = [m for m in methods if m not in METHOD_NAMES]
     if unknown or not methods:

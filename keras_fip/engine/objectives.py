@@ -6,8 +6,6 @@ continual-learning EWC baseline is one; sparsification and weight diversificatio
 plug in the same way.
 """
 
-import keras
-
 
 class Objective:
     """Base class: `objective(model) -> scalar` loss term, serialisable.

@@ -8,7 +8,6 @@ import itertools
 import time
 
 import numpy as np
-import keras
 
 from keras_fip.engine.model import _outputs_are_logits
 from keras_fip.robustness import attacks as attacks_lib
