@@ -297,10 +297,11 @@ def _write_int8(stripped, train_data, path, epochs, batch_size, verbose):
     qat = module.quantization.keras.quantize_apply(
         annotated, module.experimental.combine.Default8BitPrunePreserveQuantizeScheme())
     x, y = train_data
-    logits = not isinstance(getattr(stripped.layers[-1], "activation", None), type(None)) and \
-        getattr(stripped.layers[-1].activation, "__name__", "") != "softmax"
+    last = stripped.layers[-1]
+    probabilities = (type(last).__name__ == "Softmax"
+                     or getattr(getattr(last, "activation", None), "__name__", "") == "softmax")
     qat.compile(tf_keras.optimizers.Adam(1e-4),
-                tf_keras.losses.SparseCategoricalCrossentropy(from_logits=logits))
+                tf_keras.losses.SparseCategoricalCrossentropy(from_logits=not probabilities))
     qat.fit(np.asarray(x, "float32"), np.asarray(y), epochs=epochs, batch_size=batch_size,
             verbose=verbose)
     converter = tf.lite.TFLiteConverter.from_keras_model(qat)

@@ -176,9 +176,9 @@ def sparsify(network, x, y=None, *, sparsity=None, steps=2000, batch_size=200,
                   metrics=[keras.metrics.MeanMetricWrapper(loss, name="distance")])
     monitor = SparsityMonitor(objective, tolerance, validation_data=validation_data)
     recorder = PathRecorder()
-    path_steps, _ = _fit_steps(model, _batches(x, anchors, batch_size, seed), steps, batch_size,
-                               len(x), [monitor, recorder, *(callbacks or [])], verbose)
-    path_steps = int(objective.step.numpy())
+    _fit_steps(model, _batches(x, anchors, batch_size, seed), steps, batch_size, len(x),
+               [monitor, recorder, *(callbacks or [])], verbose)
+    path_steps = int(objective.step.numpy())  # the monitor may have stopped it early
     gap = objective.distance_to_sparse_set(model)
     masks = objective.snap(network)
     tuned = finetune(network, x, y, masks, steps=finetune_steps, batch_size=batch_size,
