@@ -9,11 +9,10 @@ Both return a `SparsificationResult` like `sparsify`.
 
 import time
 
-import numpy as np
 import keras
 
 from keras_fip.sparsity.fip import (
-    SparsificationResult, _check_data, copy_network, finetune, measured_sparsity,
+    SparsificationResult, _check_data, copy_network, finetune, measured_sparsity, steps_per_epoch,
 )
 from keras_fip.sparsity.objective import SparsityObjective, check_sparsity
 
@@ -65,8 +64,8 @@ def tfmot_polynomial(network, x, y, *, sparsity, steps=2000, batch_size=200,
     from_logits = not _ends_in_softmax(network)
     pruned.compile(tf_keras.optimizers.Adam(learning_rate),
                    tf_keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits))
-    per_epoch = max(1, min(steps, max(100, int(np.ceil(len(x) / batch_size)))))
-    epochs = int(np.ceil(steps / per_epoch))
+    per_epoch = steps_per_epoch(steps, len(x), batch_size)
+    epochs = steps // per_epoch
     import tensorflow as tf
     data = (tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed).repeat()
             .batch(batch_size, drop_remainder=len(x) >= batch_size))

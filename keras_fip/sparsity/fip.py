@@ -91,12 +91,19 @@ def _batches(x, targets, batch_size, seed):
     return data.batch(batch_size, drop_remainder=len(x) >= batch_size).prefetch(2)
 
 
+def steps_per_epoch(steps, n, batch_size):
+    """Epoch length for a run of exactly `steps` steps: a divisor of `steps` near one
+    pass over the data (at least 100 steps), so budgets compare exactly."""
+    target = max(100, math.ceil(n / batch_size))
+    divisors = [d for d in range(min(steps, 25), steps + 1) if steps % d == 0]
+    return min(divisors, key=lambda d: abs(d - target))
+
+
 def _fit_steps(model, data, steps, batch_size, n, callbacks, verbose):
-    """Runs `steps` steps as epochs of one pass over the data (at least 100 steps)."""
-    per_epoch = max(1, min(steps, max(100, math.ceil(n / batch_size))))
-    epochs = math.ceil(steps / per_epoch)
-    history = model.fit(data, epochs=epochs, steps_per_epoch=per_epoch, shuffle=False,
-                        callbacks=callbacks, verbose=verbose)
+    """Runs exactly `steps` steps (fewer if a callback stops the run)."""
+    per_epoch = steps_per_epoch(steps, n, batch_size)
+    history = model.fit(data, epochs=steps // per_epoch, steps_per_epoch=per_epoch,
+                        shuffle=False, callbacks=callbacks, verbose=verbose)
     return len(history.epoch) * per_epoch, history
 
 
