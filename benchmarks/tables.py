@@ -3,6 +3,8 @@
     python benchmarks/tables.py continual benchmarks/results/continual_digits.json
     python benchmarks/tables.py step benchmarks/results/step_cost.json
     python benchmarks/tables.py two_task benchmarks/results/two_task_mnist_permuted.json
+    python benchmarks/tables.py sparsity benchmarks/results/sparsity_mnist_lenet.json \
+        benchmarks/results/sparsity_mnist_lenet_fip.json   # a later file's methods replace
 """
 
 import json
@@ -44,5 +46,36 @@ def two_task(path):
               f"| {row['finetune_A']:.4f} | {row['finetune_B']:.4f} |")
 
 
+def sparsity(*paths):
+    """Accuracy per sparsity and method; rows of a later file replace its methods' rows."""
+    rows, exports = {}, {}
+    for path in paths:
+        data = json.load(open(path))
+        methods = {r["method"] for r in data["rows"]}
+        rows = {k: v for k, v in rows.items() if k[2] not in methods}
+        for r in data["rows"]:
+            rows[(r["model"], r["sparsity"], r["method"], r["seed"])] = r
+        for e in data["exports"]:
+            exports[(e["model"], e["sparsity"])] = e
+    methods = sorted({k[2] for k in rows}, key=["fip", "tfmot", "oneshot"].index)
+    seeds = sorted({k[3] for k in rows})
+    print(f"| model | sparsity | dense | " + " | ".join(f"{m} (min)" for m in methods)
+          + " | steps each | gzip TFLite (dense) |")
+    print("|---|---|---|" + "---|" * len(methods) + "---|---|")
+    for model, s in sorted({(k[0], k[1]) for k in rows}):
+        cells, budget = [], set()
+        for m in methods:
+            accs = [rows[(model, s, m, seed)]["accuracy"] for seed in seeds]
+            budget |= {rows[(model, s, m, seed)]["path_steps"] + rows[(model, s, m, seed)]["finetune_steps"]
+                       for seed in seeds}
+            cells.append(f"{sum(accs) / len(accs):.4f} ({min(accs):.4f})")
+        dense = sum(rows[(model, s, methods[0], seed)]["dense_accuracy"] for seed in seeds) / len(seeds)
+        e = exports.get((model, s))
+        size = f"{e['tflite_gzip_bytes'] / 1024:.0f} KB ({e['dense_tflite_gzip_bytes'] / 1024:.0f} KB)" if e else ""
+        print(f"| {model} | {s:.0%} | {dense:.4f} | " + " | ".join(cells)
+              + f" | {'/'.join(map(str, sorted(budget)))} | {size} |")
+
+
 if __name__ == "__main__":
-    {"continual": continual, "step": step, "two_task": two_task}[sys.argv[1]](sys.argv[2])
+    {"continual": continual, "step": step, "two_task": two_task,
+     "sparsity": sparsity}[sys.argv[1]](*sys.argv[2:])
