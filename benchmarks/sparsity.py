@@ -64,7 +64,7 @@ def main():
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--budget", default="lenet_300_100=1500,reference_cnn=500",
                         help="steps per method at batch 200, per model")
-    parser.add_argument("--dense-epochs", default="lenet_300_100=20,reference_cnn=5",
+    parser.add_argument("--dense-epochs", default="lenet_300_100=20,reference_cnn=20",
                         help="epochs of dense training before pruning, per model")
     parser.add_argument("--out", default="benchmarks/results/sparsity_mnist.json")
     parser.add_argument("--cnn-filters", default=None,
