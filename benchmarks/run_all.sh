@@ -8,7 +8,7 @@ python benchmarks/step_cost.py --out benchmarks/results/step_cost.json
 bash benchmarks/sweeps.sh
 python benchmarks/two_task.py --out benchmarks/results/two_task_mnist_permuted.json
 python benchmarks/sparsity.py --models lenet_300_100 --out benchmarks/results/sparsity_mnist_lenet.json
-python benchmarks/sparsity.py --models reference_cnn --budget reference_cnn=500 --dense-epochs reference_cnn=20 --cnn-filters 16,32 --cnn-dense 128 --out benchmarks/results/sparsity_mnist_cnn.json
+python benchmarks/sparsity.py --models reference_cnn --budget reference_cnn=300 --dense-epochs reference_cnn=20 --cnn-filters 16,32 --cnn-dense 128 --out benchmarks/results/sparsity_mnist_cnn.json
 python benchmarks/sparsity_step_cost.py --out benchmarks/results/sparsity_step_cost.json
 python benchmarks/robustness.py --dataset ../shared/data/mnist --out benchmarks/results/robustness_mnist.json -- --cnn-filters 16,32 --cnn-dense 128 --epochs 2 --batch-size 32 --members 10 --burn-in 200 --steps-between 30 --step-size 0.3 --path-batch-size 64 --attacks fgsm,pgd --eps 0.1,0.2,0.3 --nb-iter 40 --attack-samples 500 --whitebox-samples 100 --matrix-samples 200
 keras-fip continual --out docs/continual_digits

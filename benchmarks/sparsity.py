@@ -62,7 +62,7 @@ def main():
     parser.add_argument("--sparsities", default="0.9,0.95,0.98,0.99")
     parser.add_argument("--methods", default="fip,tfmot,oneshot")
     parser.add_argument("--seeds", default="0,1,2")
-    parser.add_argument("--budget", default="lenet_300_100=1500,reference_cnn=500",
+    parser.add_argument("--budget", default="lenet_300_100=1500,reference_cnn=300",
                         help="steps per method at batch 200, per model")
     parser.add_argument("--dense-epochs", default="lenet_300_100=20,reference_cnn=20",
                         help="epochs of dense training before pruning, per model")
