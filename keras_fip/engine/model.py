@@ -33,6 +33,18 @@ def _scaled(value):
     return value / replicas if replicas > 1 else value
 
 
+def input_signature_of(network):
+    """`[TensorSpec]` of a single-input functional network, else None (Keras infers it).
+
+    A wrapper model (`FIPModel`, `FIPEnsemble`) has no symbolic inputs of its own;
+    exporting it needs its network's.
+    """
+    inputs = getattr(network, "inputs", None)
+    if inputs and len(inputs) == 1:
+        return [tf.TensorSpec(inputs[0].shape, inputs[0].dtype)]
+    return None
+
+
 def _outputs_are_logits(network):
     """Guesses whether `network` ends in a softmax (probabilities) or not (logits)."""
     last = network.layers[-1] if getattr(network, "layers", None) else None
@@ -328,9 +340,8 @@ class FIPModel(keras.Model):
         The memory is training state and is not exported. The input signature is
         taken from the wrapped network when it has one.
         """
-        inputs = getattr(self.network, "inputs", None)
-        if input_signature is None and inputs and len(inputs) == 1:
-            input_signature = [tf.TensorSpec(inputs[0].shape, inputs[0].dtype)]
+        if input_signature is None:
+            input_signature = input_signature_of(self.network)
         return super().export(
             filepath, format=format, verbose=verbose, input_signature=input_signature, **kwargs
         )

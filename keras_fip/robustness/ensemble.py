@@ -1,10 +1,9 @@
 """`FIPEnsemble`: a Keras model that averages its members' outputs."""
 
-import tensorflow as tf
 import keras
 from keras import ops
 
-from keras_fip.engine.model import _outputs_are_logits
+from keras_fip.engine.model import _outputs_are_logits, input_signature_of
 
 AVERAGES = ("probabilities", "logits")
 
@@ -109,9 +108,8 @@ class FIPEnsemble(keras.Model):
 
         The input signature is taken from the first member when it has one.
         """
-        inputs = getattr(self.members[0], "inputs", None)
-        if input_signature is None and inputs and len(inputs) == 1:
-            input_signature = [tf.TensorSpec(inputs[0].shape, inputs[0].dtype)]
+        if input_signature is None:
+            input_signature = input_signature_of(self.members[0])
         return super().export(
             filepath, format=format, verbose=verbose, input_signature=input_signature, **kwargs
         )
