@@ -153,6 +153,15 @@ def test_sparsify_checks_its_input(trained, digits):
         sparsify(unbuilt, digits.x_train, sparsity=0.5, steps=5)
 
 
+def test_a_nan_loss_stops_with_a_clear_error(trained, digits):
+    broken = keras.models.clone_model(trained)
+    weights = trained.get_weights()
+    weights[0][0, 0] = np.nan
+    broken.set_weights(weights)
+    with pytest.raises(FloatingPointError, match="NaN"):
+        sparsify(broken, digits.x_train, sparsity=0.5, steps=20, verbose=0)
+
+
 def test_baselines_reach_the_target(trained, digits):
     shot = one_shot(trained, digits.x_train, digits.y_train, sparsity=0.9, steps=30)
     assert shot.sparsity == pytest.approx(0.9, abs=1e-3)

@@ -16,6 +16,7 @@ import numpy as np
 import tensorflow as tf
 import keras
 
+from keras_fip.engine.callbacks import NaNGuard
 from keras_fip.engine.distances import DistanceLoss
 from keras_fip.engine.model import FIPModel
 from keras_fip.engine.path import PathRecorder
@@ -116,7 +117,13 @@ def finetune(network, x, y, masks, *, steps, batch_size=200, learning_rate=1e-3,
     network.compile(keras.optimizers.Adam(learning_rate),
                     keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits))
     data = _batches(x, y, batch_size, seed)
-    taken, _ = _fit_steps(network, data, steps, batch_size, len(x), [HoldMask(masks)], verbose)
+    guard = NaNGuard()
+    taken, _ = _fit_steps(network, data, steps, batch_size, len(x), [guard, HoldMask(masks)],
+                          verbose)
+    if guard.triggered:
+        raise FloatingPointError(
+            f"The fine-tuning loss became NaN or infinite in epoch {guard.epoch + 1}; try a "
+            "smaller learning rate.")
     return taken
 
 
@@ -183,8 +190,13 @@ def sparsify(network, x, y=None, *, sparsity=None, steps=2000, batch_size=200,
                   metrics=[keras.metrics.MeanMetricWrapper(loss, name="distance")])
     monitor = SparsityMonitor(objective, tolerance, validation_data=validation_data)
     recorder = PathRecorder()
+    guard = NaNGuard()
     _fit_steps(model, _batches(x, anchors, batch_size, seed), steps, batch_size, len(x),
-               [monitor, recorder, *(callbacks or [])], verbose)
+               [guard, monitor, recorder, *(callbacks or [])], verbose)
+    if guard.triggered:
+        raise FloatingPointError(
+            f"The sparsification loss became NaN or infinite in epoch {guard.epoch + 1} of the "
+            "path; try a smaller learning_rate or weight. The input network is unchanged.")
     path_steps = int(objective.step.numpy())  # the monitor may have stopped it early
     gap = objective.distance_to_sparse_set(model)
     masks = objective.snap(network)
