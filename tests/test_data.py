@@ -162,7 +162,7 @@ def test_npz_keeps_float_features_and_color_images(tmp_path):
         ({"y_train": np.zeros(11, np.int64)}, "mismatched lengths.*x_train has 12.*y_train has 11"),
         ({"x_test": np.zeros((0, 4, 4), np.uint8), "y_test": np.zeros(0, np.int64)}, "x_test is empty"),
         ({"y_train": np.array([0, -1, 2] * 4)}, "y_train has negative labels"),
-        ({"x_train": np.full((12, 4, 4), np.nan, np.float32)}, "x_train contains NaN"),
+        ({"x_train": np.full((12, 4, 4), np.nan, np.float32)}, "x_train has 192 NaN"),
         ({"y_test": np.array([0.5, 1, 2, 3, 0, 1])}, "y_test must be integers"),
         ({"y_test": np.eye(6, 4)}, "y_test must be 1-D.*one-hot"),
         ({"x_train": np.full((12, 4, 4), 300, np.int64)}, "outside 0..255"),

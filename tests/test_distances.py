@@ -16,13 +16,34 @@ def logits():
     return rng.normal(size=(4, 5)).astype("float32"), rng.normal(size=(4, 5)).astype("float32")
 
 
-def test_bhattacharyya_matches_the_reference_formula(logits):
+def test_bhattacharyya_is_minus_log_of_the_coefficient(logits):
+    anchor, current = logits
+    q, p = softmax(anchor), softmax(current)
+    expected = -np.log(np.sqrt(p * q).sum(-1))
+    got = distances.get("bhattacharyya")(anchor, current)
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+
+
+def test_bhattacharyya_with_eps_is_the_reference_formula(logits):
     anchor, current = logits
     q, p = softmax(anchor), softmax(current)
     eps = np.maximum(1e-3 * q.min(-1, keepdims=True), 1e-10)
     expected = -np.log(np.sqrt(p * q + eps).sum(-1))
-    got = distances.get("bhattacharyya")(anchor, current)
+    got = distances.Bhattacharyya(eps_scale=1e-3)(anchor, current)
     np.testing.assert_allclose(got, expected, rtol=1e-5)
+    # The reference's eps under the square root leaves it below 0 at the anchor.
+    assert np.all(distances.Bhattacharyya(eps_scale=1e-3)(anchor, anchor) < 0)
+
+
+def test_bhattacharyya_gradient_is_finite_for_vanishing_probabilities():
+    import tensorflow as tf
+
+    anchor = tf.constant([[40.0, -40.0, 0.0]])   # probabilities down to 1e-35
+    current = tf.Variable([[-40.0, 40.0, 0.0]])
+    with tf.GradientTape() as tape:
+        value = distances.get("bhattacharyya")(anchor, current)
+    assert np.isfinite(value.numpy()).all() and value.numpy()[0] > 10
+    assert np.isfinite(tape.gradient(value, current).numpy()).all()
 
 
 def test_bhattacharyya_on_probabilities_equals_on_logits(logits):
@@ -43,12 +64,23 @@ def test_squared_l2_and_kl(logits):
     )
 
 
-def test_distances_vanish_at_the_anchor(logits):
-    anchor, _ = logits
+def test_distances_vanish_at_the_anchor_and_are_never_negative(logits):
+    anchor, current = logits
     for name in ("l2", "kl"):
         assert np.all(np.abs(distances.get(name)(anchor, anchor)) < 1e-6)
-    # The reference's eps under the square root leaves a tiny negative offset.
-    assert np.all(np.abs(distances.get("bhattacharyya")(anchor, anchor)) < 1e-2)
+    bhattacharyya = distances.get("bhattacharyya")
+    np.testing.assert_array_equal(bhattacharyya(anchor, anchor), 0.0)
+    np.testing.assert_array_equal(
+        distances.get("bhattacharyya", from_logits=False)(softmax(anchor), softmax(anchor)), 0.0)
+    assert np.all(bhattacharyya(anchor, current) > 0)
+    assert np.all(bhattacharyya(anchor, anchor + 1e-3 * current) >= 0)
+
+
+def test_distances_of_half_precision_outputs_are_float32(logits):
+    anchor, current = logits
+    for name in ("bhattacharyya", "l2", "kl"):
+        value = distances.get(name)(anchor, keras.ops.cast(current, "bfloat16"))
+        assert keras.backend.standardize_dtype(value.dtype) == "float32"
 
 
 def test_callable_distance_and_serialisation_round_trip(logits):

@@ -211,19 +211,45 @@ def test_mirrored_strategy_on_two_devices_gives_the_same_path(small_data):
         np.testing.assert_allclose(a, b, atol=1e-5)
 
 
-def test_nan_loss_stops_training_and_keeps_good_weights(small_data, tmp_path):
+def test_diverging_loss_stops_training_and_keeps_good_weights(small_data, tmp_path):
     x, y = small_data
-    bad = x.copy()
-    bad[-16:] = np.nan
     model = FIPModel.from_model(network())
-    model.compile("adam", LOSS)
+    # A step this long overflows the outputs to infinity by the second batch: the
+    # loss turns NaN/inf in ops no CPU kernel can hide it in.
+    model.compile(keras.optimizers.SGD(1e30), LOSS)
     guard = NaNGuard()
-    model.fit(bad, y, batch_size=16, epochs=3, shuffle=False, verbose=0, callbacks=[guard])
+    model.fit(x, y, batch_size=16, epochs=3, shuffle=False, verbose=0, callbacks=[guard])
     assert guard.triggered and guard.epoch == 0
     assert all(np.all(np.isfinite(w)) for w in weights(model))
     model.save(tmp_path / "after_nan.keras")
     restored = keras.saving.load_model(tmp_path / "after_nan.keras")
     assert all(np.all(np.isfinite(w)) for w in weights(restored))
+
+
+def test_fit_refuses_arrays_holding_nan(small_data):
+    x, y = small_data
+    bad = x.copy()
+    bad[50, 2] = np.nan
+    model = FIPModel.from_model(network())
+    model.compile("adam", LOSS)
+    before = weights(model)
+    with pytest.raises(ValueError, match=r"fit\(\): x has 1 NaN .*sample 50"):
+        model.fit(bad, y, verbose=0)
+    for a, b in zip(weights(model), before):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_nan_batch_from_a_dataset_makes_the_loss_nan_on_any_cpu(small_data):
+    x, y = small_data
+    bad = x.copy()
+    bad[-16:] = np.nan  # through Dense+ReLU some kernels turn this into 0
+    data = tf.data.Dataset.from_tensor_slices((bad, y)).batch(16)
+    model = FIPModel.from_model(network())
+    model.compile("adam", LOSS)
+    guard = NaNGuard()
+    model.fit(data, epochs=2, verbose=0, callbacks=[guard])
+    assert guard.triggered and guard.epoch == 0
+    assert all(np.all(np.isfinite(w)) for w in weights(model))
 
 
 @pytest.mark.parametrize("call, message", [
@@ -257,8 +283,9 @@ def test_single_output_heads_and_multi_input_memory_are_refused(small_data):
 def test_bad_settings_are_clear_errors():
     with pytest.raises(ValueError, match="Unknown distance"):
         FIPModel.from_model(network(), distance="euclid")
-    with pytest.raises(ValueError, match="fip_weight"):
-        FIPModel.from_model(network(), fip_weight=-1)
+    for bad in (-1, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="fip_weight"):
+            FIPModel.from_model(network(), fip_weight=bad)
     with pytest.raises(ValueError, match="epsilon"):
         PathStep(epsilon=0)
     with pytest.raises(ValueError, match="policy"):
@@ -322,3 +349,106 @@ def test_memory_of_fifty_cifar100_images_per_class_is_sampled_in_the_step():
     assert model.memory.nbytes == 5000 * (32 * 32 * 3 * 4 + 100 * 4 + 8)  # about 63 MB
     history = model.fit(x[:128], y[:128], batch_size=64, epochs=1, verbose=0)
     assert np.isfinite(history.history["loss"][0])
+
+
+# --------------------------------------------------- Keras callbacks and evaluate
+def fip_model_with_memory(x, y, seed=0):
+    model = FIPModel.from_model(network(), seed=seed, memory_batch_size=8)
+    model.compile("adam", LOSS)
+    model.remember(x[:48], y[:48])
+    return model
+
+
+def test_evaluate_and_validation_report_the_distance_on_the_memory(small_data):
+    x, y = small_data
+    model = fip_model_with_memory(x, y)
+    assert model.evaluate(x, y, verbose=0, return_dict=True)["fip_distance"] == 0.0  # at the anchor
+    history = model.fit(x[48:], (y[48:] + 1) % 4, epochs=3, verbose=0,
+                        validation_data=(x[:48], y[:48]))
+    assert all(d > 0 for d in history.history["val_fip_distance"])
+    assert model.evaluate(x, y, verbose=0, return_dict=True)["fip_distance"] > 0
+
+
+def test_evaluating_does_not_change_what_training_draws(small_data):
+    x, y = small_data
+
+    def train(validate):
+        model = fip_model_with_memory(x, y)
+        keras.utils.set_random_seed(1)
+        model.fit(x, y, epochs=2, batch_size=16, shuffle=False, verbose=0,
+                  validation_data=(x, y) if validate else None)
+        return weights(model)
+
+    for a, b in zip(train(validate=False), train(validate=True)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_early_stopping_on_the_validation_distance(small_data):
+    x, y = small_data
+    model = fip_model_with_memory(x, y)
+    # Keras guesses the direction of compiled metrics only: say "min".
+    stop = keras.callbacks.EarlyStopping(monitor="val_fip_distance", mode="min", patience=2)
+    history = model.fit(x[48:], (y[48:] + 1) % 4, epochs=6, verbose=0,
+                        validation_data=(x[:48], y[:48]), callbacks=[stop])
+    # The distance grows along the path: it stops after its patience, not at once.
+    assert len(history.epoch) == 3
+
+
+def test_memory_sampling_state_is_saved_with_the_model(small_data, tmp_path):
+    x, y = small_data
+    model = fip_model_with_memory(x, y)
+    model.fit(x, y, epochs=1, verbose=0)
+    state = model._memory_seed.state.numpy()
+    assert state.any()
+    model.save(tmp_path / "model.keras")
+    restored = keras.saving.load_model(tmp_path / "model.keras")
+    np.testing.assert_array_equal(restored._memory_seed.state.numpy(), state)
+
+
+def test_backup_and_restore_resumes_a_killed_fit_exactly(small_data, tmp_path):
+    x, y = small_data
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    def train(callbacks):
+        model = fip_model_with_memory(x, y)
+        keras.utils.set_random_seed(1)
+        model.fit(x, y, epochs=4, batch_size=16, shuffle=False, verbose=0, callbacks=callbacks)
+        return weights(model)
+
+    uninterrupted = train([])
+    backup = keras.callbacks.BackupAndRestore(str(tmp_path / "backup"))
+    with pytest.raises(KeyboardInterrupt):
+        train([backup, Interrupt()])
+    resumed = train([keras.callbacks.BackupAndRestore(str(tmp_path / "backup"))])
+    for a, b in zip(uninterrupted, resumed):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_model_checkpoint_writes_loadable_fip_models(small_data, tmp_path):
+    x, y = small_data
+    model = fip_model_with_memory(x, y)
+    checkpoint = keras.callbacks.ModelCheckpoint(
+        str(tmp_path / "epoch{epoch}.keras"), monitor="val_fip_distance", mode="min",
+    )
+    model.fit(x, y, epochs=2, verbose=0, validation_data=(x, y), callbacks=[checkpoint])
+    restored = keras.saving.load_model(tmp_path / "epoch2.keras")
+    assert isinstance(restored, FIPModel) and len(restored.memory) == 48
+    np.testing.assert_allclose(restored.predict(x, verbose=0), model.predict(x, verbose=0),
+                               rtol=1e-6)
+
+
+def test_tensorboard_logs_the_distance(small_data, tmp_path):
+    pytest.importorskip("tensorboard", reason="pip install '.[tensorboard]'")
+    x, y = small_data
+    model = fip_model_with_memory(x, y)
+    model.fit(x, y, epochs=2, verbose=0, validation_data=(x, y),
+              callbacks=[keras.callbacks.TensorBoard(str(tmp_path / "logs"))])
+    tags = set()
+    for events in (tmp_path / "logs").rglob("events.out.tfevents.*"):
+        for event in tf.compat.v1.train.summary_iterator(str(events)):
+            tags |= {value.tag for value in event.summary.value}
+    assert {"epoch_fip_distance", "epoch_loss"} <= tags

@@ -14,10 +14,13 @@ steps, the paper's path sampler). With an empty memory and no objectives a step 
 exactly `keras.Model.train_step`.
 """
 
+import math
+
 import numpy as np
 import tensorflow as tf
 import keras
 
+from keras_fip.data.arrays import as_labels, check_finite
 from keras_fip.engine import distances as distances_lib
 from keras_fip.engine.memory import AnchorMemory
 
@@ -43,6 +46,24 @@ def input_signature_of(network):
     if inputs and len(inputs) == 1:
         return [tf.TensorSpec(inputs[0].shape, inputs[0].dtype)]
     return None
+
+
+def _nan_unless_finite(x, loss):
+    """`loss`, or NaN when the batch holds a non-finite input.
+
+    On some CPUs' kernels a NaN input through Dense+ReLU comes out as 0: the loss
+    stays finite while the weights turn to NaN. Checking the inputs makes the
+    loss say so on every CPU, so `NaNGuard` and `TerminateOnNaN` stop the run.
+    """
+    checks = [
+        tf.reduce_all(tf.math.is_finite(value))
+        for value in keras.tree.flatten(x)
+        if value is not None and value.dtype.is_floating
+    ]
+    if not checks:
+        return loss
+    finite = tf.reduce_all(tf.stack(checks))
+    return tf.where(finite, loss, tf.constant(float("nan"), loss.dtype))
 
 
 def _outputs_are_logits(network):
@@ -105,8 +126,8 @@ class FIPModel(keras.Model):
         outputs = kwargs.pop("outputs", outputs)
         super().__init__(name=name, **kwargs)
         self.network = self._as_network(network if inputs is None else inputs, outputs)
-        if fip_weight < 0:
-            raise ValueError(f"fip_weight must be >= 0, got {fip_weight}.")
+        if not (math.isfinite(fip_weight) and fip_weight >= 0):
+            raise ValueError(f"fip_weight must be a finite number >= 0, got {fip_weight}.")
         if int(memory_batch_size) < 1:
             raise ValueError(f"memory_batch_size must be >= 1, got {memory_batch_size}.")
         self.from_logits = (
@@ -114,6 +135,12 @@ class FIPModel(keras.Model):
         )
         self.distance = distances_lib.get(distance, from_logits=self.from_logits)
         if self.network.built and getattr(self.network, "outputs", None):
+            if len(self.network.outputs) > 1:
+                raise ValueError(
+                    "FIPModel compares one output distribution per sample; this network "
+                    f"has {len(self.network.outputs)} output tensors. Wrap a model with "
+                    "a single classification output."
+                )
             width = self.network.outputs[0].shape[-1]
             if width is not None and width < 2:
                 raise ValueError(
@@ -126,7 +153,12 @@ class FIPModel(keras.Model):
         self.memory = memory if memory is not None else AnchorMemory()
         self._objectives = list(objectives or [])
         self.seed = seed
+        # Memory batches for training and for evaluation come from two streams,
+        # so that evaluating never changes what training draws. Their states are
+        # saved with the model (see `save_own_variables`): a resumed run draws
+        # what an uninterrupted one would.
         self._memory_seed = keras.random.SeedGenerator(seed)
+        self._evaluation_seed = keras.random.SeedGenerator(None if seed is None else seed + 1)
         self.fip_distance_tracker = keras.metrics.Mean(name="fip_distance")
         if self.network.built:
             self.built = True
@@ -200,13 +232,30 @@ class FIPModel(keras.Model):
 
     def make_train_function(self, force=False):
         self._build_objectives()
-        # Whether the step reads the memory is decided when it is traced: trace
+        return super().make_train_function(force=self._memory_changed("train", force))
+
+    def make_test_function(self, force=False):
+        return super().make_test_function(force=self._memory_changed("test", force))
+
+    def _memory_changed(self, kind, force):
+        # Whether a step reads the memory is decided when it is traced: trace
         # again when the memory went from empty to filled or back.
         in_use = self._memory_in_use()
-        if in_use != getattr(self, "_traced_with_memory", None):
-            force = True
-        self._traced_with_memory = in_use
-        return super().make_train_function(force=force)
+        traced = getattr(self, "_traced_with_memory", {})
+        changed = traced.get(kind) != in_use
+        self._traced_with_memory = {**traced, kind: in_use}
+        return force or changed
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        """`keras.Model.fit`; arrays holding NaN or infinity are refused first.
+
+        Data that arrives any other way (a `tf.data.Dataset`, a generator) is
+        checked in the step: a batch with a non-finite input makes the loss NaN,
+        which `NaNGuard` and `keras.callbacks.TerminateOnNaN` see on every CPU.
+        """
+        if isinstance(x, (np.ndarray, tf.Tensor)):
+            check_finite(np.asarray(x), "fit(): x")
+        return super().fit(x, y, *args, **kwargs)
 
     # -------------------------------------------------------------- memory
     def remember(
@@ -238,12 +287,17 @@ class FIPModel(keras.Model):
                 "or fit it first, so that its outputs on the inputs can be computed."
             )
         network_inputs = getattr(self.network, "inputs", None) or []
+        if isinstance(x, tf.data.Dataset) or not hasattr(x, "__len__"):
+            raise TypeError(
+                "remember() takes arrays x (and labels y), not a "
+                f"{type(x).__name__}; collect the samples to protect into arrays first."
+            )
         if len(network_inputs) > 1 or isinstance(x, (dict, list, tuple)):
             raise ValueError(
                 "remember() supports models with a single input tensor; this one "
                 f"takes {max(len(network_inputs), 2)} inputs."
             )
-        x = np.asarray(x, np.float32)
+        x = check_finite(np.asarray(x, np.float32), "remember(): x")
         if len(x) == 0:
             raise ValueError("remember() got no inputs.")
         if network_inputs:
@@ -260,9 +314,15 @@ class FIPModel(keras.Model):
             if value is not None and int(value) < 1:
                 raise ValueError(f"remember(): {name} must be at least 1, got {value}.")
         if y is not None:
-            y = np.asarray(y).reshape(-1)
+            y = as_labels(y, "remember(): y")
             if len(y) != len(x):
                 raise ValueError(f"remember() got {len(x)} inputs but {len(y)} labels.")
+            classes = self.network.outputs[0].shape[-1] if network_inputs else None
+            if classes is not None and y.max() >= classes:
+                raise ValueError(
+                    f"remember(): labels must be in [0, {classes}) for this network's "
+                    f"{classes} outputs; got labels up to {y.max()}."
+                )
         rng = np.random.default_rng(self.seed if seed is None else seed)
         index = np.arange(len(x))
         if samples_per_class is not None:
@@ -303,18 +363,21 @@ class FIPModel(keras.Model):
         self.fip_distance_tracker.update_state(distance)
         return self.fip_weight * distance
 
+    def _distance_on_memory(self, seed):
+        memory_x, anchor_outputs, memory_y = self.memory.sample(self.memory_batch_size, seed)
+        # Inference mode, like the cached anchor outputs (`predict`): the
+        # distance measures the function the user gets, not dropout noise or
+        # batch statistics mixed with the task batch.
+        return anchor_outputs, memory_y, self(memory_x, training=False)
+
     def train_step(self, data):
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         use_memory = self._memory_in_use()
         with tf.GradientTape() as tape:
             if use_memory:
-                memory_x, anchor_outputs, memory_y = self.memory.sample(
-                    self.memory_batch_size, self._memory_seed
+                anchor_outputs, memory_y, memory_pred = self._distance_on_memory(
+                    self._memory_seed
                 )
-                # Inference mode, like the cached anchor outputs (`predict`): the
-                # distance measures the function the user gets, not dropout noise
-                # or batch statistics mixed with the task batch.
-                memory_pred = self(memory_x, training=False)
             y_pred = self(x, training=True)
             loss = self._compute_loss(
                 x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True
@@ -323,6 +386,7 @@ class FIPModel(keras.Model):
                 loss = loss + _scaled(self.memory_loss(anchor_outputs, memory_y, memory_pred))
             for objective in self._objectives:
                 loss = loss + _scaled(objective(self))
+            loss = _nan_unless_finite(x, loss)
             replicas = _replicas()
             self._loss_tracker.update_state(
                 loss * replicas if replicas > 1 else loss,
@@ -332,6 +396,17 @@ class FIPModel(keras.Model):
         gradients = tape.gradient(loss, self.trainable_weights)
         self.optimizer.apply_gradients(zip(gradients, self.trainable_weights))
         return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+
+    def test_step(self, data):
+        # `evaluate()` and `fit(validation_data=...)` report the distance on the
+        # memory too (`fip_distance`, `val_fip_distance`), drawn from their own
+        # stream so that evaluating never changes what training draws.
+        if self._memory_in_use():
+            anchor_outputs, _, memory_pred = self._distance_on_memory(self._evaluation_seed)
+            self.fip_distance_tracker.update_state(
+                tf.reduce_mean(self.distance(anchor_outputs, memory_pred))
+            )
+        return super().test_step(data)
 
     # ---------------------------------------------------------- saving
     def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kwargs):
@@ -374,18 +449,27 @@ class FIPModel(keras.Model):
     # variables, under prefixed keys, in the same weights file.
     def save_own_variables(self, store):
         super().save_own_variables(store)
+        # Keras does not save a SeedGenerator held outside a layer's variables.
+        store["seed_memory"] = self._memory_seed.state.numpy()
+        store["seed_evaluation"] = self._evaluation_seed.state.numpy()
         self.memory.save_to(store, prefix="memory")
         for i, objective in enumerate(self._objectives):
             if hasattr(objective, "save_to"):
                 objective.save_to(store, prefix=f"objective{i}")
 
     def load_own_variables(self, store):
-        extra = ("memory_", "objective")
+        extra = ("memory_", "objective", "seed_")
         own = {k: store[k] for k in store.keys() if not k.startswith(extra)}
         super().load_own_variables(own)
+        for key, generator in (("seed_memory", self._memory_seed),
+                               ("seed_evaluation", self._evaluation_seed)):
+            if key in store:  # files saved before the states were
+                generator.state.assign(np.asarray(store[key]))
         self.memory.load_from(store, prefix="memory")
         self._build_objectives()
         for i, objective in enumerate(self._objectives):
             if hasattr(objective, "load_from"):
                 objective.load_from(store, prefix=f"objective{i}")
-        self._reset_compiled_step()
+        # No retrace forced here: `BackupAndRestore` loads in the middle of
+        # `fit`, after the step was built. The variables keep their identity,
+        # and a memory that went from empty to filled retraces by itself.

@@ -1,0 +1,483 @@
+"""The catalogue of bad inputs a user can give keras-fip, and how each must end.
+
+Every case must end in a clear error: on the command line, exit code 2 and one
+line naming what was wrong; through the API, a ValueError / TypeError /
+FileNotFoundError / FloatingPointError whose message names it. Nothing may train
+silently on it or end in a traceback.
+
+`tests/test_bad_inputs.py` asserts every case; `benchmarks/bad_inputs.py` runs
+the same catalogue and prints the table of outcomes for RESULTS.
+
+Case arguments may contain `{tmp}`: a folder made by `make_files`, which holds
+the bad files the cases name.
+"""
+
+import contextlib
+import io
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+CLEAR_ERRORS = (ValueError, TypeError, FileNotFoundError, FloatingPointError)
+OUTCOMES = ("clear", "misleading", "traceback", "silent")
+
+
+@dataclass(frozen=True)
+class CliCase:
+    """`keras-fip ARGV...` must exit with 2 and one error line containing `expect`."""
+
+    name: str
+    argv: tuple
+    expect: str
+
+    def run(self, tmp):
+        from keras_fip.cli.main import main
+
+        argv = [a.replace("{tmp}", str(tmp)) for a in self.argv]
+        err, out = io.StringIO(), io.StringIO()
+        try:
+            with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+                code = main(argv)
+        except SystemExit as exit_:  # argparse's own errors
+            code = exit_.code
+        except Exception as error:  # noqa: BLE001 - a traceback is the finding
+            return "traceback", f"{type(error).__name__}: {str(error)[:300]}"
+        lines = [line for line in err.getvalue().splitlines() if line.strip()]
+        message = lines[-1] if lines else ""
+        if code == 0:
+            return "silent", "exit code 0"
+        if code != 2 or not message or "Traceback" in err.getvalue():
+            return "traceback", f"exit code {code}: {message[:300]}"
+        if self.expect.lower() not in message.lower() or len(message) > 400:
+            return "misleading", message[:400]
+        return "clear", message
+
+
+@dataclass(frozen=True)
+class ApiCase:
+    """`call(tmp)` must raise one of `CLEAR_ERRORS` with `expect` in its message."""
+
+    name: str
+    call: Callable
+    expect: str
+
+    def run(self, tmp):
+        try:
+            self.call(tmp)
+        except CLEAR_ERRORS as error:
+            message = str(error).splitlines()[0] if str(error) else ""
+            if self.expect.lower() not in str(error).lower() or len(str(error)) > 400:
+                return "misleading", f"{type(error).__name__}: {str(error)[:400]}"
+            return "clear", f"{type(error).__name__}: {message}"
+        except Exception as error:  # noqa: BLE001 - a traceback is the finding
+            return "traceback", f"{type(error).__name__}: {str(error)[:300]}"
+        return "silent", "no error"
+
+
+# ----------------------------------------------------------------- bad files
+def make_files(tmp):
+    """Writes the bad files the cases name into the folder `tmp`."""
+    from keras_fip.data import load_digits
+
+    digits = load_digits(seed=0)
+    arrays = dict(x_train=digits.x_train, y_train=digits.y_train,
+                  x_test=digits.x_test, y_test=digits.y_test)
+    (tmp / "a_file.txt").write_text("not a folder\n")
+    (tmp / "corrupt.keras").write_bytes(b"PK\x03\x04 this is not a keras archive")
+    (tmp / "text.keras").write_text("hello\n")
+    nan = dict(arrays, x_train=arrays["x_train"].copy())
+    nan["x_train"][3, 2, 2, 0] = np.nan
+    np.savez(tmp / "nan.npz", **nan)
+    np.savez(tmp / "labels_out_of_range.npz", **dict(arrays, y_test=arrays["y_test"] + 10))
+    np.savez(tmp / "mismatched.npz", **dict(arrays, y_train=arrays["y_train"][:-5]))
+    np.savez(tmp / "empty.npz", **dict(arrays, x_train=arrays["x_train"][:0],
+                                       y_train=arrays["y_train"][:0]))
+    np.savez(tmp / "pixels_255.npz", **dict(arrays, x_train=arrays["x_train"] * 255.0,
+                                            x_test=arrays["x_test"] * 255.0))
+    _write_models(tmp)
+    return tmp
+
+
+def _digits_network():
+    import keras
+
+    return keras.Sequential([
+        keras.Input((8, 8, 1)), keras.layers.Flatten(),
+        keras.layers.Dense(16, activation="relu"), keras.layers.Dense(10),
+    ])
+
+
+def _digits():
+    from keras_fip.data import load_digits
+
+    return load_digits(seed=0)
+
+
+# ------------------------------------------------------------ the catalogue
+def _remember(x, y=None, **kwargs):
+    from keras_fip import FIPModel
+
+    return FIPModel.from_model(_digits_network()).remember(x, y, **kwargs)
+
+
+def _fit(x, y):
+    import keras
+
+    from keras_fip import FIPModel
+
+    model = FIPModel.from_model(_digits_network())
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.fit(x, y, epochs=1, verbose=0)
+
+
+def _with_nan(x):
+    x = np.array(x, np.float32)
+    x[0, 0, 0, 0] = np.nan
+    return x
+
+
+def _one_hot(y, classes=10):
+    return np.eye(classes, dtype=np.float32)[y]
+
+
+CONTINUAL_CLI = [
+    CliCase("continual --epochs 0", ("continual", "--epochs", "0"), "--epochs"),
+    CliCase("continual --tasks 1", ("continual", "--tasks", "1"), "--tasks"),
+    CliCase("continual --tasks 11 on 10 classes",
+            ("continual", "--tasks", "11", "--out", "{tmp}/run"), "tasks"),
+    CliCase("continual --memory-per-class 0", ("continual", "--memory-per-class", "0"),
+            "--memory-per-class"),
+    CliCase("continual --memory-per-class 1000000000",
+            ("continual", "--memory-per-class", "1000000000"), "--memory-per-class"),
+    CliCase("continual --batch-size 0", ("continual", "--batch-size", "0"), "--batch-size"),
+    CliCase("continual --learning-rate -1", ("continual", "--learning-rate", "-1"),
+            "--learning-rate"),
+    CliCase("continual --learning-rate nan", ("continual", "--learning-rate", "nan"),
+            "--learning-rate"),
+    CliCase("continual --fip-weight nan", ("continual", "--fip-weight", "nan"), "--fip-weight"),
+    CliCase("continual --fip-weight -1", ("continual", "--fip-weight", "-1"), "--fip-weight"),
+    CliCase("continual --fip-weight inf", ("continual", "--fip-weight", "inf"), "--fip-weight"),
+    CliCase("continual --methods nope", ("continual", "--methods", "nope"), "nope"),
+    CliCase("continual --methods ','", ("continual", "--methods", ","), "methods"),
+    CliCase("continual --hidden 0", ("continual", "--hidden", "0"), "--hidden"),
+    CliCase("continual --hidden abc", ("continual", "--hidden", "abc"), "--hidden"),
+    CliCase("continual --model nope", ("continual", "--model", "nope",
+                                       "--out", "{tmp}/run"), "nope"),
+    CliCase("continual --class-order with a letter", ("continual", "--class-order", "1,a"),
+            "--class-order"),
+    CliCase("continual --class-order omitting a class",
+            ("continual", "--tasks", "3", "--class-order", "0,1,2,3,4,5,6,7,8",
+             "--out", "{tmp}/run"), "class"),
+    CliCase("continual --class-order repeating a class",
+            ("continual", "--class-order", "0,0,1,2,3,4,5,6,7,8,9",
+             "--out", "{tmp}/run"), "class"),
+    CliCase("continual --class-order unknown class",
+            ("continual", "--class-order", "0,1,2,3,4,5,6,7,8,12",
+             "--out", "{tmp}/run"), "class"),
+    CliCase("continual --dataset missing file",
+            ("continual", "--dataset", "{tmp}/missing.npz"), "missing.npz"),
+    CliCase("continual --dataset unknown name", ("continual", "--dataset", "cifar"), "cifar"),
+    CliCase("continual --dataset a text file", ("continual", "--dataset", "{tmp}/a_file.txt"),
+            "a_file.txt"),
+    CliCase("continual --dataset with NaN", ("continual", "--dataset", "{tmp}/nan.npz",
+                                             "--out", "{tmp}/run"), "NaN"),
+    CliCase("continual --dataset with labels out of range",
+            ("continual", "--dataset", "{tmp}/labels_out_of_range.npz", "--out", "{tmp}/run"),
+            "label"),
+    CliCase("continual --dataset with mismatched lengths",
+            ("continual", "--dataset", "{tmp}/mismatched.npz", "--out", "{tmp}/run"),
+            "mismatched"),
+    CliCase("continual --dataset empty", ("continual", "--dataset", "{tmp}/empty.npz",
+                                          "--out", "{tmp}/run"), "empty"),
+    CliCase("continual --dataset tfds not prepared",
+            ("continual", "--dataset", "tfds:mnist", "--data-dir", "{tmp}/no_tfds"),
+            "prepared"),
+    CliCase("continual --out an existing file", ("continual", "--out", "{tmp}/a_file.txt"),
+            "--out"),
+    CliCase("continual --resume without a checkpoint",
+            ("continual", "--resume", "--out", "{tmp}/never_ran"), "--resume"),
+    CliCase("continual --scenario nope", ("continual", "--scenario", "nope"), "--scenario"),
+    CliCase("continual --verbose 5", ("continual", "--verbose", "5"), "--verbose"),
+]
+
+ENGINE_API = [
+    ApiCase("remember(): inputs with NaN",
+            lambda tmp: _remember(_with_nan(_digits().x_train), _digits().y_train), "NaN"),
+    ApiCase("remember(): one-hot labels",
+            lambda tmp: _remember(_digits().x_train, _one_hot(_digits().y_train)), "one-hot"),
+    ApiCase("remember(): a tf.data.Dataset",
+            lambda tmp: _remember(_dataset()), "arrays"),
+    ApiCase("remember(): labels out of range",
+            lambda tmp: _remember(_digits().x_train, _digits().y_train + 10), "label"),
+    ApiCase("remember(): samples_per_class 0",
+            lambda tmp: _remember(_digits().x_train, _digits().y_train, samples_per_class=0),
+            "samples_per_class"),
+    ApiCase("remember(): wrong input shape",
+            lambda tmp: _remember(_digits().x_train[:, :4], _digits().y_train), "shape"),
+    ApiCase("remember(): fewer labels than inputs",
+            lambda tmp: _remember(_digits().x_train, _digits().y_train[:-3]), "labels"),
+    ApiCase("fit(): inputs with NaN",
+            lambda tmp: _fit(_with_nan(_digits().x_train), _digits().y_train), "NaN"),
+    ApiCase("FIPModel: fip_weight nan", lambda tmp: _fip_model(fip_weight=float("nan")),
+            "fip_weight"),
+    ApiCase("FIPModel: multi-output network", lambda tmp: _fip_model(network=_two_outputs()),
+            "output"),
+    ApiCase("FIPModel: unknown distance", lambda tmp: _fip_model(distance="cosine"), "cosine"),
+    ApiCase("AnchorMemory: capacity 0", lambda tmp: _memory(capacity=0), "capacity"),
+    ApiCase("AnchorMemory: unknown policy", lambda tmp: _memory(policy="fifo"), "fifo"),
+]
+
+
+def _dataset():
+    import tensorflow as tf
+
+    digits = _digits()
+    return tf.data.Dataset.from_tensor_slices((digits.x_train, digits.y_train)).batch(32)
+
+
+def _fip_model(network=None, **kwargs):
+    from keras_fip import FIPModel
+
+    return FIPModel.from_model(network or _digits_network(), **kwargs)
+
+
+def _two_outputs():
+    import keras
+
+    inputs = keras.Input((8, 8, 1))
+    hidden = keras.layers.Flatten()(inputs)
+    return keras.Model(inputs, [keras.layers.Dense(10)(hidden), keras.layers.Dense(3)(hidden)])
+
+
+def _memory(**kwargs):
+    from keras_fip import AnchorMemory
+
+    return AnchorMemory(**kwargs)
+
+
+# The sparsify and robust commands and APIs add their cases here.
+def _write_models(tmp):
+    """Saved networks the sparsify cases load: none of them fits `sparsify` on the digits."""
+    import h5py
+    import keras
+
+    from keras_fip import FIPEnsemble
+
+    FIPEnsemble([_digits_network(), _digits_network()]).save(tmp / "ensemble.keras")
+    keras.Sequential([keras.Input((4,)), keras.layers.Dense(10)]).save(tmp / "other_input.keras")
+    keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(),
+                      keras.layers.Dense(3)]).save(tmp / "three_classes.keras")
+    _two_outputs().save(tmp / "two_outputs.keras")
+    with h5py.File(tmp / "not_keras.h5", "w") as f:
+        f["numbers"] = np.arange(3)
+
+
+def _sparsify(network=None, x=None, y=None, **kwargs):
+    from keras_fip.sparsity import sparsify
+
+    digits = _digits()
+    kwargs = {"sparsity": 0.5, "steps": 4, "verbose": 0, **kwargs}
+    return sparsify(_digits_network() if network is None else network,
+                    digits.x_train if x is None else x, y, **kwargs)
+
+
+def _finetune(x=None, y=None, **kwargs):
+    from keras_fip.sparsity import finetune, masks_of
+
+    digits, network = _digits(), _digits_network()
+    kwargs = {"steps": 4, **kwargs}
+    return finetune(network, digits.x_train if x is None else x,
+                    digits.y_train if y is None else y, masks_of(network), **kwargs)
+
+
+def _baseline(name, x=None, y="digits", **kwargs):
+    from keras_fip.sparsity import baselines
+
+    digits = _digits()
+    kwargs = {"sparsity": 0.5, "steps": 4, **kwargs}
+    return getattr(baselines, name)(_digits_network(), digits.x_train if x is None else x,
+                                    digits.y_train if y == "digits" else y, **kwargs)
+
+
+def _export(directory, **kwargs):
+    from keras_fip.sparsity import export_sparse
+
+    return export_sparse(_digits_network(), directory, **kwargs)
+
+
+def _grow(network=None, x=None, **kwargs):
+    from keras_fip.robustness import grow_ensemble
+
+    kwargs = {"members": 2, "steps_between": 2, **kwargs}
+    return grow_ensemble(_digits_network() if network is None else network,
+                         _digits().x_train if x is None else x, **kwargs)
+
+
+def _deep(x=None, y=None, **kwargs):
+    from keras_fip.robustness import deep_ensemble
+
+    digits = _digits()
+    kwargs = {"members": 2, "epochs": 1, **kwargs}
+    return deep_ensemble(_digits_network, digits.x_train if x is None else x,
+                         digits.y_train if y is None else y, **kwargs)
+
+
+def _train(build=_digits_network, x=None, y=None, **kwargs):
+    from keras_fip.robustness import train_network
+
+    digits = _digits()
+    return train_network(build, digits.x_train if x is None else x,
+                         digits.y_train if y is None else y, epochs=1, **kwargs)
+
+
+def _attack(x=None, y="digits", **kwargs):
+    from keras_fip.robustness import generate
+
+    digits = _digits()
+    kwargs = {"attack": "fgsm", "eps": 0.1, **kwargs}
+    return generate(_digits_network(), digits.x_test[:8] if x is None else x,
+                    digits.y_test[:8] if y == "digits" else y, **kwargs)
+
+
+def _ensemble(members=None, **kwargs):
+    from keras_fip import FIPEnsemble
+
+    return FIPEnsemble(members or [_digits_network(), _digits_network()], **kwargs)
+
+
+def _other_input_network():
+    import keras
+
+    return keras.Sequential([keras.Input((4,)), keras.layers.Dense(10)])
+
+
+def _objective(name, *args, **kwargs):
+    import keras_fip
+
+    return getattr(keras_fip, name)(*args, **kwargs)
+
+
+SPARSIFY_CLI = [
+    CliCase("sparsify --out an existing file", ("sparsify", "--out", "{tmp}/a_file.txt"), "--out"),
+    CliCase("sparsify --export an existing file",
+            ("sparsify", "--export", "{tmp}/a_file.txt", "--out", "{tmp}/run"), "--export"),
+    CliCase("sparsify --model a corrupt .keras",
+            ("sparsify", "--model", "{tmp}/corrupt.keras", "--out", "{tmp}/run"), "corrupt.keras"),
+    CliCase("sparsify --model a non-Keras .h5",
+            ("sparsify", "--model", "{tmp}/not_keras.h5", "--out", "{tmp}/run"), "not_keras.h5"),
+    CliCase("sparsify --model a text file", ("sparsify", "--model", "{tmp}/a_file.txt",
+                                             "--out", "{tmp}/run"), "a_file.txt"),
+    CliCase("sparsify --model a saved FIP ensemble",
+            ("sparsify", "--model", "{tmp}/ensemble.keras", "--out", "{tmp}/run"), "ensemble"),
+    CliCase("sparsify --model for another input shape",
+            ("sparsify", "--model", "{tmp}/other_input.keras", "--out", "{tmp}/run"), "shape"),
+    CliCase("sparsify --model with fewer classes than the labels",
+            ("sparsify", "--model", "{tmp}/three_classes.keras", "--out", "{tmp}/run"), "label"),
+    CliCase("sparsify --sparsity nan", ("sparsify", "--sparsity", "nan"), "--sparsity"),
+    CliCase("sparsify --sparsity -0.1", ("sparsify", "--sparsity", "-0.1"), "--sparsity"),
+    CliCase("sparsify --sparsity 1", ("sparsify", "--sparsity", "0.5,1"), "--sparsity"),
+    CliCase("sparsify --steps 0", ("sparsify", "--steps", "0"), "--steps"),
+    CliCase("sparsify --batch-size 0", ("sparsify", "--batch-size", "0"), "--batch-size"),
+    CliCase("sparsify --dataset with NaN",
+            ("sparsify", "--dataset", "{tmp}/nan.npz", "--out", "{tmp}/run"), "NaN"),
+    CliCase("sparsify --dataset with labels out of range",
+            ("sparsify", "--dataset", "{tmp}/labels_out_of_range.npz", "--out", "{tmp}/run"),
+            "label"),
+    CliCase("sparsify --dataset with mismatched lengths",
+            ("sparsify", "--dataset", "{tmp}/mismatched.npz", "--out", "{tmp}/run"), "mismatched"),
+    CliCase("sparsify --dataset empty",
+            ("sparsify", "--dataset", "{tmp}/empty.npz", "--out", "{tmp}/run"), "empty"),
+]
+
+ROBUST_CLI = [
+    CliCase("robust --out an existing file", ("robust", "--out", "{tmp}/a_file.txt"), "--out"),
+    CliCase("robust --eps 2 (L-inf, wider than the clip range)", ("robust", "--eps", "2"),
+            "--eps"),
+    CliCase("robust --eps nan", ("robust", "--eps", "0.1,nan"), "--eps"),
+    CliCase("robust --eps inf (L2)", ("robust", "--attacks", "pgd_l2", "--eps", "inf"), "--eps"),
+    CliCase("robust --clip-min >= --clip-max", ("robust", "--clip-min", "1", "--clip-max", "1"),
+            "--clip-min"),
+    CliCase("robust --members 0", ("robust", "--members", "0"), "--members"),
+    CliCase("robust --members 1", ("robust", "--members", "1"), "--members"),
+    CliCase("robust --nb-iter 0", ("robust", "--nb-iter", "0"), "--nb-iter"),
+    CliCase("robust --step-size 0", ("robust", "--step-size", "0"), "--step-size"),
+    CliCase("robust --step-size nan", ("robust", "--step-size", "nan"), "--step-size"),
+    CliCase("robust --diversity-weight -1", ("robust", "--diversity-weight", "-1"),
+            "--diversity-weight"),
+    CliCase("robust --diversity-weight nan", ("robust", "--diversity-weight", "nan"),
+            "--diversity-weight"),
+    CliCase("robust --attack-samples 0", ("robust", "--attack-samples", "0"), "--attack-samples"),
+    CliCase("robust --attacks nope", ("robust", "--attacks", "fgsm,nope"), "nope"),
+    CliCase("robust --batch-size 0", ("robust", "--batch-size", "0"), "--batch-size"),
+    CliCase("robust --learning-rate 0", ("robust", "--learning-rate", "0"), "--learning-rate"),
+    CliCase("robust --learning-rate nan", ("robust", "--learning-rate", "nan"),
+            "--learning-rate"),
+    CliCase("robust --dataset with NaN",
+            ("robust", "--dataset", "{tmp}/nan.npz", "--out", "{tmp}/run"), "NaN"),
+    CliCase("robust --dataset with labels out of range",
+            ("robust", "--dataset", "{tmp}/labels_out_of_range.npz", "--out", "{tmp}/run"),
+            "label"),
+    CliCase("robust --dataset with mismatched lengths",
+            ("robust", "--dataset", "{tmp}/mismatched.npz", "--out", "{tmp}/run"), "mismatched"),
+    CliCase("robust --dataset empty",
+            ("robust", "--dataset", "{tmp}/empty.npz", "--out", "{tmp}/run"), "empty"),
+    CliCase("robust --dataset outside the clip range",
+            ("robust", "--dataset", "{tmp}/pixels_255.npz", "--out", "{tmp}/run"), "clip"),
+]
+
+SPARSITY_ROBUSTNESS_API = [
+    ApiCase("sparsify(): inputs with NaN", lambda tmp: _sparsify(x=_with_nan(_digits().x_train)),
+            "NaN"),
+    ApiCase("sparsify(): wrong input shape", lambda tmp: _sparsify(x=_digits().x_train[:, :4]),
+            "shape"),
+    ApiCase("sparsify(): labels out of range",
+            lambda tmp: _sparsify(y=_digits().y_train + 10, finetune_steps=2), "label"),
+    ApiCase("sparsify(): one-hot labels",
+            lambda tmp: _sparsify(y=_one_hot(_digits().y_train), finetune_steps=2), "one-hot"),
+    ApiCase("sparsify(): multi-output network", lambda tmp: _sparsify(network=_two_outputs()),
+            "output"),
+    ApiCase("sparsify(): a FIPEnsemble", lambda tmp: _sparsify(network=_ensemble()), "ensemble"),
+    ApiCase("sparsify(): sparsity nan", lambda tmp: _sparsify(sparsity=float("nan")), "sparsity"),
+    ApiCase("sparsify(): batch_size 0", lambda tmp: _sparsify(batch_size=0), "batch_size"),
+    ApiCase("sparsify(): learning_rate inf", lambda tmp: _sparsify(learning_rate=float("inf")),
+            "learning_rate"),
+    ApiCase("finetune(): labels out of range", lambda tmp: _finetune(y=_digits().y_train + 10),
+            "label"),
+    ApiCase("one_shot(): no labels", lambda tmp: _baseline("one_shot", y=None), "label"),
+    ApiCase("tfmot_polynomial(): steps 0", lambda tmp: _baseline("tfmot_polynomial", steps=0),
+            "steps"),
+    ApiCase("export_sparse(): directory an existing file",
+            lambda tmp: _export(tmp / "a_file.txt"), "a_file.txt"),
+    ApiCase("export_sparse(): check_inputs with NaN",
+            lambda tmp: _export(tmp / "export_nan", check_inputs=_with_nan(_digits().x_test)),
+            "NaN"),
+    ApiCase("grow_ensemble(): inputs with NaN", lambda tmp: _grow(x=_with_nan(_digits().x_train)),
+            "NaN"),
+    ApiCase("grow_ensemble(): wrong input shape", lambda tmp: _grow(x=_digits().x_train[:, :4]),
+            "shape"),
+    ApiCase("grow_ensemble(): multi-output network", lambda tmp: _grow(network=_two_outputs()),
+            "output"),
+    ApiCase("grow_ensemble(): step_size nan", lambda tmp: _grow(step_size=float("nan")), "step_size"),
+    ApiCase("grow_ensemble(): unknown average (before the path)",
+            lambda tmp: _grow(average="median"), "median"),
+    ApiCase("deep_ensemble(): labels out of range", lambda tmp: _deep(y=_digits().y_train + 10),
+            "label"),
+    ApiCase("deep_ensemble(): one-hot labels", lambda tmp: _deep(y=_one_hot(_digits().y_train)),
+            "one-hot"),
+    ApiCase("train_network(): learning_rate nan", lambda tmp: _train(learning_rate=float("nan")),
+            "learning_rate"),
+    ApiCase("FIPEnsemble: members with different input shapes",
+            lambda tmp: _ensemble([_digits_network(), _other_input_network()]), "input"),
+    ApiCase("attacks: inputs with NaN", lambda tmp: _attack(x=_with_nan(_digits().x_test[:8])),
+            "NaN"),
+    ApiCase("attacks: L-inf eps wider than the clip range", lambda tmp: _attack(eps=2.0), "eps"),
+    ApiCase("attacks: labels out of range", lambda tmp: _attack(y=_digits().y_test[:8] + 10),
+            "label"),
+    ApiCase("SparsityObjective: weight nan", lambda tmp: _objective("SparsityObjective", 0.5,
+                                                                    weight=float("nan")), "weight"),
+    ApiCase("WeightDiversity: eps nan", lambda tmp: _objective("WeightDiversity", eps=float("nan")), "eps"),
+]
+
+
+CASES = CONTINUAL_CLI + ENGINE_API + SPARSIFY_CLI + ROBUST_CLI + SPARSITY_ROBUSTNESS_API
