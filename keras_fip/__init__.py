@@ -5,15 +5,8 @@ data stays the same while a second objective (a new task, sparsity, diversity)
 improves.
 """
 
-from keras_fip import geometry
-from keras_fip.engine import (
-    AnchorMemory, FIPModel, NaNGuard, Objective, PathRecorder, PathStep, distances,
-)
-
-# Imported for their registered classes, so that `keras.models.load_model` finds
-# them after `import keras_fip`.
-from keras_fip.robustness import FIPEnsemble, WeightDiversity  # noqa: E402
-from keras_fip.sparsity import SparsityObjective  # noqa: E402
+import os
+import sys
 
 __version__ = "0.1.0"
 
@@ -21,3 +14,36 @@ __all__ = [
     "AnchorMemory", "FIPEnsemble", "FIPModel", "NaNGuard", "Objective", "PathRecorder",
     "PathStep", "SparsityObjective", "WeightDiversity", "distances", "geometry", "__version__",
 ]
+
+
+def _started_as_the_command():
+    # `keras-fip --help` must answer without importing TensorFlow (4 s): the
+    # command imports what it needs once its arguments are parsed.
+    return os.path.basename(sys.argv[0] if sys.argv else "").startswith("keras-fip")
+
+
+if not _started_as_the_command():
+    from keras_fip import geometry  # noqa: E402
+    from keras_fip.engine import (  # noqa: E402
+        AnchorMemory, FIPModel, NaNGuard, Objective, PathRecorder, PathStep, distances,
+    )
+
+    # Imported for their registered classes, so that `keras.models.load_model`
+    # finds them after `import keras_fip`.
+    from keras_fip.robustness import FIPEnsemble, WeightDiversity  # noqa: E402
+    from keras_fip.sparsity import SparsityObjective  # noqa: E402
+
+
+def __getattr__(name):
+    # Reached only when the command started the package light.
+    if name in __all__:
+        import importlib
+
+        module = "keras_fip.geometry" if name == "geometry" else None
+        if module:
+            return importlib.import_module(module)
+        for package in ("keras_fip.engine", "keras_fip.robustness", "keras_fip.sparsity"):
+            value = getattr(importlib.import_module(package), name, None)
+            if value is not None:
+                return value
+    raise AttributeError(f"module 'keras_fip' has no attribute {name!r}")

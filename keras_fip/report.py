@@ -20,9 +20,21 @@ def write_json(path, payload):
             return value.tolist()
         raise TypeError(f"Cannot write {type(value).__name__} to JSON.")
 
-    with open(path, "w") as f:
+    # Written beside, then renamed: a run killed while writing leaves the old
+    # file or the new one, never half of one.
+    partial = f"{path}.partial"
+    with open(partial, "w") as f:
         json.dump(payload, f, indent=2, default=default)
         f.write("\n")
+    os.replace(partial, path)
+
+
+def save_figure(fig, path, dpi=120):
+    """Saves a matplotlib figure to `path` atomically (written beside, then renamed)."""
+    root, extension = os.path.splitext(path)
+    partial = f"{root}.partial{extension}"
+    fig.savefig(partial, dpi=dpi)
+    os.replace(partial, path)
 
 
 def _pyplot():
@@ -52,7 +64,7 @@ def plot_accuracy_matrices(results, path):
         ax.set_xticks(range(matrix.shape[1]))
         ax.set_yticks(range(matrix.shape[0]))
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path)
     plt.close(fig)
 
 
@@ -74,7 +86,7 @@ def plot_accuracy_along_sequence(results, path):
     axes[0][0].set_ylabel("test accuracy")
     axes[0][-1].legend(fontsize=7, loc="lower left")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path)
     plt.close(fig)
 
 
@@ -90,6 +102,12 @@ def format_table(results):
     return "\n".join(lines)
 
 
-def ensure_dir(path):
-    os.makedirs(path, exist_ok=True)
+def ensure_dir(path, option="--out"):
+    """Makes the folder `path` (and its parents); a file in the way is a clear error."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ValueError(f"{option} {path} is a file, not a folder; choose a folder")
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as error:
+        raise ValueError(f"{option} {path}: cannot create the folder ({error.strerror})") from None
     return path

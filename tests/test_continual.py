@@ -107,13 +107,20 @@ def test_task_incremental_masks_outputs(digits):
     assert np.mean(result.accuracy_matrix[-1][:-1]) > 0.5
 
 
-def test_nan_in_the_data_stops_with_a_clear_error(digits):
+def test_nan_in_the_data_is_refused_before_training(digits):
     x = digits.x_train.copy()
-    x[:] = np.nan
+    x[7, 3, 3, 0] = np.nan
     poisoned = Dataset(x, digits.y_train, digits.x_test, digits.y_test, name="nan", num_classes=10)
-    stream = class_split(poisoned, num_tasks=5)
-    with pytest.raises(FloatingPointError, match="NaN"):
-        run(stream, "finetune", epochs=1)
+    with pytest.raises(ValueError, match=r"x_train has 1 NaN and 0 infinite values"):
+        class_split(poisoned, num_tasks=5)
+
+
+def test_a_diverging_loss_stops_with_a_clear_error(digits):
+    stream = two_task_digits(digits)
+    config = ContinualConfig(epochs=1, learning_rate=1e30)  # outputs overflow to inf
+    build = lambda: mlp(stream.input_shape, stream.num_classes, (32,))  # noqa: E731
+    with pytest.raises(FloatingPointError, match="NaN/inf on task 0"):
+        run_method(stream, "finetune", build, config, progress=False)
 
 
 def test_ewc_penalty_holds_weights_with_high_fisher(digits):
@@ -148,9 +155,14 @@ def test_an_interrupted_run_resumes_from_its_checkpoint(digits, tmp_path):
     build = lambda: mlp(stream.input_shape, stream.num_classes, (64,))  # noqa: E731
     with pytest.raises(KeyboardInterrupt):
         run_method(stream, Interrupted(), build, config, progress=False, checkpoint_dir=tmp_path)
-    first_row = json.loads((tmp_path / "progress.json").read_text())["accuracy_matrix"][0]
+    saved = json.loads((tmp_path / "after_task_1" / "progress.json").read_text())
+    first_row = saved["accuracy_matrix"][0]
 
+    with pytest.raises(ValueError, match="other settings.*ewc_weight"):
+        run_method(stream, EWC(ewc_weight=1.0), build, config, progress=False,
+                   checkpoint_dir=tmp_path)
     resumed, model = run_method(stream, EWC(), build, config, progress=False, checkpoint_dir=tmp_path)
     assert len(resumed.accuracy_matrix) == 2
     assert resumed.accuracy_matrix[0] == first_row
     assert model.objectives[0].fisher is not None  # EWC's Fisher came back from the file
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["after_task_2"]

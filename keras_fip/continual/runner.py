@@ -8,6 +8,8 @@ accuracy matrix R[i][j].
 
 import json
 import os
+import shutil
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -64,31 +66,62 @@ def _task_loss(stream, labels, from_logits):
     return keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)
 
 
-def _load_checkpoint(folder, method, stream):
-    progress_file = os.path.join(folder, "progress.json")
-    if not os.path.exists(progress_file):
+def _finished_checkpoints(folder):
+    """`{tasks finished: path}` of the complete checkpoints in `folder`."""
+    found = {}
+    for name in os.listdir(folder) if os.path.isdir(folder) else ():
+        if name.startswith("after_task_") and name[len("after_task_"):].isdigit():
+            found[int(name[len("after_task_"):])] = os.path.join(folder, name)
+    return found
+
+
+def _load_checkpoint(folder, method, stream, config):
+    finished = _finished_checkpoints(folder)
+    if not finished:
         return None
-    with open(progress_file) as f:
+    path = finished[max(finished)]
+    with open(os.path.join(path, "progress.json")) as f:
         saved = json.load(f)
-    if saved["method"] != method.name or saved["num_tasks"] != len(stream):
+    now = {"method": method.name, "num_tasks": len(stream),
+           "hyperparameters": method.get_config(), "config": asdict(config)}
+    differing = [key for key in now if saved.get(key) != json.loads(json.dumps(now[key]))]
+    if differing:
+        details = "; ".join(f"{key}: saved {saved.get(key)}, now {now[key]}" for key in differing)
         raise ValueError(
-            f"The checkpoint in {folder} is for {saved['method']} on {saved['num_tasks']} "
-            f"tasks, not {method.name} on {len(stream)}; use another folder."
+            f"The checkpoint in {folder} was made with other settings ({details}); "
+            "resume with the original settings or use another folder."
         )
-    model = keras.saving.load_model(os.path.join(folder, "model.keras"))
+    model = keras.saving.load_model(os.path.join(path, "model.keras"))
     return model, saved["accuracy_matrix"], saved["task_seconds"]
 
 
-def _save_checkpoint(folder, model, method, stream, matrix, task_seconds):
-    # Write to temporary names, then rename: a run killed mid-save keeps the
-    # previous checkpoint whole.
-    os.makedirs(folder, exist_ok=True)
-    model.save(os.path.join(folder, "model.tmp.keras"))
-    os.replace(os.path.join(folder, "model.tmp.keras"), os.path.join(folder, "model.keras"))
-    with open(os.path.join(folder, "progress.tmp.json"), "w") as f:
+def _save_checkpoint(folder, model, method, stream, config, matrix, task_seconds):
+    # Model and progress go into one folder, written under a temporary name and
+    # renamed whole: a run killed at any moment leaves the last complete
+    # checkpoint, never a model from one task beside the results of another.
+    final = os.path.join(folder, f"after_task_{len(matrix)}")
+    partial = final + ".partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    os.makedirs(partial)
+    model.save(os.path.join(partial, "model.keras"))
+    with open(os.path.join(partial, "progress.json"), "w") as f:
         json.dump({"method": method.name, "num_tasks": len(stream),
+                   "hyperparameters": method.get_config(), "config": asdict(config),
                    "accuracy_matrix": matrix, "task_seconds": task_seconds}, f)
-    os.replace(os.path.join(folder, "progress.tmp.json"), os.path.join(folder, "progress.json"))
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(partial, final)
+    for tasks, older in _finished_checkpoints(folder).items():
+        if tasks < len(matrix):
+            shutil.rmtree(older)
+
+
+def remove_checkpoints(folder):
+    """Deletes what `run_method` wrote into `folder` (and the folder, once empty)."""
+    for name in os.listdir(folder) if os.path.isdir(folder) else ():
+        if name.startswith("after_task_"):
+            shutil.rmtree(os.path.join(folder, name))
+    if os.path.isdir(folder) and not os.listdir(folder):
+        os.rmdir(folder)
 
 
 def run_method(stream, method, build_network, config=None, verbose=0, progress=True,
@@ -103,9 +136,11 @@ def run_method(stream, method, build_network, config=None, verbose=0, progress=T
         config: a `ContinualConfig`.
         verbose: passed to `fit` (0, 1 for progress bars, 2 for one line per epoch).
         progress: show a progress bar over the tasks.
-        checkpoint_dir: if given, the model (with its memory) and the results so
-            far are saved there after each task, and a run finding a checkpoint
-            there continues after the last finished task.
+        checkpoint_dir: if given, the model (with its memory and the state of
+            its random streams) and the results so far are saved there after
+            each task, and a run finding a checkpoint there continues after the
+            last finished task, ending exactly where an uninterrupted run would.
+            A checkpoint made with other settings is refused.
 
     Returns:
         `(MethodResult, model)`: the figures and the trained `FIPModel`.
@@ -121,13 +156,15 @@ def run_method(stream, method, build_network, config=None, verbose=0, progress=T
     num_tasks = len(stream)
     matrix, task_seconds = [], []
     if checkpoint_dir is not None:
-        restored = _load_checkpoint(checkpoint_dir, method, stream)
+        restored = _load_checkpoint(checkpoint_dir, method, stream, config)
         if restored is not None:
             model, matrix, task_seconds = restored
     bar = None
     if progress:
+        # On a terminal a live bar; in a log, one line when the method is done.
         bar = keras.utils.Progbar(
-            num_tasks, unit_name="task", stateful_metrics=["task_acc", "seen_acc"]
+            num_tasks, unit_name="task", stateful_metrics=["task_acc", "seen_acc"],
+            verbose=1 if sys.stdout.isatty() else 2,
         )
         if matrix:  # resumed
             bar.update(len(matrix))
@@ -157,7 +194,7 @@ def run_method(stream, method, build_network, config=None, verbose=0, progress=T
         row = [task_accuracy(model, task, stream.scenario) for task in stream]
         matrix.append(row)
         if checkpoint_dir is not None:
-            _save_checkpoint(checkpoint_dir, model, method, stream, matrix, task_seconds)
+            _save_checkpoint(checkpoint_dir, model, method, stream, config, matrix, task_seconds)
         if bar is not None:
             seen = row[:index + 1]
             bar.update(index + 1, values=[

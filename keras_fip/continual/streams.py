@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from keras_fip.data.arrays import check_finite
+
 SCENARIOS = ("class", "task", "domain", "rotated")
 
 
@@ -39,6 +41,10 @@ class Task:
                 f"Task {self.name!r} is empty ({len(self.x_train)} training and "
                 f"{len(self.x_test)} test samples)."
             )
+        # Refused here, where data enters a run: some CPUs' kernels turn a NaN
+        # input into 0, and training would go on with NaN weights.
+        for part in ("x_train", "x_test"):
+            check_finite(getattr(self, part), f"{self.name}: {part}")
 
     def as_dataset(self, part="train", batch_size=32, shuffle=True, seed=0):
         """The task's `part` ("train" or "test") as a batched, prefetched `tf.data.Dataset`."""
@@ -149,8 +155,9 @@ def class_split(dataset, num_tasks=5, class_order=None, scenario="class", classe
         missing = [c for c in order if not np.any(labels == c)]
         if missing:
             raise ValueError(
-                f"Classes {missing} have no {part} samples: a task with them would be "
-                "empty or partly empty. Leave them out of the class order."
+                f"Classes {missing} have no {part} samples (the {part} labels span "
+                f"{labels.min()}..{labels.max()}): a task with them would be empty or "
+                "partly empty. Check the labels, or leave those classes out of the class order."
             )
     tasks = []
     for i, classes in enumerate(split_classes(order, num_tasks)):

@@ -120,7 +120,7 @@ def check_finite(x, what: str = "x"):
     Example:
         >>> check_finite(np.array([[0.0, np.nan]]), "x")
         Traceback (most recent call last):
-        ValueError: x has 1 NaN and 0 infinite values (first in sample 0); ...
+        ValueError: x has 1 NaN and 0 infinite values (first in sample 0); remove or replace them first
     """
     x = np.asarray(x)
     if not np.issubdtype(x.dtype, np.floating) and not np.issubdtype(x.dtype, np.complexfloating):
@@ -133,7 +133,7 @@ def check_finite(x, what: str = "x"):
     first = int(np.argmin(finite.reshape(len(x), -1).all(axis=1))) if x.ndim else 0
     raise ValueError(
         f"{what} has {nans} NaN and {infs} infinite values (first in sample {first}); "
-        "remove or impute them before training"
+        "remove or replace them first"
     )
 
 

@@ -45,7 +45,6 @@ class AnchorMemory:
         self.capacity = None if capacity is None else int(capacity)
         self.policy = policy
         self.seed = seed
-        self._rng = np.random.default_rng(seed)
         self.num_seen = 0  # samples ever offered (the reservoir needs it)
         self._variables = None
         self._size = 0
@@ -140,6 +139,11 @@ class AnchorMemory:
             "tasks": np.full(len(inputs), int(task)),
         }
         old = self.numpy()
+        # The choices depend on the seed and on what was seen before, nothing
+        # else: a memory restored from a checkpoint chooses as the original would.
+        self._rng = np.random.default_rng(
+            None if self.seed is None else [int(self.seed), self.num_seen]
+        )
         if self.policy == "reservoir":
             kept = self._reservoir(old, new)
         else:
