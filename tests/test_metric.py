@@ -168,10 +168,10 @@ def distance_after_step(model, x, v, distance, t):
     [
         distances.get("l2"),
         distances.get("kl"),
-        # Without its eps, Bhattacharyya is exactly zero and stationary at z = z0.
-        distances.Bhattacharyya(eps_scale=0.0, eps_floor=0.0),
+        # Exactly zero and stationary at z = z0 (no eps under the root).
+        distances.get("bhattacharyya"),
     ],
-    ids=["l2", "kl", "bhattacharyya_no_eps"],
+    ids=["l2", "kl", "bhattacharyya"],
 )
 def test_half_quadratic_form_predicts_the_distance_after_a_small_step(distance):
     model, x = tiny_model(), tiny_batch()
@@ -184,11 +184,11 @@ def test_half_quadratic_form_predicts_the_distance_after_a_small_step(distance):
     np.testing.assert_allclose(change, 0.5 * t**2 * speed, rtol=2e-3)
 
 
-def test_half_quadratic_form_predicts_the_curvature_of_the_paper_distance():
-    # The default Bhattacharyya eps makes D(w, w) slightly negative and adds a
-    # tiny first-order term; a central difference removes both.
+def test_half_quadratic_form_predicts_the_curvature_of_the_reference_distance():
+    # The reference code's eps makes D(w, w) slightly negative and adds a tiny
+    # first-order term; a central difference removes both.
     model, x = tiny_model(), tiny_batch()
-    distance = distances.get("bhattacharyya")
+    distance = distances.Bhattacharyya(eps_scale=1e-3)
     v = random_direction(model, seed=5)
     speed = float(metric_quadratic_form(model, x, v, distance=distance))
 

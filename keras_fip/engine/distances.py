@@ -28,10 +28,11 @@ class Distance:
         self.from_logits = bool(from_logits)
 
     def __call__(self, anchor_outputs, outputs):
-        # In float32 whatever the network computes in (mixed precision): the
-        # anchors are stored in float32 and small distances need the precision.
-        anchor_outputs = ops.stop_gradient(ops.cast(anchor_outputs, "float32"))
-        outputs = ops.cast(outputs, "float32")
+        outputs = ops.convert_to_tensor(outputs)
+        if keras.backend.standardize_dtype(outputs.dtype) in ("float16", "bfloat16"):
+            # Mixed precision: small distances need float32, as the anchors are stored.
+            outputs = ops.cast(outputs, "float32")
+        anchor_outputs = ops.stop_gradient(ops.cast(anchor_outputs, outputs.dtype))
         if anchor_outputs.shape[-1] != outputs.shape[-1]:
             raise ValueError(
                 f"{type(self).__name__}: anchor outputs have "

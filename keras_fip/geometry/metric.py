@@ -21,11 +21,12 @@ matrix-free: forward mode gives `J v` (one extra forward pass), a small
 Hessian-vector product in output space gives `H (J v)`, and reverse mode gives
 `J^T (H J v)`.
 
-Note: the default Bhattacharyya distance adds a small `eps` under its square
-root, so `d(z0, z0)` is slightly below zero and its gradient at `z0` is tiny but
-not zero. `g` is then the Gauss-Newton part of the true Hessian of `D` (it drops
-a term of order `eps`); it stays positive semi-definite, which is what Lanczos
-and FIP steps need.
+Note: the default Bhattacharyya distance is exactly zero and stationary at
+`z0`, so `g` is its Hessian there. The reference code's variant
+(`Bhattacharyya(eps_scale=1e-3)`) adds a small `eps` under the square root: it is
+slightly below zero at `z0` with a tiny gradient there, and `g` is then the
+Gauss-Newton part of its Hessian (it drops a term of order `eps`); it stays
+positive semi-definite, which is what Lanczos and FIP steps need.
 """
 
 import numpy as np
