@@ -140,7 +140,7 @@ def test_a_fip_model_with_the_objective_saves_and_resumes(trained, digits, tmp_p
 
 
 def test_sparsify_checks_its_input(trained, digits):
-    with pytest.raises(ValueError, match="do not fit"):
+    with pytest.raises(ValueError, match="samples of shape"):
         sparsify(trained, np.zeros((10, 5)), sparsity=0.5, steps=5)
     with pytest.raises(ValueError, match="empty"):
         sparsify(trained, np.zeros((0, 8, 8, 1)), sparsity=0.5, steps=5)
@@ -151,6 +151,79 @@ def test_sparsify_checks_its_input(trained, digits):
     unbuilt = keras.Sequential([keras.layers.Dense(3)])
     with pytest.raises(ValueError, match="no weights"):
         sparsify(unbuilt, digits.x_train, sparsity=0.5, steps=5)
+
+
+def _with_nan(x):
+    x = np.array(x, np.float32)
+    x[5, 1, 1, 0] = np.nan
+    return x
+
+
+@pytest.mark.parametrize("case, message", [
+    ("nan inputs", "x has 1 NaN"),
+    ("one-hot labels", "one-hot"),
+    ("labels out of range", r"labels up to 19 but the network has 10 outputs"),
+    ("an ensemble", "FIPEnsemble of 2 members"),
+    ("not a model", "must be a keras.Model"),
+    ("two outputs", "2 output tensors"),
+    ("inf learning rate", "learning_rate must be a finite number"),
+    ("batch size 0", "batch_size must be at least 1"),
+    ("nan weight", "weight must be a finite number"),
+    ("nan validation inputs", "validation x has 1 NaN"),
+])
+def test_sparsify_refuses_bad_input_before_any_work(trained, digits, case, message,
+                                                    monkeypatch):
+    from keras_fip import FIPEnsemble
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("ran the network on bad input")
+
+    monkeypatch.setattr(keras.Model, "fit", refuse)
+    monkeypatch.setattr(keras.Model, "predict", refuse)
+    inputs = keras.Input((8, 8, 1))
+    hidden = keras.layers.Flatten()(inputs)
+    two = keras.Model(inputs, [keras.layers.Dense(10)(hidden), keras.layers.Dense(3)(hidden)])
+    x, y = digits.x_train, digits.y_train
+    network, kwargs = trained, dict(sparsity=0.5, steps=5, finetune_steps=5, verbose=0)
+    if case == "nan inputs":
+        x = _with_nan(x)
+    elif case == "one-hot labels":
+        y = np.eye(10)[y]
+    elif case == "labels out of range":
+        y = y + 10
+    elif case == "an ensemble":
+        network = FIPEnsemble([trained, trained])
+    elif case == "not a model":
+        network = "trained.keras"
+    elif case == "two outputs":
+        network = two
+    elif case == "inf learning rate":
+        kwargs["learning_rate"] = float("inf")
+    elif case == "batch size 0":
+        kwargs["batch_size"] = 0
+    elif case == "nan weight":
+        kwargs["weight"] = float("nan")
+    else:
+        kwargs["validation_data"] = (_with_nan(digits.x_test), digits.y_test)
+    with pytest.raises((ValueError, TypeError), match=message):
+        sparsify(network, x, y, **kwargs)
+
+
+def test_baselines_refuse_bad_input_before_training(trained, digits):
+    from keras_fip.sparsity import finetune, masks_of
+
+    with pytest.raises(ValueError, match="needs labels"):
+        one_shot(trained, digits.x_train, None, sparsity=0.5, steps=5)
+    with pytest.raises(ValueError, match="x has 1 NaN"):
+        one_shot(trained, _with_nan(digits.x_train), digits.y_train, sparsity=0.5, steps=5)
+    with pytest.raises(ValueError, match="steps must be at least 1"):
+        tfmot_polynomial(trained, digits.x_train, digits.y_train, sparsity=0.5, steps=0)
+    with pytest.raises(ValueError, match="end_fraction"):
+        tfmot_polynomial(trained, digits.x_train, digits.y_train, sparsity=0.5, steps=5,
+                         end_fraction=0)
+    with pytest.raises(ValueError, match="learning_rate must be a finite number"):
+        finetune(trained, digits.x_train, digits.y_train, masks_of(trained), steps=5,
+                 learning_rate=float("nan"))
 
 
 def test_a_nan_loss_stops_with_a_clear_error(trained, digits):

@@ -137,6 +137,30 @@ def test_export_refuses_to_overwrite_and_bad_models(sparse_cnn, tmp_path):
     assert not (tmp_path / "z").exists()  # nothing written for a refused model
 
 
+def test_export_refuses_bad_targets_and_inputs_before_writing(tmp_path, digits):
+    from keras_fip.sparsity import ExportFolderError
+
+    model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(),
+                              keras.layers.Dense(10)])
+    a_file = tmp_path / "a_file.txt"
+    a_file.write_text("not a folder")
+    with pytest.raises(ValueError, match="exists and is not a folder") as caught:
+        export_sparse(model, a_file)
+    assert isinstance(caught.value, ExportFolderError) and isinstance(caught.value, FileExistsError)
+    with pytest.raises(ExportFolderError, match="which is a file"):
+        export_sparse(model, a_file / "inside")
+    bad = digits.x_test.copy()
+    bad[2, 0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="check_inputs has 1 NaN"):
+        export_sparse(model, tmp_path / "nan", check_inputs=bad)
+    with pytest.raises(ValueError, match=r"shape \(4, 8, 1\)"):
+        export_sparse(model, tmp_path / "shape", check_inputs=digits.x_test[:, :4])
+    with pytest.raises(ValueError, match="one-hot"):
+        export_sparse(model, tmp_path / "int8", int8=True,
+                      train_data=(digits.x_train, np.eye(10)[digits.y_train]))
+    assert not any((tmp_path / name).exists() for name in ("nan", "shape", "int8"))
+
+
 def test_exporting_does_not_switch_keras_for_the_caller(tmp_path):
     script = f"""
 import os

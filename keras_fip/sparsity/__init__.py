@@ -13,7 +13,7 @@ from keras_fip.sparsity.convert import (
     SUPPORTED_LAYERS, UnsupportedModelError, from_tf_keras, to_tf_keras,
 )
 from keras_fip.sparsity.export import (
-    ExportReport, export_sparse, gzip_size, saved_model_predict, tflite_predict,
+    ExportFolderError, ExportReport, export_sparse, gzip_size, saved_model_predict, tflite_predict,
 )
 from keras_fip.sparsity.fip import (
     SparsificationResult, finetune, measured_sparsity, sparsify,
@@ -21,7 +21,7 @@ from keras_fip.sparsity.fip import (
 from keras_fip.sparsity.objective import SparsityObjective, prunable_variables
 
 __all__ = [
-    "ExportReport", "HoldMask", "SUPPORTED_LAYERS", "SparsificationResult",
+    "ExportFolderError", "ExportReport", "HoldMask", "SUPPORTED_LAYERS", "SparsificationResult",
     "SparsityMonitor", "SparsityObjective", "UnsupportedModelError", "export_sparse",
     "finetune", "from_tf_keras", "gzip_size", "masks_of", "measured_sparsity",
     "one_shot", "prunable_variables", "saved_model_predict", "sparsify",

@@ -11,6 +11,7 @@ import time
 
 import keras
 
+from keras_fip import _checks
 from keras_fip.sparsity.fip import (
     SparsificationResult, _check_data, copy_network, finetune, measured_sparsity, steps_per_epoch,
 )
@@ -21,7 +22,8 @@ def one_shot(network, x, y, *, sparsity, steps=2000, batch_size=200, learning_ra
              scope="kernels", granularity="global", seed=0, verbose=0):
     """Global magnitude pruning at once, then `steps` of fine-tuning with the mask held."""
     network = copy_network(network)
-    x, y = _check_data(network, x, y)
+    x, y = _check_data(network, x, y, needs_labels=True)
+    _check_training(steps, batch_size, learning_rate, minimum_steps=0)  # 0: prune only
     start = time.perf_counter()
     keras.utils.set_random_seed(seed)
     objective = SparsityObjective(sparsity, scope=scope, granularity=granularity)
@@ -50,7 +52,11 @@ def tfmot_polynomial(network, x, y, *, sparsity, steps=2000, batch_size=200,
 
     sparsity = check_sparsity(sparsity)
     network = copy_network(network)
-    x, y = _check_data(network, x, y)
+    x, y = _check_data(network, x, y, needs_labels=True)
+    steps, batch_size = _check_training(steps, batch_size, learning_rate)
+    _checks.number(end_fraction, "end_fraction", minimum=0, strict=True, maximum=1)
+    if frequency is not None:
+        frequency = _checks.count(frequency, "frequency")
     start = time.perf_counter()
     keras.utils.set_random_seed(seed)
     module = tfmot()
@@ -78,6 +84,13 @@ def tfmot_polynomial(network, x, y, *, sparsity, steps=2000, batch_size=200,
         finetune_steps=epochs * per_epoch, reached=True, gap=0.0, path=[],
         seconds=time.perf_counter() - start,
     )
+
+
+def _check_training(steps, batch_size, learning_rate, minimum_steps=1):
+    """The training budget and learning rate, checked before any work."""
+    _checks.number(learning_rate, "learning_rate", minimum=0, strict=True)
+    return (_checks.count(steps, "steps", minimum=minimum_steps),
+            _checks.count(batch_size, "batch_size"))
 
 
 def _ends_in_softmax(network):

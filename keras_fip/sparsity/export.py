@@ -28,6 +28,7 @@ import numpy as np
 import tensorflow as tf
 import keras
 
+from keras_fip import _checks
 from keras_fip.sparsity.convert import from_tf_keras, to_tf_keras
 from keras_fip.sparsity.objective import prunable_variables
 
@@ -77,17 +78,37 @@ def _size(path):
     return os.path.getsize(path)
 
 
-def _prepare_directory(directory, overwrite):
+class ExportFolderError(FileExistsError, ValueError):
+    """The export folder is taken: a file, or a folder that is not empty (without overwrite).
+
+    Both a `FileExistsError` and a `ValueError` (like `io.UnsupportedOperation`,
+    an `OSError` and a `ValueError`): it is the caller's argument that is wrong.
+    """
+
+
+def check_directory(directory, overwrite=False):
+    """Raises `ExportFolderError` unless `directory` can become the export folder."""
+    directory = os.fspath(directory)
     if os.path.exists(directory):
         if not os.path.isdir(directory):
-            raise FileExistsError(f"{directory} exists and is not a folder.")
-        if os.listdir(directory):
-            if not overwrite:
-                raise FileExistsError(
-                    f"The export folder {directory} exists and is not empty; choose another "
-                    "or pass overwrite=True (--overwrite) to replace it."
-                )
-            shutil.rmtree(directory)
+            raise ExportFolderError(f"The export folder {directory} exists and is not a folder.")
+        if os.listdir(directory) and not overwrite:
+            raise ExportFolderError(
+                f"The export folder {directory} exists and is not empty; choose another "
+                "or pass overwrite=True (--overwrite) to replace it."
+            )
+    parent = os.path.dirname(os.path.abspath(directory))
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise ExportFolderError(f"The export folder {directory} is under {parent}, "
+                                "which is a file, not a folder.")
+
+
+def _prepare_directory(directory, overwrite):
+    check_directory(directory, overwrite)
+    if os.path.isdir(directory) and os.listdir(directory):
+        shutil.rmtree(directory)
     os.makedirs(directory, exist_ok=True)
 
 
@@ -242,11 +263,16 @@ def export_sparse(model, directory, *, overwrite=False, check_inputs=None, int8=
     Returns:
         An `ExportReport`.
     """
-    model = getattr(model, "network", model)
-    if not model.built or not model.weights:
-        raise ValueError("The model has no weights: build and train it before exporting.")
-    if int8 and train_data is None:
-        raise ValueError("int8 export trains with quantisation in the loop; pass train_data=(x, y).")
+    model = _checks.classifier(model, "model")
+    if check_inputs is not None:
+        check_inputs = _checks.inputs(check_inputs, model, "check_inputs")
+    if int8:
+        if train_data is None:
+            raise ValueError(
+                "int8 export trains with quantisation in the loop; pass train_data=(x, y).")
+        train_data = _check_train_data(model, train_data)
+        qat_epochs = _checks.count(qat_epochs, "qat_epochs")
+        batch_size = _checks.count(batch_size, "batch_size")
     to_tf_keras(model)  # refuses an unconvertible model before anything is written
     directory = os.fspath(directory)
     _prepare_directory(directory, overwrite)
@@ -275,7 +301,7 @@ def export_sparse(model, directory, *, overwrite=False, check_inputs=None, int8=
              for kind, path in paths.items()}
     agreement = {}
     if check_inputs is not None:
-        x = np.asarray(check_inputs, "float32")
+        x = check_inputs
         reference = model.predict(x, batch_size=512, verbose=0)
         agreement["keras"] = _agreement(reference, keras.models.load_model(paths["keras"]).predict(x, verbose=0))
         agreement["saved_model"] = _agreement(reference, saved_model_predict(paths["saved_model"], x))
@@ -284,6 +310,15 @@ def export_sparse(model, directory, *, overwrite=False, check_inputs=None, int8=
                 agreement[kind] = _agreement(reference, tflite_predict(paths[kind], x))
     return ExportReport(directory=directory, files=files, zeros=zeros,
                         layer_sparsity=sparsities, agreement=agreement)
+
+
+def _check_train_data(model, train_data):
+    try:
+        x, y = train_data
+    except (TypeError, ValueError):
+        raise ValueError("train_data must be a pair (x, y).") from None
+    x = _checks.inputs(x, model, "train_data x")
+    return x, _checks.labels(y, len(x), _checks.num_classes(model), "train_data y")
 
 
 def _write_int8(stripped, train_data, path, epochs, batch_size, verbose):

@@ -16,6 +16,7 @@ import numpy as np
 import tensorflow as tf
 import keras
 
+from keras_fip import _checks
 from keras_fip.engine.callbacks import NaNGuard
 from keras_fip.engine.distances import DistanceLoss
 from keras_fip.engine.model import FIPModel
@@ -54,10 +55,7 @@ class SparsificationResult:
 
 def copy_network(network):
     """A fresh copy of a functional or Sequential network with the same weights."""
-    network = getattr(network, "network", network)
-    if not network.built or not network.weights:
-        raise ValueError("The model has no weights: build and train it before sparsifying.")
-    return fresh_copy(network)
+    return fresh_copy(_checks.classifier(network, "model"))
 
 
 def measured_sparsity(model, scope="kernels"):
@@ -69,21 +67,23 @@ def measured_sparsity(model, scope="kernels"):
     return zeros / total, per_layer
 
 
-def _check_data(network, x, y=None):
-    x = np.asarray(x)
-    if x.ndim == 0 or len(x) == 0:
-        raise ValueError("Sparsification needs training inputs; got an empty array.")
-    expected = tuple(network.inputs[0].shape[1:]) if getattr(network, "inputs", None) else None
-    if expected and tuple(x.shape[1:]) != expected:
-        raise ValueError(f"Inputs of shape {x.shape[1:]} do not fit the model's input {expected}.")
-    if y is not None:
-        y = np.asarray(y).reshape(-1)
-        if len(y) != len(x):
-            raise ValueError(f"{len(x)} inputs but {len(y)} labels.")
-        classes = network.outputs[0].shape[-1]
-        if y.min() < 0 or y.max() >= classes:
-            raise ValueError(f"Labels must be in [0, {classes}); got {y.min()}..{y.max()}.")
-    return x.astype("float32"), y
+def _check_data(network, x, y=None, needs_labels=False):
+    """Training inputs (finite, shaped for `network`) and labels (class ids), checked."""
+    x = _checks.inputs(x, network, "x")
+    if y is None:
+        if needs_labels:
+            raise ValueError("Training with a loss needs labels y (class ids); got y=None.")
+        return x, None
+    return x, _checks.labels(y, len(x), _checks.num_classes(network), "y")
+
+
+def _check_validation(network, data):
+    try:
+        vx, vy = data
+    except (TypeError, ValueError):
+        raise ValueError("validation_data must be a pair (x, y).") from None
+    vx = _checks.inputs(vx, network, "validation x")
+    return vx, _checks.labels(vy, len(vx), _checks.num_classes(network), "validation y")
 
 
 def _batches(x, targets, batch_size, seed):
@@ -111,7 +111,12 @@ def _fit_steps(model, data, steps, batch_size, n, callbacks, verbose):
 def finetune(network, x, y, masks, *, steps, batch_size=200, learning_rate=1e-3, seed=0,
              verbose=0):
     """Trains `network` on `(x, y)` for `steps` steps with the masked weights held at zero."""
-    if steps <= 0:
+    steps = _checks.count(steps, "steps", minimum=0)
+    batch_size = _checks.count(batch_size, "batch_size")
+    learning_rate = _checks.number(learning_rate, "learning_rate", minimum=0, strict=True)
+    network = _checks.classifier(network, "model")
+    x, y = _check_data(network, x, y, needs_labels=True)
+    if steps == 0:
         return 0
     from_logits = FIPModel.from_model(network).from_logits
     network.compile(keras.optimizers.Adam(learning_rate),
@@ -169,20 +174,30 @@ def sparsify(network, x, y=None, *, sparsity=None, steps=2000, batch_size=200,
     x, y = _check_data(network, x, y)
     if finetune_steps and y is None:
         raise ValueError("Fine-tuning after the path needs labels y.")
-    if steps < 1:
-        raise ValueError(f"steps must be at least 1, got {steps}.")
-    start = time.perf_counter()
-    keras.utils.set_random_seed(seed)
-    anchors = network.predict(x, batch_size=1024, verbose=0)
+    steps = _checks.count(steps, "steps")
+    batch_size = _checks.count(batch_size, "batch_size")
+    finetune_steps = _checks.count(finetune_steps, "finetune_steps", minimum=0)
+    if finetune_steps:
+        _checks.number(finetune_learning_rate, "finetune_learning_rate", minimum=0, strict=True)
+    if not (isinstance(learning_rate, str) and learning_rate == "auto"):
+        if isinstance(learning_rate, str):
+            raise ValueError(
+                f"learning_rate must be a number > 0 or 'auto', got {learning_rate!r}.")
+        learning_rate = _checks.number(learning_rate, "learning_rate", minimum=0, strict=True)
+    _checks.number(tolerance, "tolerance", minimum=0, strict=True)
+    if validation_data is not None:
+        validation_data = _check_validation(network, validation_data)
+    _checks.number(momentum, "momentum", minimum=0)
     objective = SparsityObjective(
         sparsity, weight=weight, ramp_steps=ramp_steps, scope=scope, granularity=granularity,
         structure=structure, threshold_every=threshold_every,
     )
+    start = time.perf_counter()
+    keras.utils.set_random_seed(seed)
+    anchors = network.predict(x, batch_size=1024, verbose=0)
     model = FIPModel.from_model(network, objectives=[objective])
     if learning_rate == "auto":
         learning_rate = 2.5 * objective.distance_to_sparse_set(network) / steps
-    elif not learning_rate > 0:
-        raise ValueError(f"learning_rate must be > 0 or 'auto', got {learning_rate!r}.")
     loss = DistanceLoss(distance, from_logits=model.from_logits)
     epsilon = (keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=0.05)
                if decay else learning_rate)

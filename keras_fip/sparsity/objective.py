@@ -22,6 +22,7 @@ import numpy as np
 import tensorflow as tf
 import keras
 
+from keras_fip import _checks
 from keras_fip.engine.objectives import Objective
 
 KERNEL_NAMES = ("kernel", "depthwise_kernel", "pointwise_kernel", "embeddings")
@@ -141,9 +142,7 @@ class SparsityObjective(Objective):
     def __init__(self, sparsity=None, weight=0.1, *, ramp_steps=0, initial_sparsity=0.0,
                  power=3.0, scope="kernels", granularity="global", structure=None,
                  threshold_every=50):
-        super().__init__(weight=weight)
-        if self.weight < 0:
-            raise ValueError(f"weight must be >= 0, got {weight}.")
+        super().__init__(weight=_checks.number(weight, "weight", minimum=0))
         self.structure = structure
         self._nm = parse_structure(structure)
         if self._nm is not None:
@@ -161,8 +160,9 @@ class SparsityObjective(Objective):
         self.initial_sparsity = check_sparsity(initial_sparsity, "initial_sparsity")
         if self.initial_sparsity > self.sparsity:
             raise ValueError("initial_sparsity must not exceed sparsity.")
-        if int(ramp_steps) < 0 or int(threshold_every) < 1:
-            raise ValueError("ramp_steps must be >= 0 and threshold_every >= 1.")
+        ramp_steps = _checks.count(ramp_steps, "ramp_steps", minimum=0)
+        threshold_every = _checks.count(threshold_every, "threshold_every")
+        power = _checks.number(power, "power", minimum=0, strict=True)
         if granularity not in GRANULARITIES:
             raise ValueError(f"granularity must be one of {GRANULARITIES}, got {granularity!r}.")
         if scope not in SCOPES:
