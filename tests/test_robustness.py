@@ -10,7 +10,7 @@ from keras_fip import FIPModel
 from keras_fip.robustness import (
     Attack, FIPEnsemble, WeightDiversity, accuracy, adversarial_accuracies, deep_ensemble,
     distances_from_start, diversity, generate, grow_ensemble, member_accuracies,
-    transfer_matrix, weight_distance,
+    train_network, transfer_matrix, weight_distance,
 )
 
 
@@ -88,6 +88,28 @@ def test_bad_attack_arguments_are_clear_errors(trained, digits, kwargs, message)
         generate(trained, digits.x_test[:4], digits.y_test[:4], **kwargs)
 
 
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(x="nan"), "x has 1 NaN"),
+    (dict(y="plus10"), r"labels up to 1\d but the network has 10 outputs"),
+    (dict(y="one-hot"), "one-hot"),
+    (dict(attack="pgd", eps=2.0), "wider than the clip range"),
+    (dict(attack="pgd", eps=0.1, clip_min=float("nan")), "clip_min must be a finite number"),
+    (dict(attack="pgd", eps=0.1, eps_iter=float("inf")), "eps_iter must be a finite number"),
+])
+def test_attacks_refuse_bad_inputs(trained, digits, kwargs, message):
+    x, y = digits.x_test[:4], digits.y_test[:4]
+    x = _with_nan(x) if kwargs.pop("x", None) == "nan" else x
+    y = {"plus10": y + 10, "one-hot": np.eye(10)[y], None: y}[kwargs.pop("y", None)]
+    with pytest.raises(ValueError, match=message):
+        generate(trained, x, y, **{"attack": "fgsm", "eps": 0.1, **kwargs})
+
+
+def test_an_l2_budget_may_exceed_the_clip_range_width(trained, digits):
+    x, y = digits.x_test[:8], digits.y_test[:8]
+    adversarial = generate(trained, x, y, "fgm_l2", eps=2.0)
+    assert adversarial.min() >= 0.0 and adversarial.max() <= 1.0
+
+
 def test_missing_cleverhans_says_how_to_install(trained, digits, monkeypatch):
     for name in [m for m in sys.modules if m.startswith("cleverhans")]:
         monkeypatch.delitem(sys.modules, name)
@@ -136,6 +158,14 @@ def test_ensemble_rejects_bad_members():
     other = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(), keras.layers.Dense(3)])
     with pytest.raises(ValueError, match="output width"):
         FIPEnsemble([_mlp(), other])
+    flat = keras.Sequential([keras.Input((64,)), keras.layers.Dense(10)])
+    with pytest.raises(ValueError, match="input shape"):
+        FIPEnsemble([_mlp(), flat])
+    inputs = keras.Input((8, 8, 1))
+    hidden = keras.layers.Flatten()(inputs)
+    two = keras.Model(inputs, [keras.layers.Dense(10)(hidden), keras.layers.Dense(10)(hidden)])
+    with pytest.raises(ValueError, match="2 output tensors"):
+        FIPEnsemble([two])
 
 
 # ------------------------------------------------------------ the path
@@ -198,6 +228,91 @@ def test_grow_ensemble_rejects_bad_arguments(trained, digits):
         grow_ensemble(trained, digits.x_train[:0])
     with pytest.raises(ValueError, match="step_size"):
         grow_ensemble(trained, digits.x_train, step_size=0)
+
+
+def _with_nan(x):
+    x = np.array(x, np.float32)
+    x[1, 2, 3, 0] = np.nan
+    return x
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(x="nan"), "x has 1 NaN"),
+    (dict(x="flat"), r"shape \(64,\)"),
+    (dict(step_size=float("nan")), "step_size must be a finite number"),
+    (dict(diversity_weight=float("inf")), "diversity_weight must be a finite number"),
+    (dict(batch_size=0), "batch_size must be at least 1"),
+    (dict(average="median"), "median"),
+    (dict(distance="cosine"), "cosine"),
+])
+def test_grow_ensemble_refuses_bad_input_before_walking(trained, digits, kwargs, message,
+                                                        monkeypatch):
+    def no_fit(*args, **kw):
+        raise AssertionError("trained on bad input")
+
+    monkeypatch.setattr(keras.Model, "fit", no_fit)
+    x = {"nan": _with_nan(digits.x_train), "flat": digits.x_train.reshape(-1, 64),
+         None: digits.x_train}[kwargs.pop("x", None)]
+    with pytest.raises(ValueError, match=message):
+        grow_ensemble(trained, x, **kwargs)
+
+
+@pytest.mark.parametrize("burn_in", [0, 3])
+def test_a_diverging_path_stops_with_a_clear_error(trained, digits, burn_in):
+    # A step of length 1e30 overflows the outputs to inf on any CPU (never rely
+    # on NaN inputs: some kernels turn them into 0 and keep the loss finite).
+    before = trained.get_weights()
+    with pytest.raises(FloatingPointError, match="NaN or infinite"):
+        grow_ensemble(trained, digits.x_train[:200], members=2, steps_between=3,
+                      burn_in=burn_in, step_size=1e30)
+    for a, b in zip(before, trained.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def _small():
+    return keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(),
+                             keras.layers.Dense(16, activation="relu"), keras.layers.Dense(10)])
+
+
+def test_diverging_training_stops_with_a_clear_error(digits):
+    x, y = digits.x_train[:200], digits.y_train[:200]
+    with pytest.raises(FloatingPointError, match="smaller learning_rate"):
+        train_network(_small, x, y, epochs=2, learning_rate=1e30)
+    with pytest.raises(FloatingPointError, match="Deep-ensemble member 1: .*NaN or infinite"):
+        deep_ensemble(_small, x, y, members=2, epochs=1, learning_rate=1e30)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(y="plus10"), "labels up to 1"),
+    (dict(y="one-hot"), "one-hot"),
+    (dict(x="nan"), "x has 1 NaN"),
+    (dict(learning_rate=0.0), "learning_rate must be > 0"),
+    (dict(batch_size=0), "batch_size must be at least 1"),
+    (dict(build="not callable"), "build must be a function"),
+])
+def test_training_baselines_refuse_bad_input_before_training(digits, kwargs, message,
+                                                             monkeypatch):
+    def no_fit(*args, **kw):
+        raise AssertionError("trained on bad input")
+
+    monkeypatch.setattr(keras.Model, "fit", no_fit)
+    x, y = digits.x_train[:100], digits.y_train[:100]
+    x = _with_nan(x) if kwargs.pop("x", None) == "nan" else x
+    y = {"plus10": y + 10, "one-hot": np.eye(10)[y], None: y}[kwargs.pop("y", None)]
+    build = kwargs.pop("build", _small)
+    with pytest.raises((ValueError, TypeError), match=message):
+        deep_ensemble(build, x, y, members=2, epochs=1, **kwargs)
+
+
+def test_train_network_takes_a_softmax_network_and_an_unbuilt_one(digits):
+    x, y = digits.x_train[:300], digits.y_train[:300]
+    softmax = lambda: keras.Sequential([  # noqa: E731
+        keras.Input((8, 8, 1)), keras.layers.Flatten(), keras.layers.Dense(10, "softmax")])
+    network, _ = train_network(softmax, x, y, epochs=10, learning_rate=1e-2)
+    assert accuracy(network, x, y) > 0.5  # trained on probabilities, not as if logits
+    unbuilt = lambda: keras.Sequential([keras.layers.Flatten(), keras.layers.Dense(10)])  # noqa: E731
+    network, _ = train_network(unbuilt, x, y, epochs=1)
+    assert network.outputs[0].shape[-1] == 10
 
 
 # ---------------------------------------------------------------- analysis

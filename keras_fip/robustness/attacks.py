@@ -75,22 +75,49 @@ def attack_norm(name):
     return 2 if attack_name(name) in ("fgm_l2", "pgd_l2") else np.inf
 
 
-def check_budget(eps, clip_min, clip_max):
-    """Validates an attack budget and input range; raises ValueError."""
+def check_clip_range(clip_min, clip_max, names=("clip_min", "clip_max")):
+    """Validates the valid input range (both finite, min below max, or both None)."""
+    if clip_min is None and clip_max is None:
+        return None, None
+    if clip_min is None or clip_max is None:
+        raise ValueError(f"give both {names[0]} and {names[1]}, or neither.")
+    for value, name in zip((clip_min, clip_max), names):
+        try:
+            finite = math.isfinite(float(value))
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be a number, got {value!r}.") from None
+        if not finite:
+            raise ValueError(f"{name} must be a finite number, got {value}.")
+    if not float(clip_min) < float(clip_max):
+        raise ValueError(
+            f"clip range is inverted or empty: {names[0]} {float(clip_min):g} must be below "
+            f"{names[1]} {float(clip_max):g}."
+        )
+    return float(clip_min), float(clip_max)
+
+
+def check_budget(eps, clip_min, clip_max, norm=None, names=("eps", "clip_min", "clip_max")):
+    """Validates an attack budget and input range; raises ValueError.
+
+    The budget must be finite and >= 0 (0 leaves the inputs as they are). Under
+    L-infinity (`norm=np.inf`) it must also be at most the width of the clip
+    range: a larger budget leaves every input free over the whole range, which
+    measures nothing about robustness and is almost always a unit mistake (eps
+    given in pixels, 0..255, with inputs in [0, 1]).
+    """
     try:
         eps = float(eps)
     except (TypeError, ValueError):
-        raise ValueError(f"eps must be a number, got {eps!r}.") from None
+        raise ValueError(f"{names[0]} must be a number, got {eps!r}.") from None
     if not math.isfinite(eps) or eps < 0:
-        raise ValueError(f"eps must be a finite number >= 0, got {eps}.")
-    if clip_min is not None or clip_max is not None:
-        if clip_min is None or clip_max is None:
-            raise ValueError("give both clip_min and clip_max, or neither.")
-        if not float(clip_min) < float(clip_max):
-            raise ValueError(
-                f"clip range is inverted or empty: clip_min={clip_min} must be below "
-                f"clip_max={clip_max}."
-            )
+        raise ValueError(f"{names[0]} must be a finite number >= 0, got {eps}.")
+    clip_min, clip_max = check_clip_range(clip_min, clip_max, names[1:])
+    if norm == np.inf and clip_min is not None and eps > clip_max - clip_min:
+        raise ValueError(
+            f"{names[0]} {eps:g} is an L-infinity budget wider than the clip range "
+            f"[{clip_min:g}, {clip_max:g}] (width {clip_max - clip_min:g}); it must be at "
+            "most the width (inputs scaled to [0, 1] take eps like 0.1, not 25)."
+        )
     return eps
 
 
@@ -143,13 +170,13 @@ class Attack:
     seed: int = 0
 
     def __post_init__(self):
+        from keras_fip import _checks
+
         self.name = attack_name(self.name)
-        self.eps = check_budget(self.eps, self.clip_min, self.clip_max)
-        if int(self.nb_iter) < 1:
-            raise ValueError(f"nb_iter must be at least 1, got {self.nb_iter}.")
-        self.nb_iter = int(self.nb_iter)
-        if self.eps_iter is not None and not 0 < float(self.eps_iter):
-            raise ValueError(f"eps_iter must be > 0, got {self.eps_iter}.")
+        self.eps = check_budget(self.eps, self.clip_min, self.clip_max, attack_norm(self.name))
+        self.nb_iter = _checks.count(self.nb_iter, "nb_iter")
+        if self.eps_iter is not None:
+            self.eps_iter = _checks.number(self.eps_iter, "eps_iter", minimum=0, strict=True)
 
     @property
     def norm(self):
@@ -193,17 +220,23 @@ def generate(model, x, y=None, attack="pgd", *, eps=None, clip_min=0.0, clip_max
         >>> x_adv = generate(network, x, y, "pgd", eps=0.1)
         >>> x_adv = generate(ensemble, x, y, Attack("pgd_l2", eps=1.5, nb_iter=20))
     """
+    from keras_fip import _checks
+
     if not isinstance(attack, Attack):
         if eps is None:
             raise ValueError("give eps (the attack budget) or an Attack.")
         attack = Attack(attack, eps, clip_min, clip_max, nb_iter, eps_iter, seed)
-    x = np.asarray(x, np.float32)
-    if len(x) == 0:
-        raise ValueError("no inputs to attack.")
+    network = model if isinstance(model, keras.Model) else None
+    try:
+        x = _checks.inputs(x, network, "x")
+    except ValueError as error:
+        if "empty" in str(error):
+            raise ValueError("no inputs to attack (x is empty).") from None
+        raise
     if y is not None:
-        y = np.asarray(y).reshape(-1).astype(np.int64)
-        if len(y) != len(x):
-            raise ValueError(f"got {len(x)} inputs but {len(y)} labels.")
+        classes = _checks.num_classes(network) if network is not None else None
+        y = _checks.labels(y, len(x), classes, "y")
+    batch_size = _checks.count(batch_size, "batch_size")
     if attack.clip_min is not None:
         low, high = float(x.min()), float(x.max())
         if low < attack.clip_min - 1e-6 or high > attack.clip_max + 1e-6:
@@ -213,8 +246,6 @@ def generate(model, x, y=None, attack="pgd", *, eps=None, clip_min=0.0, clip_max
             )
     if attack.eps == 0:
         return x.copy()
-    if int(batch_size) < 1:
-        raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
     cleverhans = _cleverhans()
     fn = logits_fn(model)
     tf.random.set_seed(attack.seed)

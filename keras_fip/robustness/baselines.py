@@ -13,33 +13,63 @@ import time
 import numpy as np
 import keras
 
-from keras_fip.robustness.ensemble import FIPEnsemble
+from keras_fip import _checks
+from keras_fip.engine.callbacks import NaNGuard
+from keras_fip.engine.model import _outputs_are_logits
+from keras_fip.robustness.ensemble import AVERAGES, FIPEnsemble
 
 
 def train_network(build, x, y, *, epochs=5, batch_size=64, learning_rate=1e-3, seed=0, verbose=0):
     """Builds a network with `build()` under `seed` and trains it with Adam.
 
     Args:
-        build: a function returning a new, uncompiled Keras model outputting logits.
+        build: a function returning a new, uncompiled Keras classifier (outputting
+            logits, or probabilities from a final softmax).
         x, y: training inputs and integer labels.
         epochs, batch_size, learning_rate: the training.
         seed: seeds the initial weights and the batch order.
 
     Returns:
         `(model, cost)`, cost a dict of `steps`, `examples` and `seconds`.
+
+    Raises:
+        ValueError: for bad arguments or data (before any training).
+        FloatingPointError: if the loss becomes NaN or infinite.
     """
-    if int(epochs) < 1:
-        raise ValueError(f"epochs must be at least 1, got {epochs}.")
-    keras.utils.set_random_seed(int(seed))
+    if not callable(build):
+        raise TypeError(f"build must be a function returning a new network, got "
+                        f"{type(build).__name__}.")
+    epochs = _checks.count(epochs, "epochs")
+    batch_size = _checks.count(batch_size, "batch_size")
+    learning_rate = _checks.number(learning_rate, "learning_rate", minimum=0, strict=True)
+    seed = _checks.count(seed, "seed", minimum=0)
+    keras.utils.set_random_seed(seed)
     network = build()
+    if isinstance(network, keras.Model) and not network.built:
+        x = _checks.inputs(x, None, "x")
+        try:
+            network(x[:1])  # builds it for the data's shape
+        except Exception as error:  # noqa: BLE001 - Keras raises many kinds here
+            reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+            raise ValueError(f"The network build() returned cannot take inputs of shape "
+                             f"{x.shape[1:]}: {type(error).__name__}: {reason}") from None
+    network = _checks.classifier(network, "network build() returned")
+    x = _checks.inputs(x, network, "x")
+    y = _checks.labels(y, len(x), _checks.num_classes(network), "y")
     network.compile(
         keras.optimizers.Adam(learning_rate),
-        keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        keras.losses.SparseCategoricalCrossentropy(from_logits=_outputs_are_logits(network)),
         metrics=["accuracy"],
     )
+    guard = NaNGuard()
     start = time.perf_counter()
-    network.fit(x, y, epochs=int(epochs), batch_size=int(batch_size), verbose=verbose)
+    network.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=verbose, callbacks=[guard])
     seconds = time.perf_counter() - start
+    if guard.triggered:
+        raise FloatingPointError(
+            f"The training loss became NaN or infinite in epoch {guard.epoch + 1}; try a "
+            "smaller learning_rate."
+        )
     steps = int(epochs) * int(np.ceil(len(x) / int(batch_size)))
     return network, {"steps": steps, "examples": int(epochs) * len(x), "seconds": seconds}
 
@@ -52,14 +82,19 @@ def deep_ensemble(build, x, y, *, members=10, epochs=5, batch_size=64, learning_
         `(ensemble, cost)`: a `FIPEnsemble` and the summed cost (`steps`,
         `examples`, `seconds`) of training every member.
     """
-    if int(members) < 1:
-        raise ValueError(f"members must be at least 1, got {members}.")
+    members = _checks.count(members, "members")
+    seed = _checks.count(seed, "seed", minimum=0)
+    if average not in AVERAGES:
+        raise ValueError(f"Unknown average {average!r}; choose one of {AVERAGES}.")
     networks, total = [], {"steps": 0, "examples": 0, "seconds": 0.0}
-    for k in range(int(members)):
-        network, cost = train_network(
-            build, x, y, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-            seed=1000 * int(seed) + 1 + k, verbose=verbose,
-        )
+    for k in range(members):
+        try:
+            network, cost = train_network(
+                build, x, y, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+                seed=1000 * seed + 1 + k, verbose=verbose,
+            )
+        except FloatingPointError as error:
+            raise FloatingPointError(f"Deep-ensemble member {k + 1}: {error}") from None
         networks.append(network)
         for key in total:
             total[key] += cost[key]

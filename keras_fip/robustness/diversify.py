@@ -19,6 +19,8 @@ import numpy as np
 import tensorflow as tf
 import keras
 
+from keras_fip import _checks
+from keras_fip.engine.callbacks import NaNGuard
 from keras_fip.engine.distances import DistanceLoss
 from keras_fip.engine.model import FIPModel, _outputs_are_logits
 from keras_fip.engine.objectives import Objective
@@ -55,13 +57,9 @@ class WeightDiversity(Objective):
     name = "weight_diversity"
 
     def __init__(self, weight=1.0, capacity=16, eps=1e-6):
-        super().__init__(weight)
-        if int(capacity) < 1:
-            raise ValueError(f"WeightDiversity capacity must be at least 1, got {capacity}.")
-        if eps <= 0:
-            raise ValueError(f"WeightDiversity eps must be > 0, got {eps}.")
-        self.capacity = int(capacity)
-        self.eps = float(eps)
+        super().__init__(_checks.number(weight, "WeightDiversity weight", minimum=0))
+        self.capacity = _checks.count(capacity, "WeightDiversity capacity")
+        self.eps = _checks.number(eps, "WeightDiversity eps", minimum=0, strict=True)
         self._references = None  # one (capacity, *shape) variable per weight
         self._mask = None  # (capacity,) 1.0 where a reference is stored
         self._count = 0
@@ -227,6 +225,14 @@ def weight_distance(a, b):
     )))
 
 
+def _raise_if_diverged(guard, where):
+    if guard.triggered:
+        raise FloatingPointError(
+            f"The path's loss became NaN or infinite {where}; try a smaller step_size "
+            "(or learning rate) or diversity_weight. The input network is unchanged."
+        )
+
+
 def _freeze_batchnorm(network):
     # A frozen BatchNormalization layer runs in inference mode in Keras 3: the
     # path then moves the function the user gets (moving statistics), not batch
@@ -281,26 +287,29 @@ def grow_ensemble(
         >>> result = grow_ensemble(network, data.x_train, members=10, steps_between=50)
         >>> result.ensemble.predict(data.x_test)
     """
-    from keras_fip.robustness.ensemble import FIPEnsemble
+    from keras_fip.robustness.ensemble import AVERAGES, FIPEnsemble
 
     if not isinstance(network, keras.Model):
         raise TypeError(f"grow_ensemble needs a keras.Model, got {type(network).__name__}.")
-    if int(members) < 1:
-        raise ValueError(f"members must be at least 1, got {members}.")
-    if int(burn_in) < 0:
-        raise ValueError(f"burn_in must be >= 0, got {burn_in}.")
-    if int(steps_between) < 1:
-        raise ValueError(f"steps_between must be at least 1, got {steps_between}.")
-    if diversity_weight < 0:
-        raise ValueError(f"diversity_weight must be >= 0, got {diversity_weight}.")
-    if step_size <= 0:
-        raise ValueError(f"step_size must be > 0, got {step_size}.")
-    x = np.asarray(x, np.float32)
-    if len(x) == 0:
-        raise ValueError("grow_ensemble got no data.")
-    members, steps_between, batch_size = int(members), int(steps_between), int(batch_size)
-    burn_in = int(burn_in)
+    network = _checks.classifier(network, "starting network")
+    members = _checks.count(members, "members")
+    burn_in = _checks.count(burn_in, "burn_in", minimum=0)
+    steps_between = _checks.count(steps_between, "steps_between")
+    batch_size = _checks.count(batch_size, "batch_size")
+    diversity_weight = _checks.number(diversity_weight, "diversity_weight", minimum=0)
+    step_size = _checks.number(step_size, "step_size", minimum=0, strict=True)
+    if initial_kick is not None:
+        initial_kick = _checks.number(initial_kick, "initial_kick", minimum=0)
+    if average not in AVERAGES:
+        raise ValueError(f"Unknown average {average!r}; choose one of {AVERAGES}.")
+    try:
+        x = _checks.inputs(x, network, "x")
+    except ValueError as error:
+        if "empty" in str(error):
+            raise ValueError("grow_ensemble got no data (x is empty).") from None
+        raise
     from_logits = _outputs_are_logits(network)
+    loss = DistanceLoss(distance, from_logits=from_logits)  # an unknown distance stops here
 
     start = time.perf_counter()
     anchors = network.predict(x, batch_size=512, verbose=0)
@@ -323,7 +332,7 @@ def grow_ensemble(
     model = FIPModel.from_model(walker, objectives=[diversity], seed=seed)
     model.compile(
         optimizer=optimizer if optimizer is not None else PathStep(step_size),
-        loss=DistanceLoss(distance, from_logits=from_logits),
+        loss=loss,
     )
     dataset = (
         tf.data.Dataset.from_tensor_slices((x, anchors))
@@ -333,13 +342,20 @@ def grow_ensemble(
         .prefetch(tf.data.AUTOTUNE)
     )
     sampler = MemberSampler(walker, diversity, start_weights)
+    guard = NaNGuard()
     if burn_in:
-        model.fit(dataset, epochs=1, steps_per_epoch=burn_in, verbose=verbose, shuffle=False)
+        model.fit(dataset, epochs=1, steps_per_epoch=burn_in, verbose=verbose, shuffle=False,
+                  callbacks=[guard])
+        _raise_if_diverged(guard, "in the burn-in")
         sampler._steps = burn_in
+    # The guard comes first: after a non-finite epoch it restores the weights and
+    # stops before the sampler would keep a broken member.
     model.fit(
         dataset, epochs=members, steps_per_epoch=steps_between, verbose=verbose, shuffle=False,
-        callbacks=[sampler, *(callbacks or [])],
+        callbacks=[guard, sampler, *(callbacks or [])],
     )
+    if guard.triggered:
+        _raise_if_diverged(guard, f"on the stretch to member {guard.epoch + 1}")
     seconds = time.perf_counter() - start
     optimizer_name = type(model.optimizer).__name__
     for record in sampler.records:

@@ -8,6 +8,10 @@ from keras_fip.engine.model import _outputs_are_logits, input_signature_of
 AVERAGES = ("probabilities", "logits")
 
 
+def _compatible(a, b):
+    return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b))
+
+
 @keras.saving.register_keras_serializable("keras_fip")
 class FIPEnsemble(keras.Model):
     """An ensemble of networks with the same inputs and outputs, averaged.
@@ -48,11 +52,27 @@ class FIPEnsemble(keras.Model):
                 )
         if average not in AVERAGES:
             raise ValueError(f"Unknown average {average!r}; choose one of {AVERAGES}.")
+        for i, member in enumerate(members):
+            outputs = getattr(member, "outputs", None) if member.built else None
+            if outputs is not None and len(outputs) != 1:
+                raise ValueError(
+                    f"FIPEnsemble member {i} has {len(outputs)} output tensors; members must "
+                    "be classifiers with a single output."
+                )
         widths = {
             m.outputs[0].shape[-1] for m in members if m.built and getattr(m, "outputs", None)
         }
         if len(widths) > 1:
             raise ValueError(f"FIPEnsemble members disagree on their output width: {sorted(widths)}.")
+        shapes = [
+            tuple(m.inputs[0].shape[1:]) for m in members
+            if m.built and getattr(m, "inputs", None) and len(m.inputs) == 1
+        ]
+        for shape in shapes[1:]:
+            if not _compatible(shapes[0], shape):
+                raise ValueError(
+                    f"FIPEnsemble members disagree on their input shape: {shapes[0]} and {shape}."
+                )
         self.members = members
         self.average = average
         self.member_from_logits = (
