@@ -6,6 +6,14 @@ import pytest
 
 from keras_fip.cli.main import main
 
+
+def exit_code(argv):
+    """`main(argv)`'s exit code; argparse's own errors exit with 2 while parsing."""
+    try:
+        return main(argv)
+    except SystemExit as exit_:
+        return exit_.code
+
 TINY = [
     "--model", "mlp", "--hidden", "32", "--members", "2", "--epochs", "3",
     "--steps-between", "5", "--burn-in", "5", "--step-size", "0.1", "--nb-iter", "3",
@@ -50,7 +58,15 @@ def test_robust_writes_report_and_plots(tmp_path, capsys):
     (["--eps", "a,b"], "expected comma-separated numbers"),
     (["--clip-min", "1", "--clip-max", "0"], "clip range is inverted"),
     (["--clip-max", "0.5"], "outside the clip range"),
-    (["--members", "0"], "--members must be at least 1"),
+    (["--members", "0"], "--members: must be at least 2"),
+    (["--members", "1"], "--members: must be at least 2"),
+    (["--step-size", "nan"], "--step-size: expected a finite number"),
+    (["--clip-max", "inf"], "--clip-max: expected a finite number"),
+    (["--seed", "-1"], "--seed: must be in [0, 2**32 - 1]"),
+    (["--out", __file__], "exists and is not a folder"),
+    (["--eps", "0.1,25"], "--eps 25 is wider than the clip range"),
+    (["--attacks", "fgm_l2", "--eps", "2", "--clip-max", "0.5"],
+     "outside the clip range"),  # an L2 eps may exceed the width: refused for the data only
     (["--attacks", "pgd,cw"], "not supported"),
     (["--attacks", "spsa"], "not supported"),
     (["--attacks", "deepfool"], "unknown attack"),
@@ -58,7 +74,7 @@ def test_robust_writes_report_and_plots(tmp_path, capsys):
     (["--model", "alexnet"], "alexnet"),
 ])
 def test_bad_arguments_give_one_clear_line(tmp_path, capsys, args, message):
-    code = main(["robust", "--out", str(tmp_path / "x"), *args])
+    code = exit_code(["robust", "--out", str(tmp_path / "x"), *args])
     assert code == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err

@@ -6,7 +6,8 @@ import platform
 import shlex
 import time
 
-from keras_fip.cli._lists import number_list
+from keras_fip.cli import _checks
+from keras_fip.cli._lists import at_least, non_negative, number_list, positive
 
 DEFAULT_ATTACKS = "fgsm,pgd"
 
@@ -35,47 +36,50 @@ def add_parser(commands):
                         "(default 32,64, the reference notebook's)")
     parser.add_argument("--cnn-dense", default=None,
                         help="hidden Dense widths of --model reference_cnn (default 600,120)")
-    parser.add_argument("--members", type=int, default=10,
-                        help="members of the FIP and deep ensembles (default 10, as the paper)")
+    parser.add_argument("--members", type=at_least(2), default=10,
+                        help="members of the FIP and deep ensembles, at least 2 (default 10, "
+                        "as the paper)")
     parser.add_argument("--attacks", default=DEFAULT_ATTACKS,
                         help="comma-separated among fgsm, fgm_l2, pgd (L-inf), pgd_l2, bim, mim "
                         f"(default {DEFAULT_ATTACKS})")
     parser.add_argument("--eps", default="0.1,0.2,0.3",
                         help="attack budgets, comma-separated (L-inf for fgsm/pgd/bim/mim, "
                         "L2 for fgm_l2/pgd_l2; default 0.1,0.2,0.3)")
-    parser.add_argument("--clip-min", type=float, default=0.0, help="lowest valid input (default 0)")
-    parser.add_argument("--clip-max", type=float, default=1.0, help="highest valid input (default 1)")
-    parser.add_argument("--nb-iter", type=int, default=40,
+    parser.add_argument("--clip-min", type=_checks.finite, default=0.0,
+                        help="lowest valid input (default 0)")
+    parser.add_argument("--clip-max", type=_checks.finite, default=1.0,
+                        help="highest valid input (default 1)")
+    parser.add_argument("--nb-iter", type=at_least(1), default=40,
                         help="iterations of pgd, bim and mim (default 40)")
     # Enough steps for BatchNormalization's moving statistics to settle: with
     # 10 epochs of batch 64 on the digits (230 steps) the CNN is at chance in
     # inference mode while right in training mode.
-    parser.add_argument("--epochs", type=int, default=20,
+    parser.add_argument("--epochs", type=at_least(1), default=20,
                         help="training epochs of the start and of each deep-ensemble member "
                         "(default 20)")
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--learning-rate", type=float, default=1e-3)
-    parser.add_argument("--steps-between", type=int, default=40,
+    parser.add_argument("--batch-size", type=at_least(1), default=32)
+    parser.add_argument("--learning-rate", type=positive, default=1e-3)
+    parser.add_argument("--steps-between", type=at_least(1), default=40,
                         help="FIP path steps between two members (default 40)")
-    parser.add_argument("--burn-in", type=int, default=200,
+    parser.add_argument("--burn-in", type=at_least(0), default=200,
                         help="FIP path steps before the first member's stretch (default 200)")
-    parser.add_argument("--step-size", type=float, default=0.2,
+    parser.add_argument("--step-size", type=positive, default=0.2,
                         help="length of each FIP path step in weight space (default 0.2)")
-    parser.add_argument("--diversity-weight", type=float, default=1.0,
+    parser.add_argument("--diversity-weight", type=non_negative, default=1.0,
                         help="weight of the weight-diversity objective against the "
                         "functional distance (default 1)")
-    parser.add_argument("--path-batch-size", type=int, default=128,
+    parser.add_argument("--path-batch-size", type=at_least(1), default=128,
                         help="training samples per FIP path step (default 128)")
     parser.add_argument("--average", default="probabilities", choices=("probabilities", "logits"),
                         help="what the ensembles average (default probabilities)")
-    parser.add_argument("--attack-samples", type=int, default=1000,
+    parser.add_argument("--attack-samples", type=at_least(1), default=1000,
                         help="test images attacked (the first N; default 1000)")
-    parser.add_argument("--whitebox-samples", type=int, default=200,
+    parser.add_argument("--whitebox-samples", type=at_least(1), default=200,
                         help="test images attacked white-box (the first N; default 200)")
-    parser.add_argument("--matrix-samples", type=int, default=200,
+    parser.add_argument("--matrix-samples", type=at_least(1), default=200,
                         help="test images for the transfer matrix (default 200)")
     parser.add_argument("--no-whitebox", action="store_true", help="skip the white-box attacks")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=_checks.seed_type, default=0)
     parser.add_argument("--out", default="keras-fip-robust",
                         help="folder for report.json and plots (default ./keras-fip-robust)")
     parser.add_argument("--verbose", type=int, default=0, choices=(0, 1, 2))
@@ -84,6 +88,9 @@ def add_parser(commands):
 
 
 def _validate(args):
+    """Checks every option before any data is loaded; returns the budgets and attacks."""
+    from keras_fip.robustness.attacks import attack_name, attack_norm, check_clip_range
+
     eps = number_list(args.eps, float, "--eps")
     for name in ("hidden", "cnn_filters", "cnn_dense"):
         text = getattr(args, name)
@@ -93,24 +100,23 @@ def _validate(args):
     for value in eps:
         if not math.isfinite(value) or value < 0:
             raise ValueError(f"--eps values must be finite and >= 0, got {value}")
-    if not args.clip_min < args.clip_max:
-        raise ValueError(f"clip range is inverted or empty: --clip-min {args.clip_min} must be "
-                         f"below --clip-max {args.clip_max}")
-    for name in ("members", "epochs", "batch_size", "nb_iter", "steps_between", "path_batch_size",
-                 "attack_samples", "whitebox_samples", "matrix_samples"):
-        if getattr(args, name) < 1:
-            raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
-    if args.burn_in < 0:
-        raise ValueError(f"--burn-in must be >= 0, got {args.burn_in}")
-    if args.step_size <= 0:
-        raise ValueError(f"--step-size must be > 0, got {args.step_size}")
-    if args.diversity_weight < 0:
-        raise ValueError(f"--diversity-weight must be >= 0, got {args.diversity_weight}")
-    from keras_fip.robustness.attacks import attack_name
-
-    names = [attack_name(a) for a in args.attacks.split(",") if a.strip()]
+    check_clip_range(args.clip_min, args.clip_max, ("--clip-min", "--clip-max"))
+    try:
+        names = [attack_name(a) for a in args.attacks.split(",") if a.strip()]
+    except ValueError as error:
+        raise ValueError(f"--attacks: {error}") from None
     if not names:
         raise ValueError("--attacks: give at least one attack")
+    width = args.clip_max - args.clip_min
+    linf = [n for n in names if attack_norm(n) == math.inf]
+    too_wide = [value for value in eps if value > width]
+    if linf and too_wide:
+        raise ValueError(
+            f"--eps {too_wide[0]:g} is wider than the clip range [{args.clip_min:g}, "
+            f"{args.clip_max:g}] (width {width:g}), so the L-infinity attacks "
+            f"({', '.join(linf)}) would leave inputs unconstrained; give eps at most {width:g}"
+        )
+    _checks.out_folder(args.out, "--out")
     return eps, list(dict.fromkeys(names))
 
 
@@ -132,7 +138,9 @@ def run(args):
     _cleverhans()  # a missing extra stops here, before any training
     tf.get_logger().setLevel("ERROR")
     dataset = load_dataset(args.dataset, seed=args.seed, data_dir=args.data_dir)
-    low, high = float(dataset.x_train.min()), float(dataset.x_train.max())
+    _checks.check_dataset_labels(dataset)
+    low = float(min(dataset.x_train.min(), dataset.x_test.min()))
+    high = float(max(dataset.x_train.max(), dataset.x_test.max()))
     if low < args.clip_min or high > args.clip_max:
         raise ValueError(f"the data ranges over [{low:g}, {high:g}], outside the clip range "
                          f"[{args.clip_min:g}, {args.clip_max:g}]; set --clip-min/--clip-max")

@@ -5,7 +5,8 @@ import platform
 import shlex
 import time
 
-from keras_fip.cli._lists import number_list
+from keras_fip.cli import _checks
+from keras_fip.cli._lists import at_least, number_list
 
 METHOD_NAMES = ("fip", "tfmot", "oneshot")
 
@@ -28,16 +29,16 @@ def add_parser(commands):
     parser.add_argument("--architecture", default="lenet_300_100",
                         help="network trained when --model is not given: lenet_300_100 "
                         "(default), reference_cnn, mlp, ...")
-    parser.add_argument("--epochs", type=int, default=20,
+    parser.add_argument("--epochs", type=at_least(1), default=20,
                         help="epochs of dense training when --model is not given (default 20)")
     parser.add_argument("--sparsity", default="0.9,0.95",
                         help="comma-separated target sparsities in [0, 1) (default 0.9,0.95)")
     parser.add_argument("--methods", default=",".join(METHOD_NAMES),
                         help=f"comma-separated among {', '.join(METHOD_NAMES)}")
-    parser.add_argument("--steps", type=int, default=1000,
+    parser.add_argument("--steps", type=at_least(2), default=1000,
                         help="step budget of every method at --batch-size (default 1000); FIP "
                         "spends half along the path and half fine-tuning with the mask held")
-    parser.add_argument("--batch-size", type=int, default=200)
+    parser.add_argument("--batch-size", type=at_least(1), default=200)
     parser.add_argument("--export", default=None,
                         help="folder to write the FIP models to (one subfolder per sparsity: "
                         "model.keras, saved_model/, model.tflite)")
@@ -45,7 +46,7 @@ def add_parser(commands):
                         help="also export int8 TFLite by sparsity-preserving quantisation-aware training")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace existing export folders")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=_checks.seed_type, default=0)
     parser.add_argument("--out", default="keras-fip-sparsify",
                         help="folder for report.json and the plot (default ./keras-fip-sparsify)")
     parser.add_argument("--verbose", type=int, default=0, choices=(0, 1, 2))
@@ -53,21 +54,52 @@ def add_parser(commands):
     return parser
 
 
-def run(args):
-    from keras_fip.sparsity.objective import check_sparsity
-
-    targets = [check_sparsity(s) for s in number_list(args.sparsity, float, "--sparsity")]
+def _validate(args):
+    """Checks every option before any data is loaded; returns the targets and methods."""
+    targets = [_sparsity(s) for s in number_list(args.sparsity, float, "--sparsity")]
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     unknown = [m for m in methods if m not in METHOD_NAMES]
-    if unknown or not methods:
-        raise ValueError(f"unknown methods {unknown}; choose from {', '.join(METHOD_NAMES)}")
-    if args.steps < 2:
-        raise ValueError(f"--steps must be at least 2, got {args.steps}")
-    if args.model and not os.path.isfile(args.model):
-        raise FileNotFoundError(f"no model file {args.model}")
-    if args.export and os.path.exists(args.export) and os.listdir(args.export) and not args.overwrite:
-        raise ValueError(f"the export folder {args.export} exists and is not empty; "
-                         "choose another or pass --overwrite")
+    if not methods:
+        raise ValueError(f"--methods: give at least one of {', '.join(METHOD_NAMES)}")
+    if unknown:
+        raise ValueError(f"unknown methods {unknown} in --methods; choose from "
+                         f"{', '.join(METHOD_NAMES)}")
+    _checks.out_folder(args.out, "--out")
+    if args.model:
+        _checks.model_file(args.model)
+    if args.int8 and not args.export:
+        raise ValueError("--int8 adds an int8 TFLite file to the export; give --export FOLDER too")
+    if args.export:
+        _checks.out_folder(args.export, "--export")
+        if os.path.isdir(args.export) and os.listdir(args.export) and not args.overwrite:
+            raise ValueError(f"the export folder {args.export} exists and is not empty; "
+                             "choose another or pass --overwrite")
+    return targets, methods
+
+
+def _sparsity(value):
+    if not 0.0 <= value < 1.0:  # NaN fails both
+        raise ValueError(f"--sparsity values must be in [0, 1) (the fraction of weights set "
+                         f"to zero), got {value}")
+    return value
+
+
+def _check_model_fits(network, dataset, path):
+    """The loaded network must take the data's inputs and have an output per class."""
+    from keras_fip import _checks as checks
+
+    expected = checks.input_shape(network)
+    if expected is not None and not checks.fits_shape(dataset.input_shape, expected):
+        raise ValueError(f"--model {path} takes inputs of shape {checks.format_shape(expected)}, "
+                         f"but the dataset's are {dataset.input_shape}")
+    classes = checks.num_classes(network)
+    if classes is not None and classes < dataset.num_classes:
+        raise ValueError(f"--model {path} has {classes} outputs, but the dataset has labels "
+                         f"up to {dataset.num_classes - 1}")
+
+
+def run(args):
+    targets, methods = _validate(args)
 
     import numpy as np
     import keras
@@ -81,12 +113,14 @@ def run(args):
 
     tf.get_logger().setLevel("ERROR")
     dataset = load_dataset(args.dataset, seed=args.seed, data_dir=args.data_dir)
+    _checks.check_dataset_labels(dataset)
     x, y = dataset.x_train, dataset.y_train
     keras.utils.set_random_seed(args.seed)
     if args.model:
-        network = keras.models.load_model(args.model)
-        network = getattr(network, "network", network)
-    else:
+        network = _checks.load_network(args.model)
+        _check_model_fits(network, dataset, args.model)
+    out = report.ensure_dir(args.out)  # a folder that cannot be made stops before training
+    if not args.model:
         network = models.get(args.architecture, input_shape=x.shape[1:],
                              num_classes=dataset.num_classes)
         network.compile(keras.optimizers.Adam(1e-3),
@@ -129,7 +163,6 @@ def run(args):
                     int8=args.int8, train_data=(x, y) if args.int8 else None).to_dict()
             progress.add(1)
 
-    out = report.ensure_dir(args.out)
     plot_accuracy_against_sparsity(results, dense_accuracy, f"{out}/accuracy_vs_sparsity.png")
     payload = {
         "command": "keras-fip " + " ".join(shlex.quote(a) for a in args.argv),
