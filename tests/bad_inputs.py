@@ -297,7 +297,7 @@ def _baseline(name, x=None, y="digits", **kwargs):
     digits = _digits()
     kwargs = {"sparsity": 0.5, "steps": 4, **kwargs}
     return getattr(baselines, name)(_digits_network(), digits.x_train if x is None else x,
-                                    digits.y_train if y == "digits" else y, **kwargs)
+                                    digits.y_train if isinstance(y, str) else y, **kwargs)
 
 
 def _export(directory, **kwargs):
@@ -337,7 +337,7 @@ def _attack(x=None, y="digits", **kwargs):
     digits = _digits()
     kwargs = {"attack": "fgsm", "eps": 0.1, **kwargs}
     return generate(_digits_network(), digits.x_test[:8] if x is None else x,
-                    digits.y_test[:8] if y == "digits" else y, **kwargs)
+                    digits.y_test[:8] if isinstance(y, str) else y, **kwargs)
 
 
 def _ensemble(members=None, **kwargs):
@@ -363,11 +363,11 @@ SPARSIFY_CLI = [
     CliCase("sparsify --export an existing file",
             ("sparsify", "--export", "{tmp}/a_file.txt", "--out", "{tmp}/run"), "--export"),
     CliCase("sparsify --model a corrupt .keras",
-            ("sparsify", "--model", "{tmp}/corrupt.keras", "--out", "{tmp}/run"), "corrupt.keras"),
+            ("sparsify", "--model", "{tmp}/corrupt.keras", "--out", "{tmp}/run"), "--model"),
     CliCase("sparsify --model a non-Keras .h5",
-            ("sparsify", "--model", "{tmp}/not_keras.h5", "--out", "{tmp}/run"), "not_keras.h5"),
+            ("sparsify", "--model", "{tmp}/not_keras.h5", "--out", "{tmp}/run"), "--model"),
     CliCase("sparsify --model a text file", ("sparsify", "--model", "{tmp}/a_file.txt",
-                                             "--out", "{tmp}/run"), "a_file.txt"),
+                                             "--out", "{tmp}/run"), "--model"),
     CliCase("sparsify --model a saved FIP ensemble",
             ("sparsify", "--model", "{tmp}/ensemble.keras", "--out", "{tmp}/run"), "ensemble"),
     CliCase("sparsify --model for another input shape",
@@ -458,7 +458,8 @@ SPARSITY_ROBUSTNESS_API = [
             "shape"),
     ApiCase("grow_ensemble(): multi-output network", lambda tmp: _grow(network=_two_outputs()),
             "output"),
-    ApiCase("grow_ensemble(): step_size nan", lambda tmp: _grow(step_size=float("nan")), "step_size"),
+    ApiCase("grow_ensemble(): step_size nan", lambda tmp: _grow(step_size=float("nan")),
+            "step_size"),
     ApiCase("grow_ensemble(): unknown average (before the path)",
             lambda tmp: _grow(average="median"), "median"),
     ApiCase("deep_ensemble(): labels out of range", lambda tmp: _deep(y=_digits().y_train + 10),
@@ -476,7 +477,8 @@ SPARSITY_ROBUSTNESS_API = [
             "label"),
     ApiCase("SparsityObjective: weight nan", lambda tmp: _objective("SparsityObjective", 0.5,
                                                                     weight=float("nan")), "weight"),
-    ApiCase("WeightDiversity: eps nan", lambda tmp: _objective("WeightDiversity", eps=float("nan")), "eps"),
+    ApiCase("WeightDiversity: eps nan",
+            lambda tmp: _objective("WeightDiversity", eps=float("nan")), "eps"),
 ]
 
 
