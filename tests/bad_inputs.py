@@ -25,7 +25,7 @@ OUTCOMES = ("clear", "misleading", "traceback", "silent")
 
 @dataclass(frozen=True)
 class CliCase:
-    """`keras-fip ARGV...` must exit with 2 and one error line containing `expect`."""
+    """`keras-fip ARGV...` must exit with 2 and an error line containing `expect`."""
 
     name: str
     argv: tuple
@@ -44,7 +44,8 @@ class CliCase:
         except Exception as error:  # noqa: BLE001 - a traceback is the finding
             return "traceback", f"{type(error).__name__}: {str(error)[:300]}"
         lines = [line for line in err.getvalue().splitlines() if line.strip()]
-        message = lines[-1] if lines else ""
+        # The error line (argparse's or ours); a how-to-fix may follow it.
+        message = next((line for line in lines if ": error: " in line), "")
         if code == 0:
             return "silent", "exit code 0"
         if code != 2 or not message or "Traceback" in err.getvalue():
