@@ -8,9 +8,9 @@ logs and library warnings stay hidden unless `--verbose 2` asks for them.
 """
 
 import argparse
-import os
 import sys
-import warnings
+
+from keras_fip.cli._console import quiet_libraries
 
 
 def build_parser():
@@ -26,35 +26,6 @@ def build_parser():
     sparsify.add_parser(commands)
     robust.add_parser(commands)
     return parser
-
-
-def quiet_libraries(verbose):
-    """Hides TensorFlow's C++ logs and library warnings unless `verbose` is 2.
-
-    Must run before TensorFlow is imported: its C++ logging level is read once.
-    """
-    if verbose >= 2:
-        return
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # not even cuInit's "errors"
-    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
-    warnings.filterwarnings("ignore", category=DeprecationWarning)
-    warnings.filterwarnings("ignore", category=FutureWarning)
-    warnings.filterwarnings("ignore", category=UserWarning)
-    import logging
-
-    for name in ("absl", "tensorflow", "h5py"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-    # TensorFlow 2.21 logs through absl while it is imported, before any log
-    # level applies (oneDNN, CUDA and CPU-feature notices): only silencing the
-    # process's stderr for the import hides them.
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            import tensorflow  # noqa: F401
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
 
 
 def main(argv=None):

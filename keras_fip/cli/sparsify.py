@@ -3,9 +3,11 @@
 import os
 import platform
 import shlex
+import sys
 import time
 
 from keras_fip.cli import _checks
+from keras_fip.cli._console import silenced_stderr
 from keras_fip.cli._lists import at_least, number_list
 
 METHOD_NAMES = ("fip", "tfmot", "oneshot")
@@ -136,7 +138,9 @@ def run(args):
     print(f"dense test accuracy {dense_accuracy:.4f}; step budget {args.steps} at batch "
           f"{args.batch_size}")
     results, exports = [], {}
-    progress = keras.utils.Progbar(len(targets) * len(methods), unit_name="run")
+    # A live bar on a terminal; one line at the end in a redirected log.
+    progress = keras.utils.Progbar(len(targets) * len(methods), unit_name="run",
+                                   verbose=1 if sys.stdout.isatty() else 2)
     for target in targets:
         for method in methods:
             if method == "fip":
@@ -158,9 +162,12 @@ def run(args):
             })
             if method == "fip" and args.export:
                 folder = os.path.join(args.export, f"sparsity_{target:g}")
-                exports[str(target)] = export.export_sparse(
-                    result.model, folder, overwrite=args.overwrite, check_inputs=dataset.x_test,
-                    int8=args.int8, train_data=(x, y) if args.int8 else None).to_dict()
+                # The converter and the TFLite runtime log from C++ to stderr.
+                with silenced_stderr(args.verbose < 2):
+                    exports[str(target)] = export.export_sparse(
+                        result.model, folder, overwrite=args.overwrite,
+                        check_inputs=dataset.x_test, int8=args.int8,
+                        train_data=(x, y) if args.int8 else None).to_dict()
             progress.add(1)
 
     plot_accuracy_against_sparsity(results, dense_accuracy, f"{out}/accuracy_vs_sparsity.png")

@@ -1,0 +1,48 @@
+"""A quiet console: TensorFlow's C++ logs and library warnings hidden unless asked."""
+
+import contextlib
+import os
+import warnings
+
+
+@contextlib.contextmanager
+def silenced_stderr(silence=True):
+    """Sends the process's stderr (file descriptor 2) to /dev/null inside the block.
+
+    For C++ code that logs before any log level applies, such as TensorFlow's
+    import and TFLite's interpreter.
+    """
+    if not silence:
+        yield
+        return
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def quiet_libraries(verbose):
+    """Hides TensorFlow's C++ logs and library warnings unless `verbose` is 2.
+
+    Must run before TensorFlow is imported: its C++ logging level is read once.
+    """
+    if verbose >= 2:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # not even cuInit's "errors"
+    os.environ.setdefault("GRPC_VERBOSITY", "NONE")
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=UserWarning)
+    import logging
+
+    for name in ("absl", "tensorflow", "h5py"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    # TensorFlow 2.21 logs through absl while it is imported, before any log
+    # level applies (oneDNN, CUDA and CPU-feature notices): only silencing the
+    # process's stderr for the import hides them.
+    with silenced_stderr():
+        import tensorflow  # noqa: F401
