@@ -1,4 +1,10 @@
-"""Reports: `report.json` and PNG plots of a continual-learning comparison.
+"""Reports: the one writer of `report.json`, and PNG plots.
+
+Every report (the three commands' and the benchmarks') has the same frame: the
+command that made it and when first, then the experiment's payload, then the
+versions of keras-fip, Keras, TensorFlow and Python. The plots of a
+continual-learning comparison live here too; sparsification and robustness
+draw theirs in `keras_fip.sparsity.plots` and `keras_fip.robustness.plots`.
 
 matplotlib is imported only when a plot is drawn, with the non-interactive Agg
 backend, so reports can be written on machines without a display.
@@ -6,8 +12,72 @@ backend, so reports can be written on machines without a display.
 
 import json
 import os
+import platform
+import time
 
 import numpy as np
+
+
+def header(command):
+    """The first keys of a report: the command that made it and when.
+
+    Args:
+        command: the command line, e.g. `"keras-fip continual --tasks 2"`.
+
+    Returns:
+        `{"command": command, "created": "2025-01-31T12:00:00+0000"}`.
+    """
+    return {"command": command, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+
+
+def versions():
+    """The versions of keras-fip, Keras, TensorFlow and Python, for the end of a report."""
+    import keras
+    import tensorflow as tf
+
+    import keras_fip
+
+    return {"keras_fip": keras_fip.__version__, "keras": keras.__version__,
+            "tensorflow": tf.__version__, "python": platform.python_version()}
+
+
+def with_header(payload, command):
+    """`payload` framed as a report: `header(command)` first, `versions()` last.
+
+    Args:
+        payload: what the experiment returned (config, results, ...).
+        command: the command line that ran it.
+
+    Returns:
+        A new dict; `payload` is not changed.
+
+    Example:
+        >>> report = with_header({"config": {}, "results": {}}, "keras-fip robust")
+        >>> list(report)
+        ['command', 'created', 'config', 'results', 'versions']
+    """
+    return {**header(command), **payload, "versions": versions()}
+
+
+def write_report(folder, payload, command):
+    """Writes `with_header(payload, command)` to `folder/report.json`, atomically.
+
+    Args:
+        folder: where to write; made (with its parents) if missing.
+        payload: what the experiment returned, plus the names of any plots.
+        command: the command line that ran it.
+
+    Returns:
+        The path of the report written.
+
+    Example:
+        >>> payload = run_continual_experiment(tasks=2, epochs=1)  # doctest: +SKIP
+        >>> write_report("out", payload, "python my_script.py")  # doctest: +SKIP
+        'out/report.json'
+    """
+    path = os.path.join(ensure_dir(folder), "report.json")
+    write_json(path, with_header(payload, command))
+    return path
 
 
 def write_json(path, payload):
@@ -37,7 +107,8 @@ def save_figure(fig, path, dpi=120):
     os.replace(partial, path)
 
 
-def _pyplot():
+def pyplot():
+    """`matplotlib.pyplot` with the non-interactive Agg backend (no display needed)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -48,7 +119,7 @@ def _pyplot():
 
 def plot_accuracy_matrices(results, path):
     """One heatmap per method: R[i][j], accuracy on task j after training task i."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(
         1, len(results), figsize=(3.2 * len(results), 3.4), squeeze=False
     )
@@ -70,7 +141,7 @@ def plot_accuracy_matrices(results, path):
 
 def plot_accuracy_along_sequence(results, path):
     """Per method, accuracy on each task as the task sequence goes on."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(
         1, len(results), figsize=(3.2 * len(results), 3.2), squeeze=False, sharey=True
     )
@@ -100,6 +171,33 @@ def format_table(results):
             f"{r['forgetting']:>8.4f} {r['train_seconds']:>8.1f}"
         )
     return "\n".join(lines)
+
+
+def check_folder(path, option="--out"):
+    """Raises ValueError unless `path` is a folder, or one that can be made, to write to.
+
+    Nothing is made: a run checks its folders before its data is loaded and makes
+    them only when it writes.
+
+    Args:
+        path: the folder (None passes).
+        option: how the message names it.
+
+    Returns:
+        `path`.
+    """
+    if path is None:
+        return None
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ValueError(f"{option} {path} exists and is not a folder; give a folder to write to")
+    existing = os.path.abspath(path)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise ValueError(f"{option} {path} is under {existing}, which is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ValueError(f"{option} {path}: cannot write in {existing} (permission denied)")
+    return path
 
 
 def ensure_dir(path, option="--out"):

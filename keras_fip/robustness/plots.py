@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from keras_fip.report import _pyplot
+from keras_fip.report import pyplot, save_figure
 
 
 def plot_accuracy_vs_eps(results, path):
@@ -13,7 +13,7 @@ def plot_accuracy_vs_eps(results, path):
             settings such as "transfer" and "white-box".
         path: PNG file to write.
     """
-    plt = _pyplot()
+    plt = pyplot()
     panels = []
     for setting, methods in results.items():
         names = sorted({a for r in methods.values() for a in r if a != "clean"})
@@ -36,13 +36,13 @@ def plot_accuracy_vs_eps(results, path):
     axes[0][0].set_ylabel("accuracy")
     axes[0][-1].legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path)
     plt.close(fig)
 
 
 def plot_transfer_matrix(matrix, labels, path, title="transfer matrix"):
     """Heatmap of `M[i][j]`: accuracy of network j on examples crafted on network i."""
-    plt = _pyplot()
+    plt = pyplot()
     matrix = np.asarray(matrix, float)
     size = 1.2 + 0.45 * len(matrix)
     fig, ax = plt.subplots(figsize=(size + 1.0, size))
@@ -59,5 +59,5 @@ def plot_transfer_matrix(matrix, labels, path, title="transfer matrix"):
     ax.set_title(title, fontsize=9)
     fig.colorbar(image, ax=ax, fraction=0.046)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path)
     plt.close(fig)

@@ -1,11 +1,11 @@
 """Plot of a sparsification comparison: accuracy against sparsity, one line per method."""
 
-from keras_fip.report import _pyplot
+from keras_fip.report import pyplot, save_figure
 
 
 def plot_accuracy_against_sparsity(results, dense_accuracy, path):
     """`results`: dicts with method, target_sparsity and accuracy."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5, 3.5))
     for method in dict.fromkeys(r["method"] for r in results):
         rows = sorted((r for r in results if r["method"] == method), key=lambda r: r["target_sparsity"])
@@ -16,5 +16,5 @@ def plot_accuracy_against_sparsity(results, dense_accuracy, path):
     ax.set_ylabel("test accuracy")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    save_figure(fig, path)
     plt.close(fig)
