@@ -1,28 +1,9 @@
 """A quiet console: TensorFlow's C++ logs and library warnings hidden unless asked."""
 
-import contextlib
 import os
 import warnings
 
-
-@contextlib.contextmanager
-def silenced_stderr(silence=True):
-    """Sends the process's stderr (file descriptor 2) to /dev/null inside the block.
-
-    For C++ code that logs before any log level applies, such as TensorFlow's
-    import and TFLite's interpreter.
-    """
-    if not silence:
-        yield
-        return
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+from keras_fip._stderr import silenced_stderr
 
 
 def quiet_libraries(verbose):

@@ -1,13 +1,14 @@
-"""`keras-fip continual`: compare continual-learning methods on one task stream."""
+"""`keras-fip continual`: compare continual-learning methods on one task stream.
 
-import json
+Parses the options, runs `keras_fip.continual.experiment.run_continual_experiment`,
+writes report.json and the plots, prints the table.
+"""
+
 import os
-import platform
-import shlex
-import time
 
 from keras_fip.cli._lists import at_least, non_negative, number_list, positive
 
+# The experiment's names, here too so that --help needs no TensorFlow.
 METHOD_NAMES = ("fip", "replay", "ewc", "finetune", "joint")
 
 
@@ -61,139 +62,37 @@ def add_parser(commands):
     return parser
 
 
-# The options that decide the results: `--resume` continues only a run that was
-# started with the same ones.
-SETTINGS = ("dataset", "data_dir", "scenario", "tasks", "class_order", "memory_per_class",
-            "methods", "epochs", "batch_size", "learning_rate", "fip_weight", "model",
-            "hidden", "seed")
-
-
-def _option(name):
-    return "--" + name.replace("_", "-")
-
-
-def _start_or_resume(checkpoints, settings, resume):
-    """Checks the checkpoint folder against `--resume`; records the run's settings."""
-    saved_file = os.path.join(checkpoints, "run.json")
-    if not resume:
-        if os.path.exists(checkpoints):
-            raise ValueError(
-                f"{checkpoints} holds the checkpoints of an unfinished run: pass --resume "
-                "to continue it, or choose another --out (nothing was deleted)"
-            )
-        os.makedirs(checkpoints)
-        with open(saved_file, "w") as f:
-            json.dump(settings, f, indent=2)
-        return
-    if not os.path.isfile(saved_file):
-        raise ValueError(f"--resume: no unfinished run to resume in {checkpoints}")
-    with open(saved_file) as f:
-        saved = json.load(f)
-    differing = [k for k in SETTINGS if saved.get(k) != settings.get(k)]
-    if differing:
-        raise ValueError(
-            "--resume: the run in " + checkpoints + " was started with other options: "
-            + ", ".join(f"{_option(k)} {saved.get(k)} (now {settings.get(k)})" for k in differing)
-        )
-
-
-def _finish(checkpoints, methods):
-    """Removes what this command wrote into the checkpoint folder, and nothing else."""
-    from keras_fip.continual.runner import remove_checkpoints
-
-    for method in methods:
-        remove_checkpoints(os.path.join(checkpoints, method))
-    os.remove(os.path.join(checkpoints, "run.json"))
-    if not os.listdir(checkpoints):
-        os.rmdir(checkpoints)
-
-
 def run(args):
+    from keras_fip import report
+
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    unknown = [m for m in methods if m not in METHOD_NAMES]
-    if unknown or not methods:
-        raise ValueError(f"--methods: unknown methods {unknown}; choose from {', '.join(METHOD_NAMES)}")
     class_order = number_list(args.class_order, int, "--class-order") if args.class_order else None
     hidden = number_list(args.hidden, int, "--hidden")
     if min(hidden) < 1:
         raise ValueError(f"--hidden: widths must be at least 1, got {args.hidden}")
-    if os.path.exists(args.out) and not os.path.isdir(args.out):
-        raise ValueError(f"--out {args.out} is a file, not a folder; choose a folder")
+    report.check_folder(args.out, "--out")
 
-    # Heavy imports only once the arguments are known to be good.
-    import keras
-    import numpy as np
     import tensorflow as tf
 
-    import keras_fip
-    from keras_fip import report
-    from keras_fip.continual import ContinualConfig, compare, make_stream, methods as methods_lib
-    from keras_fip.data import load_dataset
-    from keras_fip import models
+    from keras_fip.continual.experiment import (
+        remove_run_checkpoints, result_rows, run_continual_experiment,
+    )
 
-    dataset = load_dataset(args.dataset, seed=args.seed, data_dir=args.data_dir)
-    if class_order is not None and sorted(class_order) != list(range(dataset.num_classes)):
-        missing = sorted(set(range(dataset.num_classes)) - set(class_order))
-        raise ValueError(
-            f"--class-order must name each of the {dataset.num_classes} classes once; "
-            f"got {args.class_order}" + (f" (missing {missing})" if missing else "")
-        )
-    stream = make_stream(dataset, args.scenario, args.tasks, class_order, seed=args.seed)
-    largest = int(max(np.bincount(t.y_train).max() for t in stream))
-    if args.memory_per_class > largest:
-        raise ValueError(
-            f"--memory-per-class {args.memory_per_class} is more than the {largest} training "
-            "samples of the largest class: the memory would hold whole tasks"
-        )
-    config = ContinualConfig(
-        epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
-        memory_per_class=args.memory_per_class, seed=args.seed,
-    )
-    chosen = [
-        methods_lib.FIP(fip_weight=args.fip_weight) if m == "fip" and args.fip_weight is not None
-        else m
-        for m in methods
-    ]
-    options = {"hidden": hidden} if args.model == "mlp" else {}
-    build = lambda: models.get(  # noqa: E731
-        args.model, input_shape=stream.input_shape, num_classes=stream.num_classes, **options
-    )
-    build()  # a network that cannot take this data fails here, before any training
-    out = report.ensure_dir(args.out)
-    checkpoints = os.path.join(out, "checkpoints")
-    settings = {k: getattr(args, k) for k in SETTINGS}
-    settings["methods"], settings["class_order"], settings["hidden"] = methods, class_order, hidden
-    _start_or_resume(checkpoints, settings, args.resume)
-    print(f"{stream.description}: {dataset.split or dataset.description}")
-    print("tasks: " + "; ".join(t.name for t in stream))
     tf.get_logger().setLevel("ERROR")  # retracing notices would break the progress bars
-    results = compare(
-        stream, chosen, build, config, verbose=args.verbose, checkpoint_dir=checkpoints,
+    checkpoints = os.path.join(args.out, "checkpoints")
+    payload = run_continual_experiment(
+        dataset=args.dataset, data_dir=args.data_dir, scenario=args.scenario, tasks=args.tasks,
+        class_order=class_order, memory_per_class=args.memory_per_class, methods=methods,
+        epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
+        fip_weight=args.fip_weight, model=args.model, hidden=hidden, seed=args.seed,
+        checkpoint_dir=checkpoints, resume=args.resume, verbose=args.verbose,
     )
-    rows = [r.to_dict() for r in results]
+    out, rows = args.out, result_rows(payload)
     report.plot_accuracy_matrices(rows, f"{out}/accuracy_matrix.png")
     report.plot_accuracy_along_sequence(rows, f"{out}/accuracy_along_sequence.png")
-    payload = {
-        "command": "keras-fip " + " ".join(shlex.quote(a) for a in args.argv),
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "config": {
-            "dataset": args.dataset,
-            "dataset_split": dataset.split or dataset.description,
-            "scenario": args.scenario,
-            "tasks": [{"name": t.name, "classes": list(t.classes),
-                       "train_samples": len(t.x_train), "test_samples": len(t.x_test)}
-                      for t in stream],
-            "class_order": stream.class_order,
-            "model": {"kind": args.model, **options},
-            **vars(config),
-        },
-        "results": {r["method"]: {k: v for k, v in r.items() if k != "method"} for r in rows},
-        "plots": ["accuracy_matrix.png", "accuracy_along_sequence.png"],
-        "versions": {"keras_fip": keras_fip.__version__, "keras": keras.__version__,
-                     "tensorflow": tf.__version__, "python": platform.python_version()},
-    }
-    report.write_json(f"{out}/report.json", payload)
-    _finish(checkpoints, methods)  # only now: the report and plots are safely written
+    payload["plots"] = ["accuracy_matrix.png", "accuracy_along_sequence.png"]
+    report.write_report(out, payload, args.command_line)
+    remove_run_checkpoints(checkpoints)  # only now: the report and plots are safely written
     print()
     print(report.format_table(rows))
     print(f"\nwrote {out}/report.json, {out}/accuracy_matrix.png, {out}/accuracy_along_sequence.png")

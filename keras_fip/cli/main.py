@@ -8,6 +8,7 @@ logs and library warnings stay hidden unless `--verbose 2` asks for them.
 """
 
 import argparse
+import shlex
 import sys
 
 from keras_fip.cli._console import quiet_libraries
@@ -33,6 +34,7 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     args.argv = argv
+    args.command_line = "keras-fip " + shlex.join(argv)  # the report's "command"
     if args.command is None:
         parser.print_help()
         return 2

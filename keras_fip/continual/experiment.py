@@ -1,0 +1,196 @@
+"""The continual-learning experiment: every method on one task stream, one report.
+
+`run_continual_experiment` is what `keras-fip continual` runs and what
+`benchmarks/continual.py` runs once per seed: load the data, cut it into tasks,
+train the same network on them with each method (same data, memory, epochs and
+seed) and return the report's payload. With a `checkpoint_dir` the run saves
+after every task and an interrupted run continues with `resume=True`.
+
+Example:
+    >>> from keras_fip.continual.experiment import run_continual_experiment
+    >>> report = run_continual_experiment(tasks=2, epochs=1, methods=["fip", "finetune"])
+    >>> report["results"]["fip"]["average_accuracy"]  # doctest: +SKIP
+    0.93
+"""
+
+import json
+import os
+
+from keras_fip import _experiment
+
+METHOD_NAMES = ("fip", "replay", "ewc", "finetune", "joint")
+
+# The settings that decide the results: `resume=True` continues only a run that
+# was started with the same ones.
+SETTINGS = ("dataset", "data_dir", "scenario", "tasks", "class_order", "memory_per_class",
+            "methods", "epochs", "batch_size", "learning_rate", "fip_weight", "model",
+            "hidden", "seed")
+
+
+def run_continual_experiment(*, dataset="digits", data_dir=None, scenario="class", tasks=5,
+                             class_order=None, memory_per_class=20, methods=METHOD_NAMES,
+                             epochs=20, batch_size=32, learning_rate=1e-3, fip_weight=None,
+                             model="mlp", hidden=(256, 256), seed=0, checkpoint_dir=None,
+                             resume=False, verbose=0, progress=True):
+    """Learns a stream of tasks with each method and returns the report's payload.
+
+    Args:
+        dataset: "digits", a .npz file, a folder of IDX files, "tfds:NAME", or a
+            `keras_fip.data.Dataset`.
+        data_dir: tensorflow-datasets data folder for "tfds:" datasets.
+        scenario: "class", "task", "domain" or "rotated" (`make_stream`).
+        tasks: number of tasks.
+        class_order: the order the classes arrive in (None: 0, 1, 2, ...).
+        memory_per_class: samples stored per class of each finished task.
+        methods: names among `METHOD_NAMES`, or `keras_fip.continual.Method`
+            objects (`FIP(fip_weight=100)`, `EWC(ewc_weight=1e4)`, ...).
+        epochs, batch_size, learning_rate: the budget every method gets.
+        fip_weight: lambda of the method named "fip" (None: the method's default).
+        model: the network's name in `keras_fip.models`.
+        hidden: hidden widths when `model` is "mlp".
+        seed: seed of the split, the stream and every method.
+        checkpoint_dir: if given, a folder made for this run, where each method
+            checkpoints after every task. It is left in place: remove it with
+            `remove_run_checkpoints` once the report is safely written.
+        resume: continue the run whose checkpoints are in `checkpoint_dir`; it
+            must have been started with the same settings.
+        verbose: passed to Keras' `fit` (0, 1 or 2).
+        progress: print the stream and one progress bar per method.
+
+    Returns:
+        The payload of `report.json` (everything but the header): `config`
+        (dataset and split, scenario, tasks, class order, model, budget) and
+        `results` (per method: accuracy matrix, average accuracy, backward
+        transfer, forgetting, seconds, hyperparameters).
+
+    Raises:
+        ValueError: unknown methods, a class order that is not a permutation
+            of the classes, a memory larger than a class, a network that cannot
+            take the data, or checkpoints that do not fit `resume`.
+    """
+    import numpy as np
+
+    from keras_fip import models
+    from keras_fip.continual import ContinualConfig, compare, make_stream
+    from keras_fip.continual import methods as methods_lib
+
+    methods = list(methods)
+    names = [m if isinstance(m, str) else methods_lib.get(m).name for m in methods]
+    unknown = [m for m in methods if isinstance(m, str) and m not in METHOD_NAMES]
+    if unknown or not methods:
+        raise ValueError(f"--methods: unknown methods {unknown}; choose from {', '.join(METHOD_NAMES)}")
+    class_order = None if class_order is None else [int(c) for c in class_order]
+    hidden = None if hidden is None else [int(h) for h in hidden]
+    say = _experiment.printer(progress)
+
+    data, dataset_name = _experiment.load_data(dataset, seed=seed, data_dir=data_dir)
+    if class_order is not None and sorted(class_order) != list(range(data.num_classes)):
+        missing = sorted(set(range(data.num_classes)) - set(class_order))
+        raise ValueError(
+            f"--class-order must name each of the {data.num_classes} classes once; "
+            f"got {','.join(map(str, class_order))}" + (f" (missing {missing})" if missing else "")
+        )
+    stream = make_stream(data, scenario, tasks, class_order, seed=seed)
+    largest = int(max(np.bincount(t.y_train).max() for t in stream))
+    if memory_per_class > largest:
+        raise ValueError(
+            f"--memory-per-class {memory_per_class} is more than the {largest} training "
+            "samples of the largest class: the memory would hold whole tasks"
+        )
+    config = ContinualConfig(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+                             memory_per_class=memory_per_class, seed=seed)
+    chosen = [methods_lib.FIP(fip_weight=fip_weight) if m == "fip" and fip_weight is not None
+              else m for m in methods]
+    options = _experiment.model_options(model, hidden=hidden)
+
+    def build():
+        return models.get(model, input_shape=stream.input_shape,
+                          num_classes=stream.num_classes, **options)
+
+    build()  # a network that cannot take this data fails here, before any training
+    if checkpoint_dir is not None:
+        settings = {
+            "dataset": dataset_name, "data_dir": data_dir, "scenario": scenario, "tasks": tasks,
+            "class_order": class_order, "memory_per_class": memory_per_class, "methods": names,
+            "epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
+            "fip_weight": fip_weight, "model": model, "hidden": hidden, "seed": seed,
+        }
+        _start_or_resume(checkpoint_dir, settings, resume)
+    say(f"{stream.description}: {data.split or data.description}")
+    say("tasks: " + "; ".join(t.name for t in stream))
+    results = compare(stream, chosen, build, config, verbose=verbose, progress=progress,
+                      checkpoint_dir=checkpoint_dir)
+    rows = [r.to_dict() for r in results]
+    return {
+        "config": {
+            "dataset": dataset_name,
+            "dataset_split": data.split or data.description,
+            "scenario": scenario,
+            "tasks": [{"name": t.name, "classes": list(t.classes),
+                       "train_samples": len(t.x_train), "test_samples": len(t.x_test)}
+                      for t in stream],
+            "class_order": stream.class_order,
+            "model": {"kind": model, **options},
+            **vars(config),
+        },
+        "results": {r["method"]: {k: v for k, v in r.items() if k != "method"} for r in rows},
+    }
+
+
+def result_rows(payload):
+    """The payload's results as a list of dicts with a "method" key, for the plots and table."""
+    return [{"method": name, **result} for name, result in payload["results"].items()]
+
+
+def _option(name):
+    return "--" + name.replace("_", "-")
+
+
+def _start_or_resume(checkpoints, settings, resume):
+    """Checks the checkpoint folder against `resume`; records the run's settings."""
+    saved_file = os.path.join(checkpoints, "run.json")
+    if not resume:
+        if os.path.exists(checkpoints):
+            raise ValueError(
+                f"{checkpoints} holds the checkpoints of an unfinished run: pass --resume "
+                "to continue it, or choose another --out (nothing was deleted)"
+            )
+        try:
+            os.makedirs(checkpoints)
+        except OSError as error:
+            raise ValueError(f"--out: cannot create {checkpoints} ({error.strerror})") from None
+        with open(saved_file, "w") as f:
+            json.dump(settings, f, indent=2)
+        return
+    if not os.path.isfile(saved_file):
+        raise ValueError(f"--resume: no unfinished run to resume in {checkpoints}")
+    with open(saved_file) as f:
+        saved = json.load(f)
+    differing = [k for k in SETTINGS if saved.get(k) != settings.get(k)]
+    if differing:
+        raise ValueError(
+            "--resume: the run in " + checkpoints + " was started with other options: "
+            + ", ".join(f"{_option(k)} {saved.get(k)} (now {settings.get(k)})" for k in differing)
+        )
+
+
+def remove_run_checkpoints(checkpoint_dir):
+    """Removes what `run_continual_experiment` wrote into `checkpoint_dir`, and nothing else.
+
+    Call it once the report is safely written: until then the checkpoints are
+    what a `resume=True` run continues from.
+
+    Args:
+        checkpoint_dir: the folder given to `run_continual_experiment`; the
+            folder itself goes too once empty.
+    """
+    from keras_fip.continual.runner import remove_checkpoints
+
+    saved_file = os.path.join(checkpoint_dir, "run.json")
+    with open(saved_file) as f:
+        methods = json.load(f)["methods"]
+    for method in methods:
+        remove_checkpoints(os.path.join(checkpoint_dir, method))
+    os.remove(saved_file)
+    if not os.listdir(checkpoint_dir):
+        os.rmdir(checkpoint_dir)
