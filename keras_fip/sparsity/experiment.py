@@ -1,0 +1,305 @@
+"""The sparsification experiment: FIP beside tfmot and one-shot pruning, one report.
+
+`run_sparsify_experiment` is what `keras-fip sparsify` runs and what
+`benchmarks/sparsity.py` runs once per network and seed: start from a trained
+network (a file, a `keras.Model`, or one trained here), sparsify it to each
+target with each method on the same step budget, measure test accuracy and
+sparsity, optionally export the FIP models, and return the report's payload.
+
+Example:
+    >>> from keras_fip.sparsity.experiment import format_table, run_sparsify_experiment
+    >>> report = run_sparsify_experiment(epochs=2, sparsity=[0.9], steps=100)
+    >>> print(format_table(report))  # doctest: +SKIP
+    method      target  sparsity  accuracy
+    fip           0.90    0.9000    0.9583
+    ...
+"""
+
+import os
+import sys
+
+from keras_fip import _experiment
+
+METHOD_NAMES = ("fip", "tfmot", "oneshot")
+MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
+
+
+def run_sparsify_experiment(*, dataset="digits", data_dir=None, model=None,
+                            architecture="lenet_300_100", hidden=None, cnn_filters=None,
+                            cnn_dense=None, epochs=20, sparsity=(0.9, 0.95),
+                            methods=METHOD_NAMES, steps=1000, batch_size=200, export=None,
+                            int8=False, overwrite=False, seed=0, verbose=0, progress=True):
+    """Sparsifies one network to each target with each method; returns the report's payload.
+
+    Args:
+        dataset: "digits", a .npz file, a folder of IDX files, "tfds:NAME", or a
+            `keras_fip.data.Dataset`.
+        data_dir: tensorflow-datasets data folder for "tfds:" datasets.
+        model: the trained network to start from: a `.keras` (or legacy `.h5`)
+            file or a `keras.Model` (not modified). None trains `architecture`.
+        architecture: the network trained when `model` is None.
+        hidden, cnn_filters, cnn_dense: options of that network ("mlp" widths;
+            "reference_cnn" conv filters and Dense widths); None: its defaults.
+        epochs: epochs of dense training when `model` is None.
+        sparsity: target fractions of zero weights, each in [0, 1).
+        methods: names among `METHOD_NAMES`.
+        steps: the step budget of every method (see `run_method`).
+        batch_size: training batch of every method.
+        export: a folder to export each FIP model to (a subfolder per target with
+            model.keras, saved_model/ and model.tflite), or None.
+        int8: also export int8 TFLite (needs `export`).
+        overwrite: replace existing export folders.
+        seed: seed of the data split, the dense training and every method.
+        verbose: passed to Keras' `fit`; 2 also shows the TFLite converter's logs.
+        progress: print the dense accuracy and a progress bar over the runs.
+
+    Returns:
+        The payload of `report.json` (everything but the header): `config`,
+        `dense_accuracy`, `results` (one dict per method and target: accuracy,
+        measured sparsity, path and fine-tuning steps, seconds) and `exports`
+        (per target, what `export_sparse` reported).
+
+    Raises:
+        ValueError: a target outside [0, 1), unknown methods, an export folder
+            that is not empty (without `overwrite`), a model file that is not a
+            readable single network or does not fit the data, or bad data.
+        FileNotFoundError: no file at `model`.
+    """
+    targets = [_target(s) for s in sparsity]
+    methods = list(methods)
+    unknown = [m for m in methods if m not in METHOD_NAMES]
+    if not methods:
+        raise ValueError(f"--methods: give at least one of {', '.join(METHOD_NAMES)}")
+    if unknown:
+        raise ValueError(f"unknown methods {unknown} in --methods; choose from "
+                         f"{', '.join(METHOD_NAMES)}")
+    from_file = isinstance(model, (str, os.PathLike))
+    if from_file:
+        _model_file(os.fspath(model))
+    if int8 and not export:
+        raise ValueError("--int8 adds an int8 TFLite file to the export; give --export FOLDER too")
+    if export:
+        _check_export_folder(export, overwrite)
+
+    import keras
+    import numpy as np
+
+    from keras_fip._stderr import silenced_stderr
+    from keras_fip.sparsity import export as export_lib
+
+    say = _experiment.printer(progress)
+    data, dataset_name = _experiment.load_data(dataset, seed=seed, data_dir=data_dir)
+    _experiment.check_labels(data)
+    x, y = data.x_train, data.y_train
+    keras.utils.set_random_seed(seed)
+    options = _experiment.model_options(architecture, hidden, cnn_filters, cnn_dense)
+    if model is None:
+        say(f"training {architecture} on {data.name} for {epochs} epochs")
+        network = train_dense(architecture, data, epochs=epochs, seed=seed, verbose=verbose,
+                              **options)
+        model_name = architecture
+    else:
+        model_name = os.fspath(model) if from_file else model.name
+        network = _load_network(model_name) if from_file else _single_network(model)
+        _check_model_fits(network, data, model_name)
+
+    def accuracy(network):
+        predictions = network.predict(data.x_test, batch_size=1000, verbose=0)
+        return float(np.mean(np.argmax(predictions, -1) == data.y_test))
+
+    dense_accuracy = accuracy(network)
+    say(f"dense test accuracy {dense_accuracy:.4f}; step budget {steps} at batch {batch_size}")
+    results, exports = [], {}
+    # A live bar on a terminal; one line at the end in a redirected log.
+    bar = keras.utils.Progbar(len(targets) * len(methods), unit_name="run",
+                              verbose=1 if sys.stdout.isatty() else 2) if progress else None
+    for target in targets:
+        for method in methods:
+            result = run_method(method, network, x, y, sparsity=target, steps=steps,
+                                batch_size=batch_size, seed=seed, verbose=verbose)
+            results.append({
+                "method": method, "target_sparsity": target, "accuracy": accuracy(result.model),
+                "measured_sparsity": result.sparsity, "path_steps": result.path_steps,
+                "finetune_steps": result.finetune_steps, "seconds": result.seconds,
+            })
+            if method == "fip" and export:
+                folder = os.path.join(export, f"sparsity_{target:g}")
+                # The converter and the TFLite runtime log from C++ to stderr.
+                with silenced_stderr(verbose < 2):
+                    exports[str(target)] = export_lib.export_sparse(
+                        result.model, folder, overwrite=overwrite, check_inputs=data.x_test,
+                        int8=int8, train_data=(x, y) if int8 else None).to_dict()
+            if bar is not None:
+                bar.add(1)
+    config = {
+        "dataset": dataset_name, "dataset_split": data.split or data.description,
+        "model": model_name, "steps": steps, "batch_size": batch_size, "seed": seed,
+        "targets": targets, "methods": methods,
+    }
+    if options and model is None:
+        config["model_options"] = options
+    return {"config": config, "dense_accuracy": dense_accuracy, "results": results,
+            "exports": exports}
+
+
+def run_method(method, network, x, y, *, sparsity, steps, batch_size=200, seed=0, verbose=0):
+    """Sparsifies `network` with one method on a budget of `steps` training steps.
+
+    Args:
+        method: "fip" (half the budget along the path with `learning_rate="auto"`,
+            the other half fine-tuning with the mask held), "tfmot" (tfmot's
+            PolynomialDecay, all of the budget) or "oneshot" (magnitude pruning at
+            once, the whole budget fine-tuning).
+        network: the trained Keras network (not modified).
+        x, y: training inputs and integer labels.
+        sparsity: the target fraction of zero weights.
+        steps: the budget, at `batch_size`.
+        seed: seed of the method's batches.
+        verbose: passed to Keras' `fit` (FIP only).
+
+    Returns:
+        A `SparsificationResult` (`.model`, `.sparsity`, `.path_steps`,
+        `.finetune_steps`, `.seconds`).
+    """
+    from keras_fip.sparsity import baselines, fip
+
+    if method == "fip":
+        path = steps // 2
+        return fip.sparsify(network, x, y, sparsity=sparsity, steps=path, learning_rate="auto",
+                            batch_size=batch_size, finetune_steps=steps - path, seed=seed,
+                            verbose=verbose)
+    if method == "tfmot":
+        return baselines.tfmot_polynomial(network, x, y, sparsity=sparsity, steps=steps,
+                                          batch_size=batch_size, seed=seed)
+    if method == "oneshot":
+        return baselines.one_shot(network, x, y, sparsity=sparsity, steps=steps,
+                                  batch_size=batch_size, seed=seed)
+    raise ValueError(f"unknown method {method!r}; choose from {', '.join(METHOD_NAMES)}")
+
+
+def train_dense(architecture, data, *, epochs=20, seed=0, verbose=0, **options):
+    """The dense starting network: `architecture` trained on `data` with Adam.
+
+    Args:
+        architecture: a name in `keras_fip.models`.
+        data: a `keras_fip.data.Dataset`.
+        epochs: training epochs (batch 128, learning rate 1e-3).
+        seed: set before the network is built.
+        verbose: passed to Keras' `fit`.
+        **options: the architecture's own arguments (`hidden`, `filters`, ...).
+
+    Returns:
+        The trained `keras.Model`, outputting logits.
+    """
+    import keras
+
+    from keras_fip import models
+
+    keras.utils.set_random_seed(seed)
+    network = models.get(architecture, input_shape=data.input_shape,
+                         num_classes=data.num_classes, **options)
+    network.compile(keras.optimizers.Adam(1e-3),
+                    keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    network.fit(data.x_train, data.y_train, epochs=epochs, batch_size=128, verbose=verbose)
+    return network
+
+
+def format_table(payload):
+    """The plain-text results table, then one line per exported model."""
+    lines = [f"{'method':10s} {'target':>7s} {'sparsity':>9s} {'accuracy':>9s}"]
+    for r in payload["results"]:
+        lines.append(f"{r['method']:10s} {r['target_sparsity']:7.2f} "
+                     f"{r['measured_sparsity']:9.4f} {r['accuracy']:9.4f}")
+    for target, e in payload["exports"].items():
+        files = e["files"]
+        lines.append(
+            f"exported {target}: {e['directory']} (TFLite {files['tflite']['bytes']} B, "
+            f"gzip {files['tflite']['gzip_bytes']} B; TFLite argmax agreement "
+            f"{e['agreement']['tflite']['argmax_agreement']:.4f})")
+    return "\n".join(lines)
+
+
+def _target(value):
+    if not 0.0 <= value < 1.0:  # NaN fails both
+        raise ValueError(f"--sparsity values must be in [0, 1) (the fraction of weights set "
+                         f"to zero), got {value}")
+    return float(value)
+
+
+def _check_export_folder(path, overwrite):
+    from keras_fip import report
+
+    report.check_folder(path, "--export")
+    if os.path.isdir(path) and os.listdir(path) and not overwrite:
+        raise ValueError(f"the export folder {path} exists and is not empty; "
+                         "choose another or pass --overwrite")
+
+
+def _model_file(path, option="--model"):
+    """Raises unless `path` names a file Keras can hold a model in (checked by name only)."""
+    if os.path.isdir(path):
+        raise ValueError(f"{option} {path} is a folder; give a .keras file "
+                         "(or a legacy .h5 file)")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{option}: no model file {path}")
+    if not path.lower().endswith(MODEL_SUFFIXES):
+        raise ValueError(f"{option} {path} is not a Keras model file; give a .keras file "
+                         "(or a legacy .h5 file)")
+
+
+def _load_network(path, option="--model"):
+    """Loads a saved network as one single-output classifier, or raises one clear line."""
+    import zipfile
+
+    import keras
+
+    _model_file(path, option)
+    if path.lower().endswith(".keras") and not zipfile.is_zipfile(path):
+        raise ValueError(f"{option} {path} is not a readable .keras file (a .keras file is "
+                         "a zip archive; this one is corrupt or something else)")
+    if not path.lower().endswith(".keras"):
+        import h5py
+
+        if not h5py.is_hdf5(path):
+            raise ValueError(f"{option} {path} is not a readable .h5 file (not HDF5)")
+    try:
+        network = keras.models.load_model(path)
+    except Exception as error:  # noqa: BLE001 - Keras raises many kinds for bad files
+        reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+        raise ValueError(f"{option} {path}: Keras cannot load a model from it "
+                         f"({type(error).__name__}: {reason})") from None
+    return _single_network(network, f"{option} {path}")
+
+
+def _single_network(network, what="model"):
+    """`network` as one single-output classifier; a `FIPEnsemble` is refused.
+
+    A saved `FIPModel` gives its network; an ensemble is several networks: save
+    the member to use on its own.
+    """
+    from keras_fip import _checks
+    from keras_fip.robustness.ensemble import FIPEnsemble
+
+    if isinstance(network, FIPEnsemble):
+        raise ValueError(
+            f"{what} holds a FIPEnsemble of {len(network.members)} members, not one "
+            "network; sparsify one member: keras.models.load_model(path).members[i].save(...)"
+        )
+    try:
+        return _checks.classifier(network, "model")
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{what}: {error}") from None
+
+
+def _check_model_fits(network, data, name):
+    """The network must take the data's inputs and have an output per class."""
+    from keras_fip import _checks
+
+    expected = _checks.input_shape(network)
+    if expected is not None and not _checks.fits_shape(data.input_shape, expected):
+        raise ValueError(f"--model {name} takes inputs of shape {_checks.format_shape(expected)}, "
+                         f"but the dataset's are {data.input_shape}")
+    classes = _checks.num_classes(network)
+    if classes is not None and classes < data.num_classes:
+        raise ValueError(f"--model {name} has {classes} outputs, but the dataset has labels "
+                         f"up to {data.num_classes - 1}")
