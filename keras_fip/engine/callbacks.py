@@ -17,6 +17,11 @@ class NaNGuard(keras.callbacks.Callback):
 
     Attributes:
         triggered: whether a non-finite loss was seen; `epoch` says when.
+
+    Example:
+        >>> guard = NaNGuard()
+        >>> model.fit(x, y, epochs=10, callbacks=[guard])
+        >>> guard.raise_if_triggered("task 2 diverged", "lower the learning rate")
     """
 
     def __init__(self):
@@ -37,3 +42,10 @@ class NaNGuard(keras.callbacks.Callback):
             self.triggered, self.epoch = True, epoch
             self.model.set_weights(self._weights)
             self.model.stop_training = True
+
+    def raise_if_triggered(self, what, advice):
+        """Raises FloatingPointError (`"{what}; {advice}."`) when a non-finite loss was seen."""
+        if self.triggered:
+            raise FloatingPointError(
+                f"{what}; the weights from the start of that epoch were restored. {advice}."
+            )

@@ -23,29 +23,15 @@ import keras
 from keras_fip.data.arrays import as_labels, check_finite
 from keras_fip.engine import distances as distances_lib
 from keras_fip.engine.memory import AnchorMemory
-
-
-def _replicas():
-    return tf.distribute.get_strategy().num_replicas_in_sync
+from keras_fip.engine.networks import input_signature_of, outputs_are_logits
 
 
 def _scaled(value):
-    # Keras divides compiled losses by the number of replicas, because gradients
-    # are summed across them; the extra terms must be divided the same way.
-    replicas = _replicas()
+    # Keras divides the compiled loss by the number of replicas, because gradients
+    # are summed across them (and multiplies the logged loss back); the extra
+    # terms must be divided the same way.
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
     return value / replicas if replicas > 1 else value
-
-
-def input_signature_of(network):
-    """`[TensorSpec]` of a single-input functional network, else None (Keras infers it).
-
-    A wrapper model (`FIPModel`, `FIPEnsemble`) has no symbolic inputs of its own;
-    exporting it needs its network's.
-    """
-    inputs = getattr(network, "inputs", None)
-    if inputs and len(inputs) == 1:
-        return [tf.TensorSpec(inputs[0].shape, inputs[0].dtype)]
-    return None
 
 
 def _nan_unless_finite(x, loss):
@@ -64,15 +50,6 @@ def _nan_unless_finite(x, loss):
         return loss
     finite = tf.reduce_all(tf.stack(checks))
     return tf.where(finite, loss, tf.constant(float("nan"), loss.dtype))
-
-
-def _outputs_are_logits(network):
-    """Guesses whether `network` ends in a softmax (probabilities) or not (logits)."""
-    last = network.layers[-1] if getattr(network, "layers", None) else None
-    if isinstance(last, keras.layers.Softmax):
-        return False
-    activation = getattr(last, "activation", None)
-    return getattr(activation, "__name__", None) != "softmax"
 
 
 @keras.saving.register_keras_serializable("keras_fip")
@@ -131,7 +108,7 @@ class FIPModel(keras.Model):
         if int(memory_batch_size) < 1:
             raise ValueError(f"memory_batch_size must be >= 1, got {memory_batch_size}.")
         self.from_logits = (
-            _outputs_are_logits(self.network) if from_logits is None else bool(from_logits)
+            outputs_are_logits(self.network) if from_logits is None else bool(from_logits)
         )
         self.distance = distances_lib.get(distance, from_logits=self.from_logits)
         if self.network.built and getattr(self.network, "outputs", None):
@@ -370,43 +347,35 @@ class FIPModel(keras.Model):
         # batch statistics mixed with the task batch.
         return anchor_outputs, memory_y, self(memory_x, training=False)
 
-    def train_step(self, data):
-        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
-        use_memory = self._memory_in_use()
-        with tf.GradientTape() as tape:
-            if use_memory:
-                anchor_outputs, memory_y, memory_pred = self._distance_on_memory(
-                    self._memory_seed
-                )
-            y_pred = self(x, training=True)
-            loss = self._compute_loss(
-                x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True
-            )
-            if use_memory:
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The compiled loss, plus the memory term and the objectives when training.
+
+        Keras' own `train_step` and `test_step` call this inside their gradient
+        tape and handle the loss tracker and the replica scaling. In training the
+        loss is the compiled task loss + `fip_weight * D` on a memory batch + the
+        objectives. In evaluation (`evaluate`, validation) it is the compiled
+        loss alone, and the distance on the memory is reported as `fip_distance`,
+        drawn from its own random stream so that evaluating never changes what
+        training draws. A batch holding a non-finite input gives a NaN loss.
+        """
+        loss = super().compute_loss(
+            x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=training
+        )
+        # `super()` has read the forward pass's own losses (regularisers); the
+        # memory's forward pass below starts a new call, which resets them.
+        if self._memory_in_use():
+            seed = self._memory_seed if training else self._evaluation_seed
+            anchor_outputs, memory_y, memory_pred = self._distance_on_memory(seed)
+            if training:
                 loss = loss + _scaled(self.memory_loss(anchor_outputs, memory_y, memory_pred))
+            else:
+                self.fip_distance_tracker.update_state(
+                    tf.reduce_mean(self.distance(anchor_outputs, memory_pred))
+                )
+        if training:
             for objective in self._objectives:
                 loss = loss + _scaled(objective(self))
-            loss = _nan_unless_finite(x, loss)
-            replicas = _replicas()
-            self._loss_tracker.update_state(
-                loss * replicas if replicas > 1 else loss,
-                sample_weight=tf.shape(keras.tree.flatten(x)[0])[0],
-            )
-            loss = self.optimizer.scale_loss(loss)
-        gradients = tape.gradient(loss, self.trainable_weights)
-        self.optimizer.apply_gradients(zip(gradients, self.trainable_weights))
-        return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
-
-    def test_step(self, data):
-        # `evaluate()` and `fit(validation_data=...)` report the distance on the
-        # memory too (`fip_distance`, `val_fip_distance`), drawn from their own
-        # stream so that evaluating never changes what training draws.
-        if self._memory_in_use():
-            anchor_outputs, _, memory_pred = self._distance_on_memory(self._evaluation_seed)
-            self.fip_distance_tracker.update_state(
-                tf.reduce_mean(self.distance(anchor_outputs, memory_pred))
-            )
-        return super().test_step(data)
+        return _nan_unless_finite(x, loss)
 
     # ---------------------------------------------------------- saving
     def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kwargs):

@@ -22,6 +22,9 @@ class PathRecorder(keras.callbacks.Callback):
         checkpoint_dir: if given, the network at the end of every
             `checkpoint_every`-th epoch is saved there as `point_<epoch>.keras`.
         checkpoint_every: epochs between saved networks.
+        start_weights: the weights the path started from (`trainable_weights`
+            order); default: the model's when training begins. A resumed path
+            passes its true start.
 
     Attributes:
         records: one dict per epoch: `epoch`, the fit logs (loss, fip_distance,
@@ -34,7 +37,7 @@ class PathRecorder(keras.callbacks.Callback):
         >>> [r["task_a_accuracy"] for r in recorder.records]
     """
 
-    def __init__(self, evaluate=None, checkpoint_dir=None, checkpoint_every=1):
+    def __init__(self, evaluate=None, checkpoint_dir=None, checkpoint_every=1, start_weights=None):
         super().__init__()
         if checkpoint_every < 1:
             raise ValueError(f"checkpoint_every must be at least 1, got {checkpoint_every}.")
@@ -42,13 +45,14 @@ class PathRecorder(keras.callbacks.Callback):
         self.checkpoint_dir = checkpoint_dir
         self.checkpoint_every = int(checkpoint_every)
         self.records = []
-        self._start = None
+        self._start = None if start_weights is None else [np.asarray(w) for w in start_weights]
 
     def _weights(self):
         return [np.asarray(w) for w in self.model.trainable_weights]
 
     def on_train_begin(self, logs=None):
-        self._start = self._weights()
+        if self._start is None:
+            self._start = self._weights()
         if self.checkpoint_dir:
             os.makedirs(self.checkpoint_dir, exist_ok=True)
 

@@ -13,15 +13,19 @@ import keras
 
 
 @keras.saving.register_keras_serializable("keras_fip")
-class PathStep(keras.optimizers.Optimizer):
+class PathStep(keras.optimizers.SGD):
     """Steps of fixed length `epsilon` along the normalised gradient.
+
+    The gradient over all trainable weights together is normalised to unit
+    length, then applied by Keras' SGD with learning rate `epsilon`: each step
+    moves exactly `epsilon` in weight space.
 
     Args:
         epsilon: length of each step in weight space (the global L2 norm of the
-            update over all trainable weights).
-        momentum: heavy-ball momentum over the unit directions (0 disables it).
-            With momentum the step is `epsilon * m`, `m = momentum * m + d`, whose
-            length is at most `epsilon / (1 - momentum)`.
+            update over all trainable weights), or a learning-rate schedule.
+        momentum: heavy-ball momentum over the unit directions (0 disables it):
+            `v = momentum * v - epsilon * d; w += v`, so a step is at most
+            `epsilon / (1 - momentum)` long.
         name: optimizer name.
 
     Example:
@@ -33,18 +37,8 @@ class PathStep(keras.optimizers.Optimizer):
             raise ValueError(f"PathStep needs epsilon > 0, got {epsilon}.")
         if not 0.0 <= momentum < 1.0:
             raise ValueError(f"PathStep momentum must be in [0, 1), got {momentum}.")
-        super().__init__(learning_rate=epsilon, name=name, **kwargs)
-        self.momentum = float(momentum)
-
-    def build(self, variables):
-        if self.built:
-            return
-        super().build(variables)
-        self.momentums = []
-        if self.momentum:
-            self.momentums = [
-                self.add_variable_from_reference(v, "momentum") for v in variables
-            ]
+        kwargs.pop("nesterov", None)
+        super().__init__(learning_rate=epsilon, momentum=float(momentum), name=name, **kwargs)
 
     def apply(self, grads, trainable_variables=None):
         grads = list(grads)
@@ -63,17 +57,8 @@ class PathStep(keras.optimizers.Optimizer):
         grads = [None if g is None else next(present) * scale for g in grads]
         return super().apply(grads, trainable_variables)
 
-    def update_step(self, gradient, variable, learning_rate):
-        learning_rate = tf.cast(learning_rate, variable.dtype)
-        gradient = tf.cast(gradient, variable.dtype)
-        if self.momentum:
-            m = self.momentums[self._get_variable_index(variable)]
-            self.assign(m, self.momentum * m + gradient)
-            gradient = m
-        self.assign_sub(variable, learning_rate * gradient)
-
     def get_config(self):
         config = super().get_config()
         config["epsilon"] = config.pop("learning_rate")
-        config["momentum"] = self.momentum
+        config.pop("nesterov", None)
         return config

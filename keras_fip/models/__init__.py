@@ -17,6 +17,7 @@ Example:
     >>> model = FIPModel.from_model(network)
 """
 
+from keras_fip.engine.networks import fresh_copy  # noqa: F401  (public here too)
 from keras_fip.models.cnn import reference_cnn
 from keras_fip.models.lenet import lenet_300_100
 from keras_fip.models.mlp import mlp
@@ -64,18 +65,3 @@ __all__ = [
     "ARCHITECTURES", "get", "lenet_300_100", "mlp", "reference_cnn",
     "resnet18", "resnet20", "vgg11", "vgg16",
 ]
-
-
-def fresh_copy(model):
-    """A new model with `model`'s architecture and weights and no compile state.
-
-    `keras.models.clone_model` carries the compiled optimizer over (it is shared
-    with the original), so a saved clone holds the optimizer's slots and a fit
-    on it would step the original's optimizer. This rebuilds from the config.
-    """
-    import keras
-
-    copy = keras.Model.from_config(model.get_config()) if type(model).__name__ != "Sequential" \
-        else keras.Sequential.from_config(model.get_config())
-    copy.set_weights(model.get_weights())
-    return copy

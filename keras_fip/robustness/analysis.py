@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 
-from keras_fip.engine.model import _outputs_are_logits
+from keras_fip.engine.networks import outputs_are_logits
 from keras_fip.robustness import attacks as attacks_lib
 from keras_fip.robustness.diversify import weight_distance
 from keras_fip.robustness.ensemble import FIPEnsemble
@@ -21,7 +21,7 @@ def probabilities(model, x, batch_size=500):
     if isinstance(model, FIPEnsemble):
         logits = model.outputs_logits
     else:
-        logits = _outputs_are_logits(model)
+        logits = outputs_are_logits(model)
     if logits:
         outputs = outputs - outputs.max(axis=-1, keepdims=True)
         outputs = np.exp(outputs)

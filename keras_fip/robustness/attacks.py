@@ -129,13 +129,13 @@ def logits_fn(model):
             one ending in a softmax (the log of its probabilities is used), or a
             plain callable already returning logits.
     """
-    from keras_fip.engine.model import _outputs_are_logits
+    from keras_fip.engine.networks import outputs_are_logits
     from keras_fip.robustness.ensemble import FIPEnsemble
 
     if isinstance(model, FIPEnsemble):
         fn = lambda x: model.logits(x, training=False)  # noqa: E731
     elif isinstance(model, keras.Model):
-        if _outputs_are_logits(model):
+        if outputs_are_logits(model):
             fn = lambda x: model(x, training=False)  # noqa: E731
         else:
             fn = lambda x: tf.math.log(tf.maximum(model(x, training=False), 1e-12))  # noqa: E731

@@ -15,7 +15,7 @@ import keras
 
 from keras_fip import _checks
 from keras_fip.engine.callbacks import NaNGuard
-from keras_fip.engine.model import _outputs_are_logits
+from keras_fip.engine.networks import outputs_are_logits
 from keras_fip.robustness.ensemble import AVERAGES, FIPEnsemble
 
 
@@ -58,7 +58,7 @@ def train_network(build, x, y, *, epochs=5, batch_size=64, learning_rate=1e-3, s
     y = _checks.labels(y, len(x), _checks.num_classes(network), "y")
     network.compile(
         keras.optimizers.Adam(learning_rate),
-        keras.losses.SparseCategoricalCrossentropy(from_logits=_outputs_are_logits(network)),
+        keras.losses.SparseCategoricalCrossentropy(from_logits=outputs_are_logits(network)),
         metrics=["accuracy"],
     )
     guard = NaNGuard()

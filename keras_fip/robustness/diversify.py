@@ -12,20 +12,19 @@ adversarial perturbation built from the start's gradients transfers to them less
 """
 
 import dataclasses
+import json
 import math
-import time
 
 import numpy as np
 import tensorflow as tf
 import keras
 
 from keras_fip import _checks
-from keras_fip.engine.callbacks import NaNGuard
 from keras_fip.engine.distances import DistanceLoss
-from keras_fip.engine.model import FIPModel, _outputs_are_logits
+from keras_fip.engine.networks import fresh_copy, freeze_batchnorm as freeze, outputs_are_logits
 from keras_fip.engine.objectives import Objective
 from keras_fip.engine.steps import PathStep
-from keras_fip.models import fresh_copy
+from keras_fip.engine.traverse import traverse
 
 
 @keras.saving.register_keras_serializable("keras_fip")
@@ -143,7 +142,10 @@ class WeightDiversity(Objective):
         count = int(np.asarray(store[f"{prefix}_count"][()]))
         number = sum(1 for k in keys if k.startswith(f"{prefix}_reference_"))
         arrays = [np.asarray(store[f"{prefix}_reference_{i}"][()]) for i in range(number)]
-        self._references, self._count = None, 0
+        # Into the variables there are (a traced step holds them), else new ones.
+        if self._references is not None:
+            self._mask.assign(tf.zeros_like(self._mask))
+        self._count = 0
         for k in range(count):
             self.add_reference([a[k] for a in arrays])
 
@@ -175,43 +177,93 @@ class GrowthResult:
 
 
 class MemberSampler(keras.callbacks.Callback):
-    """Samples a member (a copy of the network) at the end of every epoch of a path.
+    """Samples members (copies of the walking network) along a path.
 
-    With `steps_per_epoch = steps_between`, an epoch is the stretch of path
-    between two members. Each sampled member is also added as a reference to the
+    A member is taken at the end of an epoch once `burn_in` steps are done and
+    then every `steps_between` steps; each is also added as a reference to the
     `WeightDiversity` objective, so the rest of the path moves away from it too.
+    The members sampled so far are saved with the path's checkpoints.
 
     Args:
-        network: the network walking the path (wrapped by the `FIPModel`).
         diversity: the `WeightDiversity` to add members to (or None).
         start_weights: the starting network's weights (`get_weights()` order),
             to record the distance from the start.
+        burn_in: path steps before the stretch in which members are sampled.
+        steps_between: path steps between two members.
     """
 
-    def __init__(self, network, diversity=None, start_weights=None):
+    def __init__(self, diversity=None, start_weights=None, burn_in=0, steps_between=1):
         super().__init__()
-        self.network = network
         self.diversity = diversity
         self.start_weights = start_weights
+        self.burn_in = int(burn_in)
+        self.steps_between = int(steps_between)
         self.members = []
         self.records = []
-        self._steps = 0
 
-    def on_train_batch_end(self, batch, logs=None):
-        self._steps += 1
+    def _network(self):
+        return self.model.network
 
     def on_epoch_end(self, epoch, logs=None):
-        member = fresh_copy(self.network)
+        step = int(self.model.optimizer.iterations)
+        if step <= self.burn_in or (step - self.burn_in) % self.steps_between:
+            return
+        network = self._network()
+        member = fresh_copy(network)
         for layer in member.layers:  # members are for inference; trainable again
             layer.trainable = True
         self.members.append(member)
-        record = {"member": len(self.members), "step": self._steps,
+        record = {"member": len(self.members), "step": step,
                   **{k: float(v) for k, v in (logs or {}).items()}}
         if self.start_weights is not None:
             record["weight_distance"] = weight_distance(self.start_weights, member.get_weights())
         self.records.append(record)
         if self.diversity is not None and self.diversity.num_references < self.diversity.capacity:
-            self.diversity.add_reference(self.network.trainable_weights)
+            self.diversity.add_reference(network.trainable_weights)
+
+    # The path's checkpoints carry the members sampled so far.
+    def save_checkpoint(self, folder):
+        arrays = {f"m{i}_w{j}": w for i, member in enumerate(self.members)
+                  for j, w in enumerate(member.get_weights())}
+        np.savez(f"{folder}/members.npz", **arrays)
+        with open(f"{folder}/members.json", "w") as f:
+            json.dump(self.records, f)
+
+    def load_checkpoint(self, folder):
+        with open(f"{folder}/members.json") as f:
+            self.records = json.load(f)
+        self.members = []
+        with np.load(f"{folder}/members.npz") as saved:
+            for i in range(len(self.records)):
+                member = fresh_copy(self._network())
+                for layer in member.layers:
+                    layer.trainable = True
+                count = len(member.get_weights())
+                member.set_weights([saved[f"m{i}_w{j}"] for j in range(count)])
+                self.members.append(member)
+
+
+class InitialKick(keras.callbacks.Callback):
+    """A random first step of length `norm` off the start, before the path's first step.
+
+    The diversity gradient vanishes at the start itself. Nothing happens when
+    the path resumes from a checkpoint (its weights already hold the kick).
+    """
+
+    def __init__(self, norm, seed=0):
+        super().__init__()
+        self.norm = float(norm)
+        self.seed = seed
+
+    def on_train_begin(self, logs=None):
+        if self.norm <= 0 or int(self.model.optimizer.iterations) > 0:
+            return
+        rng = np.random.default_rng(self.seed)
+        weights = self.model.network.trainable_weights
+        noise = [rng.normal(size=w.shape).astype(np.float32) for w in weights]
+        scale = self.norm / math.sqrt(sum(float(np.sum(n * n)) for n in noise))
+        for variable, n in zip(weights, noise):
+            variable.assign_add(n * scale)
 
 
 def weight_distance(a, b):
@@ -225,28 +277,11 @@ def weight_distance(a, b):
     )))
 
 
-def _raise_if_diverged(guard, where):
-    if guard.triggered:
-        raise FloatingPointError(
-            f"The path's loss became NaN or infinite {where}; try a smaller step_size "
-            "(or learning rate) or diversity_weight. The input network is unchanged."
-        )
-
-
-def _freeze_batchnorm(network):
-    # A frozen BatchNormalization layer runs in inference mode in Keras 3: the
-    # path then moves the function the user gets (moving statistics), not batch
-    # statistics, and never updates the statistics behind the anchor outputs.
-    for layer in network._flatten_layers(include_self=False):
-        if isinstance(layer, keras.layers.BatchNormalization):
-            layer.trainable = False
-
-
 def grow_ensemble(
     network, x, *, members=10, steps_between=100, diversity_weight=1.0,
     burn_in=0, distance="bhattacharyya", optimizer=None, step_size=0.05, batch_size=128,
     initial_kick=None, freeze_batchnorm=True, average="probabilities", seed=0,
-    verbose=0, callbacks=None,
+    verbose=0, callbacks=None, checkpoint_dir=None,
 ):
     """Walks a weight-diversifying FIP from `network` and samples an ensemble.
 
@@ -279,6 +314,9 @@ def grow_ensemble(
         seed: seed of the random kick and the batch order.
         verbose: Keras fit verbosity.
         callbacks: more Keras callbacks for the path's `fit`.
+        checkpoint_dir: if given, the path (members included) is checkpointed
+            there, and a killed run started again with the same arguments
+            continues from there (see `keras_fip.engine.traverse`).
 
     Returns:
         A `GrowthResult` (`.ensemble`, `.members`, `.records`, `.steps`, `.seconds`).
@@ -308,58 +346,28 @@ def grow_ensemble(
         if "empty" in str(error):
             raise ValueError("grow_ensemble got no data (x is empty).") from None
         raise
-    from_logits = _outputs_are_logits(network)
-    loss = DistanceLoss(distance, from_logits=from_logits)  # an unknown distance stops here
+    from_logits = outputs_are_logits(network)
+    DistanceLoss(distance, from_logits=from_logits)  # an unknown distance stops here
 
-    start = time.perf_counter()
-    anchors = network.predict(x, batch_size=512, verbose=0)
-    walker = fresh_copy(network)
-    if freeze_batchnorm:
-        _freeze_batchnorm(walker)
-    start_weights = network.get_weights()
     diversity = WeightDiversity(diversity_weight, capacity=members + 1)
-    diversity.add_reference(walker.trainable_weights)
-
-    # A random first step: the diversity gradient vanishes at the start itself.
-    rng = np.random.default_rng(seed)
+    # The start, in the weights the path trains (frozen BatchNorm's excluded).
+    start = freeze(fresh_copy(network)) if freeze_batchnorm else network
+    diversity.add_reference(start.trainable_weights)
     kick = step_size if initial_kick is None else float(initial_kick)
-    if kick > 0:
-        noise = [rng.normal(size=w.shape).astype(np.float32) for w in walker.trainable_weights]
-        norm = math.sqrt(sum(float(np.sum(n * n)) for n in noise))
-        for variable, n in zip(walker.trainable_weights, noise):
-            variable.assign_add(n * (kick / norm))
-
-    model = FIPModel.from_model(walker, objectives=[diversity], seed=seed)
-    model.compile(
-        optimizer=optimizer if optimizer is not None else PathStep(step_size),
-        loss=loss,
+    sampler = MemberSampler(diversity, network.get_weights(), burn_in, steps_between)
+    # Members come every `steps_between` steps after the burn-in: epochs end there.
+    path = traverse(
+        network, x, steps=burn_in + members * steps_between, objectives=[diversity],
+        step_length=step_size, optimizer=optimizer, distance=distance, batch_size=batch_size,
+        epoch_steps=math.gcd(burn_in, steps_between) if burn_in else steps_between,
+        freeze_batch_norm=freeze_batchnorm,
+        callbacks=[InitialKick(kick, seed), sampler, *(callbacks or [])],
+        checkpoint_dir=checkpoint_dir, seed=seed, verbose=verbose, name="diversifying path",
     )
-    dataset = (
-        tf.data.Dataset.from_tensor_slices((x, anchors))
-        .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-        .repeat()
-        .batch(batch_size, drop_remainder=len(x) >= batch_size)
-        .prefetch(tf.data.AUTOTUNE)
-    )
-    sampler = MemberSampler(walker, diversity, start_weights)
-    guard = NaNGuard()
-    if burn_in:
-        model.fit(dataset, epochs=1, steps_per_epoch=burn_in, verbose=verbose, shuffle=False,
-                  callbacks=[guard])
-        _raise_if_diverged(guard, "in the burn-in")
-        sampler._steps = burn_in
-    # The guard comes first: after a non-finite epoch it restores the weights and
-    # stops before the sampler would keep a broken member.
-    model.fit(
-        dataset, epochs=members, steps_per_epoch=steps_between, verbose=verbose, shuffle=False,
-        callbacks=[guard, sampler, *(callbacks or [])],
-    )
-    if guard.triggered:
-        _raise_if_diverged(guard, f"on the stretch to member {guard.epoch + 1}")
-    seconds = time.perf_counter() - start
-    optimizer_name = type(model.optimizer).__name__
+    seconds = path.seconds
+    optimizer_name = type(path.model.optimizer).__name__
     for record in sampler.records:
-        if isinstance(model.optimizer, PathStep) and not model.optimizer.momentum:
+        if isinstance(path.model.optimizer, PathStep) and not path.model.optimizer.momentum:
             record["path_length"] = kick + record["step"] * step_size
     ensemble = FIPEnsemble(sampler.members, average=average, from_logits=from_logits)
     config = {

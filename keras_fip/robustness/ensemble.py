@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from keras_fip.engine.model import _outputs_are_logits, input_signature_of
+from keras_fip.engine.networks import input_signature_of, outputs_are_logits
 
 AVERAGES = ("probabilities", "logits")
 
@@ -76,7 +76,7 @@ class FIPEnsemble(keras.Model):
         self.members = members
         self.average = average
         self.member_from_logits = (
-            _outputs_are_logits(members[0]) if from_logits is None else bool(from_logits)
+            outputs_are_logits(members[0]) if from_logits is None else bool(from_logits)
         )
         if all(m.built for m in members):
             self.built = True

@@ -12,8 +12,10 @@ import time
 import keras
 
 from keras_fip import _checks
+from keras_fip.engine.batches import epoch_length, path_batches
+from keras_fip.engine.networks import outputs_are_logits
 from keras_fip.sparsity.fip import (
-    SparsificationResult, _check_data, copy_network, finetune, measured_sparsity, steps_per_epoch,
+    SparsificationResult, check_training_data, copy_network, finetune, measured_sparsity,
 )
 from keras_fip.sparsity.objective import SparsityObjective, check_sparsity
 
@@ -22,7 +24,7 @@ def one_shot(network, x, y, *, sparsity, steps=2000, batch_size=200, learning_ra
              scope="kernels", granularity="global", seed=0, verbose=0):
     """Global magnitude pruning at once, then `steps` of fine-tuning with the mask held."""
     network = copy_network(network)
-    x, y = _check_data(network, x, y, needs_labels=True)
+    x, y = check_training_data(network, x, y, needs_labels=True)
     _check_training(steps, batch_size, learning_rate, minimum_steps=0)  # 0: prune only
     start = time.perf_counter()
     keras.utils.set_random_seed(seed)
@@ -52,7 +54,7 @@ def tfmot_polynomial(network, x, y, *, sparsity, steps=2000, batch_size=200,
 
     sparsity = check_sparsity(sparsity)
     network = copy_network(network)
-    x, y = _check_data(network, x, y, needs_labels=True)
+    x, y = check_training_data(network, x, y, needs_labels=True)
     steps, batch_size = _check_training(steps, batch_size, learning_rate)
     _checks.number(end_fraction, "end_fraction", minimum=0, strict=True, maximum=1)
     if frequency is not None:
@@ -67,14 +69,12 @@ def tfmot_polynomial(network, x, y, *, sparsity, steps=2000, batch_size=200,
         end_step=max(1, int(steps * end_fraction)), frequency=frequency or max(1, steps // 100),
     )
     pruned = module.sparsity.keras.prune_low_magnitude(to_tf_keras(network), pruning_schedule=schedule)
-    from_logits = not _ends_in_softmax(network)
     pruned.compile(tf_keras.optimizers.Adam(learning_rate),
-                   tf_keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits))
-    per_epoch = steps_per_epoch(steps, len(x), batch_size)
+                   tf_keras.losses.SparseCategoricalCrossentropy(
+                       from_logits=outputs_are_logits(network)))
+    per_epoch = epoch_length(steps, len(x), batch_size)
     epochs = steps // per_epoch
-    import tensorflow as tf
-    data = (tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed).repeat()
-            .batch(batch_size, drop_remainder=len(x) >= batch_size))
+    data = path_batches(x, y, batch_size, seed)
     pruned.fit(data, epochs=epochs, steps_per_epoch=per_epoch, verbose=verbose,
                callbacks=[module.sparsity.keras.UpdatePruningStep()])
     result = from_tf_keras(module.sparsity.keras.strip_pruning(pruned))
@@ -91,9 +91,3 @@ def _check_training(steps, batch_size, learning_rate, minimum_steps=1):
     _checks.number(learning_rate, "learning_rate", minimum=0, strict=True)
     return (_checks.count(steps, "steps", minimum=minimum_steps),
             _checks.count(batch_size, "batch_size"))
-
-
-def _ends_in_softmax(network):
-    from keras_fip.engine.model import _outputs_are_logits
-
-    return not _outputs_are_logits(network)

@@ -1,28 +1,22 @@
 """`sparsify`: move a trained network along a FIP to a target sparsity.
 
-The driver behind `keras-fip sparsify`, written with the engine's public parts:
-the network is wrapped in a `FIPModel` with a `SparsityObjective`, compiled with
-`PathStep` (fixed-length steps) and the functional distance as its loss, and fit
-on `(x, the starting network's outputs on x)`, cached once. When the weights are
-within `tolerance` of the sparse set the path stops, the pruned weights snap to
-exact zeros, and an optional fine-tune with the mask held follows.
+A recipe on the engine's path driver (`traverse`): the objective is a
+`SparsityObjective`, a `SparsityMonitor` stops the path once the weights are
+within `tolerance` of the sparse set, the pruned weights then snap to exact
+zeros, and an optional fine-tune with the mask held follows.
 """
 
 import dataclasses
-import math
 import time
 
 import numpy as np
-import tensorflow as tf
 import keras
 
 from keras_fip import _checks
+from keras_fip.engine.batches import epoch_length, path_batches
 from keras_fip.engine.callbacks import NaNGuard
-from keras_fip.engine.distances import DistanceLoss
-from keras_fip.engine.model import FIPModel
-from keras_fip.engine.path import PathRecorder
-from keras_fip.engine.steps import PathStep
-from keras_fip.models import fresh_copy
+from keras_fip.engine.networks import fresh_copy, outputs_are_logits
+from keras_fip.engine.traverse import traverse
 from keras_fip.sparsity.callbacks import HoldMask, SparsityMonitor
 from keras_fip.sparsity.objective import SparsityObjective, prunable_variables
 
@@ -67,7 +61,7 @@ def measured_sparsity(model, scope="kernels"):
     return zeros / total, per_layer
 
 
-def _check_data(network, x, y=None, needs_labels=False):
+def check_training_data(network, x, y=None, needs_labels=False):
     """Training inputs (finite, shaped for `network`) and labels (class ids), checked."""
     x = _checks.inputs(x, network, "x")
     if y is None:
@@ -86,23 +80,9 @@ def _check_validation(network, data):
     return vx, _checks.labels(vy, len(vx), _checks.num_classes(network), "validation y")
 
 
-def _batches(x, targets, batch_size, seed):
-    data = tf.data.Dataset.from_tensor_slices((x, targets))
-    data = data.shuffle(len(x), seed=seed, reshuffle_each_iteration=True).repeat()
-    return data.batch(batch_size, drop_remainder=len(x) >= batch_size).prefetch(2)
-
-
-def steps_per_epoch(steps, n, batch_size):
-    """Epoch length for a run of exactly `steps` steps: a divisor of `steps` near one
-    pass over the data (at least 100 steps), so budgets compare exactly."""
-    target = max(100, math.ceil(n / batch_size))
-    divisors = [d for d in range(min(steps, 25), steps + 1) if steps % d == 0]
-    return min(divisors, key=lambda d: abs(d - target))
-
-
 def _fit_steps(model, data, steps, batch_size, n, callbacks, verbose):
     """Runs exactly `steps` steps (fewer if a callback stops the run)."""
-    per_epoch = steps_per_epoch(steps, n, batch_size)
+    per_epoch = epoch_length(steps, n, batch_size)
     history = model.fit(data, epochs=steps // per_epoch, steps_per_epoch=per_epoch,
                         shuffle=False, callbacks=callbacks, verbose=verbose)
     return len(history.epoch) * per_epoch, history
@@ -115,20 +95,19 @@ def finetune(network, x, y, masks, *, steps, batch_size=200, learning_rate=1e-3,
     batch_size = _checks.count(batch_size, "batch_size")
     learning_rate = _checks.number(learning_rate, "learning_rate", minimum=0, strict=True)
     network = _checks.classifier(network, "model")
-    x, y = _check_data(network, x, y, needs_labels=True)
+    x, y = check_training_data(network, x, y, needs_labels=True)
     if steps == 0:
         return 0
-    from_logits = FIPModel.from_model(network).from_logits
     network.compile(keras.optimizers.Adam(learning_rate),
-                    keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits))
-    data = _batches(x, y, batch_size, seed)
+                    keras.losses.SparseCategoricalCrossentropy(
+                        from_logits=outputs_are_logits(network)))
+    data = path_batches(x, y, batch_size, seed)
     guard = NaNGuard()
     taken, _ = _fit_steps(network, data, steps, batch_size, len(x), [guard, HoldMask(masks)],
                           verbose)
-    if guard.triggered:
-        raise FloatingPointError(
-            f"The fine-tuning loss became NaN or infinite in epoch {guard.epoch + 1}; try a "
-            "smaller learning rate.")
+    guard.raise_if_triggered(
+        f"The fine-tuning loss became NaN or infinite in epoch {(guard.epoch or 0) + 1}",
+        "Try a smaller learning rate")
     return taken
 
 
@@ -136,7 +115,7 @@ def sparsify(network, x, y=None, *, sparsity=None, steps=2000, batch_size=200,
              learning_rate=0.01, decay=True, weight=0.1, tolerance=0.01, momentum=0.0,
              distance="bhattacharyya", ramp_steps=0, scope="kernels", granularity="global",
              structure=None, threshold_every=50, finetune_steps=0, finetune_learning_rate=1e-3,
-             validation_data=None, callbacks=None, seed=0, verbose=1):
+             validation_data=None, callbacks=None, checkpoint_dir=None, seed=0, verbose=1):
     """Sparsifies a trained network along a functionally invariant path.
 
     Args:
@@ -164,14 +143,17 @@ def sparsify(network, x, y=None, *, sparsity=None, steps=2000, batch_size=200,
         finetune_learning_rate: Adam learning rate of the fine-tune.
         validation_data: `(x, y)` whose accuracy is shown and recorded.
         callbacks: more Keras callbacks for the path.
+        checkpoint_dir: if given, the path is checkpointed there after every
+            epoch, and a killed run started again with the same arguments
+            continues from there (see `keras_fip.engine.traverse`).
         seed: shuffling seed.
         verbose: Keras progress bar (1), one line per epoch (2) or silent (0).
 
     Returns:
         A `SparsificationResult`.
     """
-    network = copy_network(network)
-    x, y = _check_data(network, x, y)
+    network = _checks.classifier(network, "model")  # traverse walks a copy
+    x, y = check_training_data(network, x, y)
     if finetune_steps and y is None:
         raise ValueError("Fine-tuning after the path needs labels y.")
     steps = _checks.count(steps, "steps")
@@ -188,39 +170,31 @@ def sparsify(network, x, y=None, *, sparsity=None, steps=2000, batch_size=200,
     if validation_data is not None:
         validation_data = _check_validation(network, validation_data)
     _checks.number(momentum, "momentum", minimum=0)
-    objective = SparsityObjective(
-        sparsity, weight=weight, ramp_steps=ramp_steps, scope=scope, granularity=granularity,
-        structure=structure, threshold_every=threshold_every,
-    )
-    start = time.perf_counter()
-    keras.utils.set_random_seed(seed)
-    anchors = network.predict(x, batch_size=1024, verbose=0)
-    model = FIPModel.from_model(network, objectives=[objective])
+    settings = dict(weight=weight, ramp_steps=ramp_steps, scope=scope, granularity=granularity,
+                    structure=structure, threshold_every=threshold_every)
+    objective = SparsityObjective(sparsity, **settings)
     if learning_rate == "auto":
-        learning_rate = 2.5 * objective.distance_to_sparse_set(network) / steps
-    loss = DistanceLoss(distance, from_logits=model.from_logits)
-    epsilon = (keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=0.05)
-               if decay else learning_rate)
-    model.compile(optimizer=PathStep(epsilon, momentum=momentum), loss=loss,
-                  metrics=[keras.metrics.MeanMetricWrapper(loss, name="distance")])
+        start_gap = SparsityObjective(sparsity, **settings).distance_to_sparse_set(network)
+        learning_rate = 2.5 * start_gap / steps
     monitor = SparsityMonitor(objective, tolerance, validation_data=validation_data)
-    recorder = PathRecorder()
-    guard = NaNGuard()
-    _fit_steps(model, _batches(x, anchors, batch_size, seed), steps, batch_size, len(x),
-               [guard, monitor, recorder, *(callbacks or [])], verbose)
-    if guard.triggered:
-        raise FloatingPointError(
-            f"The sparsification loss became NaN or infinite in epoch {guard.epoch + 1} of the "
-            "path; try a smaller learning_rate or weight. The input network is unchanged.")
+    keras.utils.set_random_seed(seed)
+    path = traverse(
+        network, x, steps=steps, objectives=[objective], step_length=learning_rate,
+        momentum=momentum, decay=decay, distance=distance, batch_size=batch_size,
+        callbacks=[monitor, *(callbacks or [])], checkpoint_dir=checkpoint_dir, seed=seed,
+        verbose=verbose, name="sparsification path",
+    )
+    walked = path.network
     path_steps = int(objective.step.numpy())  # the monitor may have stopped it early
-    gap = objective.distance_to_sparse_set(model)
-    masks = objective.snap(network)
-    tuned = finetune(network, x, y, masks, steps=finetune_steps, batch_size=batch_size,
+    gap = objective.distance_to_sparse_set(path.model)
+    masks = objective.snap(walked)
+    start = time.perf_counter()
+    tuned = finetune(walked, x, y, masks, steps=finetune_steps, batch_size=batch_size,
                      learning_rate=finetune_learning_rate, seed=seed,
                      verbose=verbose) if finetune_steps else 0
-    reached, _ = measured_sparsity(network, scope)
+    reached, _ = measured_sparsity(walked, scope)
     return SparsificationResult(
-        model=network, masks=masks, sparsity=reached, path_steps=path_steps,
+        model=walked, masks=masks, sparsity=reached, path_steps=path_steps,
         finetune_steps=tuned, reached=monitor.reached or gap < tolerance, gap=gap,
-        path=recorder.records, seconds=time.perf_counter() - start,
+        path=path.records, seconds=path.seconds + time.perf_counter() - start,
     )

@@ -1,0 +1,253 @@
+"""`traverse`: walk a functionally invariant path from a trained network.
+
+The engine's central act, of which sparsification and ensemble growth are short
+recipes: copy the network (the input is never touched), cache its outputs on the
+protected inputs once (the anchor), and take exactly `steps` steps that keep the
+output distance to the anchor small while the objectives improve. The driver owns
+the copy, the anchor, the batches, the step budget, the NaN guard, the records,
+the timing, and checkpoints from which a killed path continues exactly where it
+stopped.
+"""
+
+import dataclasses
+import json
+import os
+import shutil
+import time
+
+import numpy as np
+import keras
+
+from keras_fip.data.arrays import check_finite
+from keras_fip.engine.batches import epoch_length, path_batches
+from keras_fip.engine.callbacks import NaNGuard
+from keras_fip.engine.distances import DistanceLoss
+from keras_fip.engine.model import FIPModel
+from keras_fip.engine.networks import fresh_copy, freeze_batchnorm, outputs_are_logits
+from keras_fip.engine.path import PathRecorder
+from keras_fip.engine.steps import PathStep
+
+
+@dataclasses.dataclass
+class PathResult:
+    """Where a path ended.
+
+    Attributes:
+        network: the walked copy of the network, at the end of the path.
+        model: the `FIPModel` that walked it (objectives, optimizer state).
+        steps: steps taken in all (fewer than the budget when a callback
+            stopped the path).
+        records: one record per epoch of the path (see `PathRecorder`).
+        seconds: wall time, including what a resumed checkpoint had spent.
+        resumed_at: the step a checkpoint resumed from (0: a fresh start).
+    """
+
+    network: keras.Model
+    model: FIPModel
+    steps: int
+    records: list
+    seconds: float
+    resumed_at: int = 0
+
+
+def traverse(network, x, *, steps, objectives=(), step_length=0.01, momentum=0.0,
+             decay=False, optimizer=None, distance="bhattacharyya", batch_size=200,
+             epoch_steps=None, freeze_batch_norm=False, callbacks=(), checkpoint_dir=None,
+             seed=0, verbose=0, name="path"):
+    """Walks a functionally invariant path from `network` for `steps` steps.
+
+    Each step lowers `D(anchor outputs, outputs)` on a batch of `x` (the anchor
+    outputs are the starting network's, computed once) plus the objectives. By
+    default the steps have a fixed length (`PathStep`, the paper's path sampler).
+
+    Args:
+        network: the trained starting network (a `keras.Model`); not modified.
+        x: the protected inputs, whose outputs the path keeps.
+        steps: the step budget.
+        objectives: secondary objectives (`Objective`s) the path improves.
+        step_length: length of each step in weight space (ignored with
+            `optimizer`).
+        momentum: heavy-ball momentum of the steps.
+        decay: shrink the step length along a cosine to 5% by the last step.
+        optimizer: a Keras optimizer instead of `PathStep`.
+        distance: the output distance (a name, `Distance` or function).
+        batch_size: inputs per step.
+        epoch_steps: steps per Keras epoch (logs, records and checkpoints come
+            once an epoch); default about one pass over `x`, dividing `steps`.
+        freeze_batch_norm: run BatchNormalization in inference mode and keep
+            its parameters, so the path moves the function the anchor measured.
+        callbacks: more Keras callbacks. A callback that also has
+            `save_checkpoint(folder)` and `load_checkpoint(folder)` keeps its own
+            state in the path's checkpoints.
+        checkpoint_dir: if given, the path is checkpointed there after every
+            epoch, and a path finding a checkpoint there continues from it,
+            ending exactly where an uninterrupted one would. A checkpoint made
+            with other settings is refused.
+        seed: seed of the batch order and of the model's random streams.
+        verbose: Keras fit verbosity.
+        name: what the path is called in errors ("sparsification path", ...).
+
+    Returns:
+        A `PathResult`.
+
+    Raises:
+        FloatingPointError: the loss became NaN or infinite; the input network
+            is unchanged.
+
+    Example:
+        >>> pull = SparsityObjective(0.9)
+        >>> result = traverse(network, x_train, steps=1000, objectives=[pull])
+        >>> pull.snap(result.network)
+    """
+    steps = int(steps)
+    if steps < 1:
+        raise ValueError(f"steps must be at least 1, got {steps}.")
+    x = check_finite(np.asarray(x, np.float32), "x")
+    if len(x) == 0:
+        raise ValueError(f"The {name} got no inputs (x is empty).")
+    epoch_steps = epoch_steps or epoch_length(steps, len(x), batch_size)
+    if steps % epoch_steps:
+        raise ValueError(f"epoch_steps ({epoch_steps}) must divide steps ({steps}).")
+    started = time.perf_counter()
+    anchors = network.predict(x, batch_size=1024, verbose=0)
+    walker = fresh_copy(network)
+    if freeze_batch_norm:
+        freeze_batchnorm(walker)
+    loss = DistanceLoss(distance, from_logits=outputs_are_logits(network))
+    model = FIPModel.from_model(walker, objectives=list(objectives), seed=seed)
+    if optimizer is None:
+        length = (keras.optimizers.schedules.CosineDecay(step_length, steps, alpha=0.05)
+                  if decay else step_length)
+        optimizer = PathStep(length, momentum=momentum)
+    model.compile(optimizer=optimizer, loss=loss,
+                  metrics=[keras.metrics.MeanMetricWrapper(loss, name="distance")])
+
+    settings = {"steps": steps, "batch_size": int(batch_size), "seed": int(seed),
+                "epoch_steps": int(epoch_steps), "samples": int(len(x)),
+                "optimizer": keras.saving.serialize_keras_object(optimizer),
+                "objectives": [keras.saving.serialize_keras_object(o) for o in objectives]}
+    settings = json.loads(json.dumps(settings, default=str))
+    extra = list(callbacks)
+    recorder = PathRecorder(start_weights=walker.trainable_weights)
+    guard = NaNGuard()
+    checkpoint = None if checkpoint_dir is None else PathCheckpoint(
+        checkpoint_dir, settings, [recorder, *extra], guard)
+    start_step, spent = 0, 0.0
+    if checkpoint is not None:
+        start_step, spent = checkpoint.restore(model)
+    if start_step < steps and not (checkpoint and checkpoint.finished):
+        # The guard comes first: after a non-finite epoch it restores the weights
+        # and stops the path before any other callback sees the broken epoch.
+        model.fit(
+            path_batches(x, anchors, batch_size, seed, start_step),
+            epochs=steps // epoch_steps, initial_epoch=start_step // epoch_steps,
+            steps_per_epoch=epoch_steps, shuffle=False, verbose=verbose,
+            # The recorder after the others: it records what they added to the logs.
+            callbacks=[guard, *extra, recorder, *([checkpoint] if checkpoint else [])],
+        )
+    guard.raise_if_triggered(
+        f"The {name}'s loss became NaN or infinite in epoch {(guard.epoch or 0) + 1}",
+        "Try a shorter step or a smaller objective weight; the input network is unchanged",
+    )
+    seconds = spent + time.perf_counter() - started
+    return PathResult(network=walker, model=model, steps=int(model.optimizer.iterations),
+                      records=recorder.records, seconds=seconds, resumed_at=start_step)
+
+
+class PathCheckpoint(keras.callbacks.Callback):
+    """Saves a path after every epoch and restores it, so a killed path resumes.
+
+    Each checkpoint is a folder written under a temporary name and renamed whole:
+    the `FIPModel`'s weights file (the network, its memory, objectives and random
+    streams), the optimizer's variables, the records and the settings.
+
+    Args:
+        folder: where the checkpoints go.
+        settings: what the path was started with; a checkpoint with other
+            settings is refused.
+        stateful: callbacks whose state is saved too: the `PathRecorder`'s
+            records, and any callback with `save_checkpoint(folder)` /
+            `load_checkpoint(folder)`.
+        guard: the path's `NaNGuard`; nothing is saved after a non-finite epoch.
+    """
+
+    def __init__(self, folder, settings, stateful=(), guard=None):
+        super().__init__()
+        self.folder = os.fspath(folder)
+        self.settings = settings
+        self.stateful = list(stateful)
+        self.guard = guard
+        self.finished = False
+        self._started = time.perf_counter()
+        self._spent = 0.0
+
+    def _latest(self):
+        found = {}
+        for entry in os.listdir(self.folder) if os.path.isdir(self.folder) else ():
+            if entry.startswith("after_step_") and entry[len("after_step_"):].isdigit():
+                found[int(entry[len("after_step_"):])] = os.path.join(self.folder, entry)
+        return found
+
+    def restore(self, model):
+        """Loads the newest checkpoint into `model`; returns `(step, seconds spent)`."""
+        found = self._latest()
+        if not found:
+            return 0, 0.0
+        path = found[max(found)]
+        with open(os.path.join(path, "progress.json")) as f:
+            progress = json.load(f)
+        differing = [k for k in self.settings if progress["settings"].get(k) != self.settings[k]]
+        if differing:
+            raise ValueError(
+                f"The checkpoint in {self.folder} is of a path with other settings "
+                f"({', '.join(differing)}); resume with the same settings or use another folder."
+            )
+        model.load_weights(os.path.join(path, "model.weights.h5"))
+        optimizer = model.optimizer
+        optimizer.build(model.trainable_variables)
+        with np.load(os.path.join(path, "optimizer.npz")) as saved:
+            for i, variable in enumerate(optimizer.variables):
+                variable.assign(saved[f"v{i}"])
+        for callback in self.stateful:
+            if isinstance(callback, PathRecorder):
+                callback.records = progress["records"]
+            elif hasattr(callback, "load_checkpoint"):
+                callback.load_checkpoint(path)
+        self.finished = progress["finished"]
+        self._spent = progress["seconds"]
+        return progress["step"], progress["seconds"]
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._save(finished=False)
+
+    def on_train_end(self, logs=None):
+        # A path stopped early by a callback (its goal reached) ends here.
+        if self.model.stop_training:
+            self._save(finished=True)
+
+    def _save(self, finished):
+        if self.guard is not None and self.guard.triggered:
+            return
+        step = int(self.model.optimizer.iterations)
+        final = os.path.join(self.folder, f"after_step_{step}")
+        partial = final + ".partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        os.makedirs(partial)
+        self.model.save_weights(os.path.join(partial, "model.weights.h5"))
+        np.savez(os.path.join(partial, "optimizer.npz"),
+                 **{f"v{i}": np.asarray(v) for i, v in enumerate(self.model.optimizer.variables)})
+        records = []
+        for callback in self.stateful:
+            if isinstance(callback, PathRecorder):
+                records = callback.records
+            elif hasattr(callback, "save_checkpoint"):
+                callback.save_checkpoint(partial)
+        with open(os.path.join(partial, "progress.json"), "w") as f:
+            json.dump({"step": step, "finished": finished, "settings": self.settings,
+                       "records": records,
+                       "seconds": self._spent + time.perf_counter() - self._started}, f)
+        shutil.rmtree(final, ignore_errors=True)
+        os.replace(partial, final)
+        for older_step, older in self._latest().items():
+            if older_step < step:
+                shutil.rmtree(older)
