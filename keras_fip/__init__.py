@@ -12,7 +12,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AnchorMemory", "FIPEnsemble", "FIPModel", "NaNGuard", "Objective", "PathRecorder",
-    "PathStep", "SparsityObjective", "WeightDiversity", "distances", "geometry", "__version__",
+    "PathResult", "PathStep", "SparsityObjective", "WeightDiversity", "distances", "geometry",
+    "traverse", "__version__",
 ]
 
 
@@ -25,7 +26,8 @@ def _started_as_the_command():
 if not _started_as_the_command():
     from keras_fip import geometry  # noqa: E402
     from keras_fip.engine import (  # noqa: E402
-        AnchorMemory, FIPModel, NaNGuard, Objective, PathRecorder, PathStep, distances,
+        AnchorMemory, FIPModel, NaNGuard, Objective, PathRecorder, PathResult, PathStep,
+        distances, traverse,
     )
 
     # Imported for their registered classes, so that `keras.models.load_model`

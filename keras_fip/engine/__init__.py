@@ -8,3 +8,4 @@ from keras_fip.engine.objectives import Objective
 from keras_fip.engine.path import PathRecorder
 from keras_fip.engine.callbacks import NaNGuard
 from keras_fip.engine.steps import PathStep
+from keras_fip.engine.traverse import PathResult, traverse

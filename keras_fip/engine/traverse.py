@@ -212,6 +212,7 @@ class PathCheckpoint(keras.callbacks.Callback):
             if isinstance(callback, PathRecorder):
                 callback.records = progress["records"]
             elif hasattr(callback, "load_checkpoint"):
+                callback.set_model(model)
                 callback.load_checkpoint(path)
         self.finished = progress["finished"]
         self._spent = progress["seconds"]
