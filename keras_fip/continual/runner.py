@@ -8,7 +8,6 @@ accuracy matrix R[i][j].
 
 import json
 import os
-import shutil
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -19,6 +18,7 @@ import numpy as np
 from keras_fip.continual import methods as methods_lib
 from keras_fip.continual.losses import MaskedSparseCategoricalCrossentropy
 from keras_fip.continual.metrics import summarize, task_accuracy
+from keras_fip.engine import checkpoints
 from keras_fip.engine.callbacks import NaNGuard
 
 
@@ -66,20 +66,11 @@ def _task_loss(stream, labels, from_logits):
     return keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)
 
 
-def _finished_checkpoints(folder):
-    """`{tasks finished: path}` of the complete checkpoints in `folder`."""
-    found = {}
-    for name in os.listdir(folder) if os.path.isdir(folder) else ():
-        if name.startswith("after_task_") and name[len("after_task_"):].isdigit():
-            found[int(name[len("after_task_"):])] = os.path.join(folder, name)
-    return found
-
-
 def _load_checkpoint(folder, method, stream, config):
-    finished = _finished_checkpoints(folder)
-    if not finished:
+    found = checkpoints.latest(folder, "after_task_")
+    if found is None:
         return None
-    path = finished[max(finished)]
+    _, path = found
     with open(os.path.join(path, "progress.json")) as f:
         saved = json.load(f)
     now = {"method": method.name, "num_tasks": len(stream),
@@ -96,30 +87,19 @@ def _load_checkpoint(folder, method, stream, config):
 
 
 def _save_checkpoint(folder, model, method, stream, config, matrix, task_seconds):
-    # Model and progress go into one folder, written under a temporary name and
-    # renamed whole: a run killed at any moment leaves the last complete
-    # checkpoint, never a model from one task beside the results of another.
-    final = os.path.join(folder, f"after_task_{len(matrix)}")
-    partial = final + ".partial"
-    shutil.rmtree(partial, ignore_errors=True)
-    os.makedirs(partial)
-    model.save(os.path.join(partial, "model.keras"))
-    with open(os.path.join(partial, "progress.json"), "w") as f:
-        json.dump({"method": method.name, "num_tasks": len(stream),
-                   "hyperparameters": method.get_config(), "config": asdict(config),
-                   "accuracy_matrix": matrix, "task_seconds": task_seconds}, f)
-    shutil.rmtree(final, ignore_errors=True)
-    os.replace(partial, final)
-    for tasks, older in _finished_checkpoints(folder).items():
-        if tasks < len(matrix):
-            shutil.rmtree(older)
+    def write(path):
+        model.save(os.path.join(path, "model.keras"))
+        with open(os.path.join(path, "progress.json"), "w") as f:
+            json.dump({"method": method.name, "num_tasks": len(stream),
+                       "hyperparameters": method.get_config(), "config": asdict(config),
+                       "accuracy_matrix": matrix, "task_seconds": task_seconds}, f)
+
+    checkpoints.save(folder, "after_task_", len(matrix), write)
 
 
 def remove_checkpoints(folder):
     """Deletes what `run_method` wrote into `folder` (and the folder, once empty)."""
-    for name in os.listdir(folder) if os.path.isdir(folder) else ():
-        if name.startswith("after_task_"):
-            shutil.rmtree(os.path.join(folder, name))
+    checkpoints.remove(folder, "after_task_")
     if os.path.isdir(folder) and not os.listdir(folder):
         os.rmdir(folder)
 
@@ -182,13 +162,9 @@ def run_method(stream, method, build_network, config=None, verbose=0, progress=T
             x, y, epochs=config.epochs, batch_size=config.batch_size,
             shuffle=True, verbose=verbose, callbacks=[guard],
         )
-        if guard.triggered:
-            raise FloatingPointError(
-                f"{method.name}: the loss became NaN/inf on task {index}, epoch "
-                f"{guard.epoch}; training stopped and the weights "
-                "from the start of that epoch were restored. Lower the learning rate "
-                "or check the inputs for NaN."
-            )
+        guard.raise_if_triggered(
+            f"{method.name}: the loss became NaN/inf on task {index}, epoch {guard.epoch}",
+            "Lower the learning rate")
         method.after_task(model, stream, index, config)
         task_seconds.append(time.perf_counter() - start)
         row = [task_accuracy(model, task, stream.scenario) for task in stream]

@@ -12,13 +12,13 @@ stopped.
 import dataclasses
 import json
 import os
-import shutil
 import time
 
 import numpy as np
 import keras
 
 from keras_fip.data.arrays import check_finite
+from keras_fip.engine import checkpoints
 from keras_fip.engine.batches import epoch_length, path_batches
 from keras_fip.engine.callbacks import NaNGuard
 from keras_fip.engine.distances import DistanceLoss
@@ -157,7 +157,7 @@ def traverse(network, x, *, steps, objectives=(), step_length=0.01, momentum=0.0
 class PathCheckpoint(keras.callbacks.Callback):
     """Saves a path after every epoch and restores it, so a killed path resumes.
 
-    Each checkpoint is a folder written under a temporary name and renamed whole:
+    Each checkpoint is a folder that is whole or absent (`engine.checkpoints`):
     the `FIPModel`'s weights file (the network, its memory, objectives and random
     streams), the optimizer's variables, the records and the settings.
 
@@ -181,19 +181,12 @@ class PathCheckpoint(keras.callbacks.Callback):
         self._started = time.perf_counter()
         self._spent = 0.0
 
-    def _latest(self):
-        found = {}
-        for entry in os.listdir(self.folder) if os.path.isdir(self.folder) else ():
-            if entry.startswith("after_step_") and entry[len("after_step_"):].isdigit():
-                found[int(entry[len("after_step_"):])] = os.path.join(self.folder, entry)
-        return found
-
     def restore(self, model):
         """Loads the newest checkpoint into `model`; returns `(step, seconds spent)`."""
-        found = self._latest()
-        if not found:
+        found = checkpoints.latest(self.folder, "after_step_")
+        if found is None:
             return 0, 0.0
-        path = found[max(found)]
+        _, path = found
         with open(os.path.join(path, "progress.json")) as f:
             progress = json.load(f)
         differing = [k for k in self.settings if progress["settings"].get(k) != self.settings[k]]
@@ -230,25 +223,20 @@ class PathCheckpoint(keras.callbacks.Callback):
         if self.guard is not None and self.guard.triggered:
             return
         step = int(self.model.optimizer.iterations)
-        final = os.path.join(self.folder, f"after_step_{step}")
-        partial = final + ".partial"
-        shutil.rmtree(partial, ignore_errors=True)
-        os.makedirs(partial)
-        self.model.save_weights(os.path.join(partial, "model.weights.h5"))
-        np.savez(os.path.join(partial, "optimizer.npz"),
-                 **{f"v{i}": np.asarray(v) for i, v in enumerate(self.model.optimizer.variables)})
-        records = []
-        for callback in self.stateful:
-            if isinstance(callback, PathRecorder):
-                records = callback.records
-            elif hasattr(callback, "save_checkpoint"):
-                callback.save_checkpoint(partial)
-        with open(os.path.join(partial, "progress.json"), "w") as f:
-            json.dump({"step": step, "finished": finished, "settings": self.settings,
-                       "records": records,
-                       "seconds": self._spent + time.perf_counter() - self._started}, f)
-        shutil.rmtree(final, ignore_errors=True)
-        os.replace(partial, final)
-        for older_step, older in self._latest().items():
-            if older_step < step:
-                shutil.rmtree(older)
+
+        def write(folder):
+            self.model.save_weights(os.path.join(folder, "model.weights.h5"))
+            np.savez(os.path.join(folder, "optimizer.npz"),
+                     **{f"v{i}": np.asarray(v) for i, v in enumerate(self.model.optimizer.variables)})
+            records = []
+            for callback in self.stateful:
+                if isinstance(callback, PathRecorder):
+                    records = callback.records
+                elif hasattr(callback, "save_checkpoint"):
+                    callback.save_checkpoint(folder)
+            with open(os.path.join(folder, "progress.json"), "w") as f:
+                json.dump({"step": step, "finished": finished, "settings": self.settings,
+                           "records": records,
+                           "seconds": self._spent + time.perf_counter() - self._started}, f)
+
+        checkpoints.save(self.folder, "after_step_", step, write)
