@@ -1,7 +1,8 @@
 """Continual-learning methods, all on the FIP engine and one runner.
 
-Every method wraps the same network in a `FIPModel` and differs only in what it
-does with the memory and objectives:
+Every method wraps the same network in a `FIPModel` and is made of plugins whose
+hooks run around each task (`StoreSamples`, the memory policy; `RefreshAnchors`;
+`Consolidate`), so methods combine without inheriting from each other:
 
 - `fip`: keeps the network's outputs on remembered samples of earlier tasks
   (the anchor) while learning the new task: the paper's method.
@@ -22,10 +23,54 @@ from keras_fip.engine.model import FIPModel
 from keras_fip.engine.objectives import Objective
 
 
+class Plugin:
+    """A piece of a method, with hooks the runner calls around each task.
+
+    Methods are made of plugins, so that they combine without inheriting from
+    each other (what to store, when to re-anchor, what to consolidate).
+    """
+
+    def before_task(self, model, stream, index, config):
+        """Called before task `index` is learned."""
+
+    def after_task(self, model, stream, index, config):
+        """Called once task `index` is learned."""
+
+    def get_config(self):
+        return {}
+
+
+class StoreSamples(Plugin):
+    """The memory policy: after each task, `memory_per_class` samples of each of
+    its classes join the memory, with the outputs the network gives them then."""
+
+    def after_task(self, model, stream, index, config):
+        task = stream[index]
+        model.remember(
+            task.x_train, task.y_train, samples_per_class=config.memory_per_class,
+            task=index, seed=config.seed,
+        )
+
+
+class RefreshAnchors(Plugin):
+    """Starts each task's path at the current network: before the task, the anchor
+    outputs of everything in memory are re-snapshotted (as in the paper)."""
+
+    def before_task(self, model, stream, index, config):
+        model.refresh_anchors()
+
+
 class Method:
-    """A continual-learning method: how to wrap the network and what to do between tasks."""
+    """A continual-learning method: how to wrap the network, plus its plugins.
+
+    Args:
+        plugins: the `Plugin`s whose hooks run around each task, in order.
+    """
 
     name = "method"
+
+    def __init__(self, plugins=()):
+        self.plugins = list(plugins)
 
     def wrap(self, network, config):
         return FIPModel.from_model(
@@ -37,10 +82,14 @@ class Method:
         return task.x_train, task.y_train
 
     def before_task(self, model, stream, index, config):
-        """Called before a task is learned."""
+        """Called before a task is learned: runs the plugins' hooks."""
+        for plugin in self.plugins:
+            plugin.before_task(model, stream, index, config)
 
     def after_task(self, model, stream, index, config):
-        """Called once a task is learned."""
+        """Called once a task is learned: runs the plugins' hooks."""
+        for plugin in self.plugins:
+            plugin.after_task(model, stream, index, config)
 
     def get_config(self):
         return {}
@@ -53,10 +102,9 @@ class FineTune(Method):
 class FIP(Method):
     """Functionally invariant paths: the distance to the anchor on remembered samples.
 
-    Each new task starts a new path at the current network: before the task, the
-    anchor outputs of everything in memory are re-snapshotted (the outputs the
-    network gives before the new task, as in the paper), and after it, samples
-    of the task just learned join the memory.
+    Each new task starts a new path at the current network (`RefreshAnchors`),
+    and after it, samples of the task just learned join the memory
+    (`StoreSamples`).
 
     Args:
         fip_weight: lambda, the weight of the distance term.
@@ -69,25 +117,16 @@ class FIP(Method):
     name = "fip"
 
     def __init__(self, fip_weight=10.0, distance="bhattacharyya", refresh_anchors=True):
+        plugins = [RefreshAnchors()] if refresh_anchors else []
+        super().__init__(plugins + [StoreSamples()])
         self.fip_weight = fip_weight
         self.distance = distance
         self.refresh_anchors = refresh_anchors
-
-    def before_task(self, model, stream, index, config):
-        if self.refresh_anchors:
-            model.refresh_anchors()
 
     def wrap(self, network, config):
         return FIPModel.from_model(
             network, distance=self.distance, fip_weight=self.fip_weight,
             memory_batch_size=config.memory_batch_size, seed=config.seed,
-        )
-
-    def after_task(self, model, stream, index, config):
-        task = stream[index]
-        model.remember(
-            task.x_train, task.y_train, samples_per_class=config.memory_per_class,
-            task=index, seed=config.seed,
         )
 
     def get_config(self):
@@ -114,13 +153,13 @@ class ReplayModel(FIPModel):
         return {**super().get_config(), "replay_weight": self.replay_weight}
 
 
-class Replay(FIP):
+class Replay(Method):
     """Experience replay from the same memory as `fip` (same samples, same batch)."""
 
     name = "replay"
 
     def __init__(self, replay_weight=1.0):
-        super().__init__(refresh_anchors=False)  # replay never reads the anchors
+        super().__init__([StoreSamples()])
         self.replay_weight = replay_weight
 
     def wrap(self, network, config):
@@ -203,17 +242,11 @@ def diagonal_fisher(model, x, y, num_samples=256, batch_size=32, seed=0):
     return [t / len(index) for t in totals]
 
 
-class EWC(Method):
-    """Elastic weight consolidation (online).
+class Consolidate(Plugin):
+    """EWC's consolidation: after each task, the diagonal Fisher of that task is
+    added to an `EWCPenalty`, anchored at the weights reached."""
 
-    Args:
-        ewc_weight: lambda of the quadratic penalty.
-        fisher_samples: samples of each task used to estimate the Fisher.
-    """
-
-    name = "ewc"
-
-    def __init__(self, ewc_weight=1000.0, fisher_samples=256):
+    def __init__(self, ewc_weight, fisher_samples):
         self.ewc_weight = ewc_weight
         self.fisher_samples = fisher_samples
 
@@ -229,6 +262,22 @@ class EWC(Method):
             model.add_objective(penalty)
         else:
             penalty.consolidate(model, fisher)
+
+
+class EWC(Method):
+    """Elastic weight consolidation (online).
+
+    Args:
+        ewc_weight: lambda of the quadratic penalty.
+        fisher_samples: samples of each task used to estimate the Fisher.
+    """
+
+    name = "ewc"
+
+    def __init__(self, ewc_weight=1000.0, fisher_samples=256):
+        super().__init__([Consolidate(ewc_weight, fisher_samples)])
+        self.ewc_weight = ewc_weight
+        self.fisher_samples = fisher_samples
 
     def get_config(self):
         return {"ewc_weight": self.ewc_weight, "fisher_samples": self.fisher_samples}
