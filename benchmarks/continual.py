@@ -1,17 +1,16 @@
 """Continual-learning benchmark: FIP against the baselines, several seeds.
 
-Every method trains the same MLP on the same class-incremental task stream with
-the same epochs, batch size, optimizer and memory (samples per class), seeds
-given by --seeds. Prints a table (mean and spread over seeds) and writes JSON.
+Each method and seed runs the experiment behind `keras-fip continual`
+(`keras_fip.continual.experiment.run_continual_experiment`). Every method trains
+the same MLP on the same class-incremental task stream with the same epochs,
+batch size, optimizer and memory (samples per class), seeds given by --seeds. Prints a table (mean and spread over seeds) and writes JSON.
 
     python benchmarks/continual.py --dataset digits --out benchmarks/results/continual_digits.json
     python benchmarks/continual.py --dataset ../shared/data/mnist --out benchmarks/results/continual_mnist.json
 """
 
 import argparse
-import json
 import os
-import platform
 import sys
 import time
 
@@ -38,13 +37,13 @@ def main():
     parser.add_argument("--out", default="benchmarks/results/continual.json")
     args = parser.parse_args()
 
-    import keras
     import tensorflow as tf
 
     tf.get_logger().setLevel("ERROR")
-    from keras_fip.continual import EWC, FIP, ContinualConfig, make_stream, run_method
+    from keras_fip import report
+    from keras_fip.continual import EWC, FIP
+    from keras_fip.continual.experiment import run_continual_experiment
     from keras_fip.data import load_dataset
-    from keras_fip.models import mlp
 
     hidden = [int(h) for h in args.hidden.split(",")]
     fip_weights = [float(w) for w in args.fip_weight.split(",")]
@@ -62,16 +61,17 @@ def main():
     runs = []
     for seed in seeds:
         dataset = load_dataset(args.dataset, seed=seed)
-        stream = make_stream(dataset, "class", args.tasks, seed=seed)
-        config = ContinualConfig(epochs=args.epochs, memory_per_class=args.memory_per_class, seed=seed)
         for name in methods:
             method = chosen.get(name, lambda: name)()
             start = time.perf_counter()
-            result, _ = run_method(
-                stream, method, lambda: mlp(stream.input_shape, stream.num_classes, hidden),
-                config, progress=False,
+            # The experiment behind `keras-fip continual`, one method at a time.
+            payload = run_continual_experiment(
+                dataset=dataset, scenario="class", tasks=args.tasks, methods=[method],
+                epochs=args.epochs, memory_per_class=args.memory_per_class, model="mlp",
+                hidden=hidden, seed=seed, progress=False,
             )
-            row = {"seed": seed, **result.to_dict(), "method": name}
+            (result,) = payload["results"].values()
+            row = {"seed": seed, "method": name, **result}
             runs.append(row)
             print(f"seed {seed} {name:<9} avg acc {row['average_accuracy']:.4f} "
                   f"BWT {row['backward_transfer']:+.4f} train {row['train_seconds']:.1f}s "
@@ -97,14 +97,12 @@ def main():
               f"{s['average_accuracy_max']:>7.4f} {s['backward_transfer_mean']:>+8.4f} "
               f"{s['forgetting_mean']:>7.4f} {s['train_seconds_mean']:>8.1f}")
     os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump({
-            "command": "python " + " ".join(sys.argv),
-            "dataset_split": dataset.split or dataset.description,
-            "settings": vars(args), "summary": summary, "runs": runs,
-            "versions": {"keras": keras.__version__, "tensorflow": tf.__version__,
-                         "python": platform.python_version()},
-        }, f, indent=2)
+    report.write_json(args.out, {
+        "command": "python " + " ".join(sys.argv),
+        "dataset_split": dataset.split or dataset.description,
+        "settings": vars(args), "summary": summary, "runs": runs,
+        "versions": report.versions(),
+    })
     print(f"wrote {args.out}")
 
 

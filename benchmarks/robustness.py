@@ -1,7 +1,8 @@
 """Robustness benchmark: FIP ensemble vs the single network vs a deep ensemble, several seeds.
 
-Each seed runs `keras-fip robust` (the same code path as the command line) on the
-dataset: train the starting network, grow a 10-member FIP ensemble from it, train
+Each seed runs the experiment behind `keras-fip robust`
+(`keras_fip.robustness.experiment.run_robust_experiment`) on the dataset: train
+the starting network, grow a 10-member FIP ensemble from it, train
 a 10-member deep ensemble (each member trained like the start, from its own
 seed), then attack a fixed subset of the test split: transfer (crafted on the
 starting network, the paper's setting) and white-box (crafted on each model).
@@ -13,8 +14,8 @@ Prints a table (mean over seeds) and writes JSON with every seed's report.
 import argparse
 import json
 import os
+import shlex
 import sys
-import tempfile
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -36,8 +37,14 @@ def main():
     parser.add_argument("robust_args", nargs="*",
                         help="more `keras-fip robust` options, after --")
     args = parser.parse_args()
-    from keras_fip.cli.main import main as cli
+    settings = experiment_settings(args.robust_args)
 
+    import tensorflow as tf
+
+    from keras_fip.report import with_header
+    from keras_fip.robustness.experiment import format_table, run_robust_experiment
+
+    tf.get_logger().setLevel("ERROR")
     runs = []
     if args.resume and os.path.exists(args.out):
         with open(args.out) as f:
@@ -47,17 +54,15 @@ def main():
         if seed in done:
             print(f"seed {seed}: kept from {args.out}", flush=True)
             continue
-        with tempfile.TemporaryDirectory() as folder:
-            argv = ["robust", "--dataset", args.dataset, "--seed", str(seed), "--out", folder,
-                    *args.robust_args]
-            start = time.perf_counter()
-            code = cli(argv)
-            if code:
-                sys.exit(code)
-            with open(os.path.join(folder, "report.json")) as f:
-                report = json.load(f)
-            report["wall_seconds"] = time.perf_counter() - start
-            runs.append(report)
+        start = time.perf_counter()
+        payload = run_robust_experiment(dataset=args.dataset, seed=seed, **settings)
+        # The report `keras-fip robust` would write for this seed.
+        command = shlex.join(["keras-fip", "robust", "--dataset", args.dataset,
+                              "--seed", str(seed), *args.robust_args])
+        runs.append({**with_header(payload, command),
+                     "wall_seconds": time.perf_counter() - start})
+        print()
+        print(format_table(payload))
         print(f"seed {seed} done in {runs[-1]['wall_seconds']:.0f}s", flush=True)
         write(args, runs)  # after every seed: a long run keeps what it finished
     print()
@@ -65,7 +70,35 @@ def main():
     print(f"\nwrote {args.out}")
 
 
+def _list(kind):
+    return lambda text: [kind(v) for v in text.split(",") if v.strip()]
+
+
+# The `keras-fip robust` options this benchmark takes after `--`, as keyword
+# arguments of `run_robust_experiment` (same names, comma lists as lists).
+ROBUST_OPTIONS = {
+    "data_dir": str, "model": str, "hidden": _list(int), "cnn_filters": _list(int),
+    "cnn_dense": _list(int), "members": int, "attacks": _list(str.strip), "eps": _list(float),
+    "clip_min": float, "clip_max": float, "nb_iter": int, "epochs": int, "batch_size": int,
+    "learning_rate": float, "steps_between": int, "burn_in": int, "step_size": float,
+    "diversity_weight": float, "path_batch_size": int, "average": str,
+    "attack_samples": int, "whitebox_samples": int, "matrix_samples": int, "verbose": int,
+}
+
+
+def experiment_settings(robust_args):
+    """`["--epochs", "2", "--no-whitebox"]` -> `{"epochs": 2, "whitebox": False}`."""
+    parser = argparse.ArgumentParser(prog="benchmarks/robustness.py ... --",
+                                     argument_default=argparse.SUPPRESS)
+    for name, kind in ROBUST_OPTIONS.items():
+        parser.add_argument("--" + name.replace("_", "-"), dest=name, type=kind)
+    parser.add_argument("--no-whitebox", dest="whitebox", action="store_false")
+    return vars(parser.parse_args(robust_args))
+
+
 def write(args, runs):
+    from keras_fip.report import write_json
+
     summary = summarise(runs)
     payload = {
         "command": "python benchmarks/robustness.py " + " ".join(sys.argv[1:]),
@@ -75,9 +108,7 @@ def write(args, runs):
         "runs": runs,
     }
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(payload, f, indent=2)
-        f.write("\n")
+    write_json(args.out, payload)
 
 
 def summarise(runs):

@@ -13,46 +13,18 @@ TFLite size compared with the dense model's.
 """
 
 import argparse
-import json
 import os
 import sys
 import tempfile
-import time
 
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-import keras  # noqa: E402
-
-from keras_fip import models  # noqa: E402
+from keras_fip import report  # noqa: E402
 from keras_fip.data import load_dataset  # noqa: E402
-from keras_fip.sparsity import baselines, export, fip  # noqa: E402
-
-
-def accuracy(model, x, y):
-    return float(np.mean(np.argmax(model.predict(x, batch_size=1000, verbose=0), -1) == y))
-
-
-def dense_start(kind, data, seed, epochs, options):
-    keras.utils.set_random_seed(seed)
-    network = models.get(kind, input_shape=data.x_train.shape[1:], num_classes=10,
-                         **options.get(kind, {}))
-    network.compile(keras.optimizers.Adam(1e-3),
-                    keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    network.fit(data.x_train, data.y_train, epochs=epochs, batch_size=128, verbose=0)
-    return network
-
-
-def run_method(method, network, data, sparsity, budget, seed):
-    x, y = data.x_train, data.y_train
-    if method == "fip":
-        path = budget // 2
-        return fip.sparsify(network, x, y, sparsity=sparsity, steps=path, learning_rate="auto",
-                            weight=0.1, finetune_steps=budget - path, seed=seed, verbose=0)
-    if method == "tfmot":
-        return baselines.tfmot_polynomial(network, x, y, sparsity=sparsity, steps=budget, seed=seed)
-    return baselines.one_shot(network, x, y, sparsity=sparsity, steps=budget, seed=seed)
+from keras_fip.sparsity import export  # noqa: E402
+from keras_fip.sparsity.experiment import run_sparsify_experiment, train_dense  # noqa: E402
 
 
 def main():
@@ -87,36 +59,39 @@ def main():
     for kind in args.models.split(","):
         for seed in seeds:
             data = load_dataset(args.dataset, seed=seed)
-            network = dense_start(kind, data, seed, dense_epochs[kind], options)
-            dense_acc = accuracy(network, data.x_test, data.y_test)
+            network = train_dense(kind, data, epochs=dense_epochs[kind], seed=seed,
+                                  **options.get(kind, {}))
+            exporting = seed == seeds[0] and "fip" in methods
+            with tempfile.TemporaryDirectory() as tmp:
+                # The experiment behind `keras-fip sparsify`, from this dense start.
+                result = run_sparsify_experiment(
+                    dataset=data, model=network, sparsity=sparsities, methods=methods,
+                    steps=budgets[kind], seed=seed, progress=False,
+                    export=os.path.join(tmp, "sparse") if exporting else None)
+                dense = export.export_sparse(network, os.path.join(tmp, "dense")) if exporting else None
+            dense_acc = result["dense_accuracy"]
             print(f"{kind} seed {seed}: dense accuracy {dense_acc:.4f}", flush=True)
-            for sparsity in sparsities:
-                for method in methods:
-                    result = run_method(method, network, data, sparsity, budgets[kind], seed)
-                    row = {
-                        "model": kind, "seed": seed, "sparsity": sparsity, "method": method,
-                        "accuracy": accuracy(result.model, data.x_test, data.y_test),
-                        "dense_accuracy": dense_acc, "measured_sparsity": result.sparsity,
-                        "path_steps": result.path_steps, "finetune_steps": result.finetune_steps,
-                        "budget": budgets[kind], "seconds": result.seconds,
-                    }
-                    rows.append(row)
-                    print(f"  s={sparsity:.2f} {method:8s} acc {row['accuracy']:.4f} "
-                          f"(measured sparsity {row['measured_sparsity']:.4f}, "
-                          f"{row['seconds']:.0f}s)", flush=True)
-                    if method == "fip" and seed == seeds[0]:
-                        with tempfile.TemporaryDirectory() as tmp:
-                            sparse = export.export_sparse(result.model, os.path.join(tmp, "s"),
-                                                          check_inputs=data.x_test)
-                            dense = export.export_sparse(network, os.path.join(tmp, "d"))
-                            exports.append({
-                                "model": kind, "sparsity": sparsity,
-                                "tflite_gzip_bytes": sparse.files["tflite"]["gzip_bytes"],
-                                "dense_tflite_gzip_bytes": dense.files["tflite"]["gzip_bytes"],
-                                "tflite_bytes": sparse.files["tflite"]["bytes"],
-                                "agreement": sparse.agreement,
-                            })
-                    write(args, rows, exports, methods)
+            for r in result["results"]:
+                row = {
+                    "model": kind, "seed": seed, "sparsity": r["target_sparsity"],
+                    "method": r["method"], "accuracy": r["accuracy"], "dense_accuracy": dense_acc,
+                    "measured_sparsity": r["measured_sparsity"], "path_steps": r["path_steps"],
+                    "finetune_steps": r["finetune_steps"], "budget": budgets[kind],
+                    "seconds": r["seconds"],
+                }
+                rows.append(row)
+                print(f"  s={row['sparsity']:.2f} {row['method']:8s} acc {row['accuracy']:.4f} "
+                      f"(measured sparsity {row['measured_sparsity']:.4f}, "
+                      f"{row['seconds']:.0f}s)", flush=True)
+            for target, sparse in result["exports"].items():
+                exports.append({
+                    "model": kind, "sparsity": float(target),
+                    "tflite_gzip_bytes": sparse["files"]["tflite"]["gzip_bytes"],
+                    "dense_tflite_gzip_bytes": dense.files["tflite"]["gzip_bytes"],
+                    "tflite_bytes": sparse["files"]["tflite"]["bytes"],
+                    "agreement": sparse["agreement"],
+                })
+            write(args, rows, exports, methods)  # after every seed: nothing finished is lost
     table = write(args, rows, exports, methods)
     print("\n| model | sparsity | " + " | ".join(methods) + " |")
     print("|---|---|" + "---|" * len(methods))
@@ -130,7 +105,7 @@ def main():
 
 
 def write(args, rows, exports, methods):
-    """Writes everything measured so far (after every run: nothing is lost)."""
+    """Writes everything measured so far."""
     summary = {}
     for row in rows:
         key = f"{row['model']} s={row['sparsity']}"
@@ -138,10 +113,10 @@ def write(args, rows, exports, methods):
     table = {k: {m: {"mean": float(np.mean(v)), "min": float(np.min(v)), "runs": v}
                  for m, v in methods_.items()} for k, methods_ in summary.items()}
     os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump({"command": "python " + " ".join(sys.argv), "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
-                   "config": vars(args), "split": "MNIST t10k split 8000/2000 stratified by seed",
-                   "table": table, "rows": rows, "exports": exports}, f, indent=1)
+    report.write_json(args.out, {
+        **report.header("python " + " ".join(sys.argv)), "config": vars(args),
+        "split": "MNIST t10k split 8000/2000 stratified by seed",
+        "table": table, "rows": rows, "exports": exports})
     return table
 
 

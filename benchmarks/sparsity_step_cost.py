@@ -15,9 +15,7 @@ repeated alternately so machine noise hits every variant.
 """
 
 import argparse
-import json
 import os
-import platform
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -37,9 +35,8 @@ def main():
     args = parser.parse_args()
 
     import keras
-    import tensorflow as tf
 
-    from keras_fip import FIPModel, PathStep
+    from keras_fip import FIPModel, PathStep, report
     from keras_fip.engine.distances import DistanceLoss
     from keras_fip.models import lenet_300_100
     from keras_fip.sparsity import SparsityObjective
@@ -84,13 +81,11 @@ def main():
     for name in variants:
         print(f"{name:<22} {results[name]:>8.2f} {np.median(ratios[name]):>7.2f}")
     os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump({"command": "python " + " ".join(sys.argv), "settings": vars(args),
-                   "ms_per_step_median": results, "ratio_to_plain_median":
-                   {k: float(np.median(v)) for k, v in ratios.items()}, "runs_ms": times,
-                   "cpu_count": os.cpu_count(),
-                   "versions": {"keras": keras.__version__, "tensorflow": tf.__version__,
-                                "python": platform.python_version()}}, f, indent=2)
+    report.write_json(args.out, {"command": "python " + " ".join(sys.argv), "settings": vars(args),
+                                 "ms_per_step_median": results, "ratio_to_plain_median":
+                                 {k: float(np.median(v)) for k, v in ratios.items()},
+                                 "runs_ms": times, "cpu_count": os.cpu_count(),
+                                 "versions": report.versions()})
     print(f"wrote {args.out}")
 
 

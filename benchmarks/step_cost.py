@@ -10,9 +10,7 @@ reported, for several repeats run alternately so that machine noise hits both.
 """
 
 import argparse
-import json
 import os
-import platform
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -33,9 +31,8 @@ def main():
     args = parser.parse_args()
 
     import keras
-    import tensorflow as tf
 
-    from keras_fip import FIPModel
+    from keras_fip import FIPModel, report
     from keras_fip.models import mlp
 
     from timing import median_step as timed
@@ -78,11 +75,9 @@ def main():
         print(f"{label:<26} {r['plain_step_ms_median']:>9.3f} {r['fip_step_ms_median']:>9.3f} "
               f"{r['ratio_median']:>10.2f}")
     os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump({"command": "python " + " ".join(sys.argv), "settings": vars(args),
-                   "results": results, "cpu_count": os.cpu_count(),
-                   "versions": {"keras": keras.__version__, "tensorflow": tf.__version__,
-                                "python": platform.python_version()}}, f, indent=2)
+    report.write_json(args.out, {"command": "python " + " ".join(sys.argv), "settings": vars(args),
+                                 "results": results, "cpu_count": os.cpu_count(),
+                                 "versions": report.versions()})
     print(f"wrote {args.out}")
 
 

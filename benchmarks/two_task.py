@@ -18,9 +18,7 @@ The paper's MNIST -> Fashion-MNIST run, where tfds has the data prepared:
 """
 
 import argparse
-import json
 import os
-import platform
 import sys
 import time
 
@@ -51,7 +49,7 @@ def main():
     import tensorflow as tf
 
     tf.get_logger().setLevel("ERROR")
-    from keras_fip import FIPModel, PathRecorder
+    from keras_fip import FIPModel, PathRecorder, report
     from keras_fip.continual import dataset_sequence, permuted
     from keras_fip.data import load_dataset
     from keras_fip.models import get as get_model
@@ -116,11 +114,9 @@ def main():
         print(f"{i + 1:>10} | {row['fip_A']:>8.4f} {row['fip_B']:>8.4f} | "
               f"{row['finetune_A']:>11.4f} {row['finetune_B']:>11.4f}")
     os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump({"command": "python " + " ".join(sys.argv), "settings": vars(args),
-                   "table_mean_over_seeds": table, "runs": runs,
-                   "versions": {"keras": keras.__version__, "tensorflow": tf.__version__,
-                                "python": platform.python_version()}}, f, indent=2)
+    report.write_json(args.out, {"command": "python " + " ".join(sys.argv), "settings": vars(args),
+                                 "table_mean_over_seeds": table, "runs": runs,
+                                 "versions": report.versions()})
     print(f"wrote {args.out}")
 
 
