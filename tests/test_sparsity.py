@@ -52,6 +52,19 @@ def test_ramp_reaches_the_target_gradually():
     assert targets[2] == pytest.approx(0.9) and targets[3] == pytest.approx(0.9)
 
 
+def test_a_schedule_is_a_small_serialisable_object():
+    from keras_fip.sparsity import PolynomialSparsity
+
+    pull = SparsityObjective(schedule=PolynomialSparsity(0.9, ramp_steps=100), weight=0.2)
+    assert pull.sparsity == 0.9 and pull.ramp_steps == 100
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(pull))
+    assert isinstance(restored.schedule, PolynomialSparsity)
+    for step in (0, 50, 100):
+        assert float(restored.target_at(step)) == pytest.approx(float(pull.target_at(step)))
+    with pytest.raises(ValueError, match="differs from the schedule"):
+        SparsityObjective(0.5, schedule=PolynomialSparsity(0.9, ramp_steps=10))
+
+
 def test_sparsify_reaches_the_target_and_keeps_the_function(trained, digits):
     dense = accuracy(trained, digits.x_test, digits.y_test)
     before = trained.get_weights()

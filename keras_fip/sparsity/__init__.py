@@ -19,9 +19,10 @@ from keras_fip.sparsity.fip import (
     SparsificationResult, finetune, measured_sparsity, sparsify,
 )
 from keras_fip.sparsity.objective import SparsityObjective, prunable_variables
+from keras_fip.sparsity.schedules import ConstantSparsity, PolynomialSparsity, SparsitySchedule
 
 __all__ = [
-    "ExportFolderError", "ExportReport", "HoldMask", "SUPPORTED_LAYERS", "SparsificationResult",
+    "ConstantSparsity", "PolynomialSparsity", "SparsitySchedule", "ExportFolderError", "ExportReport", "HoldMask", "SUPPORTED_LAYERS", "SparsificationResult",
     "SparsityMonitor", "SparsityObjective", "UnsupportedModelError", "export_sparse",
     "finetune", "from_tf_keras", "gzip_size", "masks_of", "measured_sparsity",
     "one_shot", "prunable_variables", "saved_model_predict", "sparsify",

@@ -24,23 +24,12 @@ import keras
 
 from keras_fip import _checks
 from keras_fip.engine.objectives import Objective
+from keras_fip.sparsity import schedules
+from keras_fip.sparsity.schedules import check_sparsity  # noqa: F401  (public here too)
 
 KERNEL_NAMES = ("kernel", "depthwise_kernel", "pointwise_kernel", "embeddings")
 SCOPES = ("kernels", "kernels_and_biases", "all")
 GRANULARITIES = ("global", "per_layer")
-
-
-def check_sparsity(sparsity, what="sparsity"):
-    """Returns `sparsity` as a float in [0, 1), or raises a clear ValueError."""
-    try:
-        value = float(sparsity)
-    except (TypeError, ValueError):
-        raise ValueError(f"{what} must be a number in [0, 1), got {sparsity!r}.") from None
-    if not 0.0 <= value < 1.0 or np.isnan(value):
-        raise ValueError(
-            f"{what} must be in [0, 1) (the fraction of weights set to zero), got {sparsity!r}."
-        )
-    return value
 
 
 def parse_structure(structure):
@@ -111,12 +100,16 @@ class SparsityObjective(Objective):
 
     Args:
         sparsity: target fraction of zero weights, in [0, 1). With `structure`
-            it may be omitted (it is then `1 - N/M`).
+            it may be omitted (it is then `1 - N/M`); with `schedule` too.
         weight: lambda, the strength of the pull (the paper uses 0.1 with
             fixed-length steps of 0.01).
+        schedule: a `SparsitySchedule` (`ConstantSparsity`, the paper's, or
+            `PolynomialSparsity`): the target after each step. Default: built
+            from `sparsity` and the ramp arguments below.
         ramp_steps: 0 (default) aims at the target from the first step, as in
             the paper; otherwise the target grows from `initial_sparsity` to
-            `sparsity` over this many steps along a polynomial of `power`.
+            `sparsity` over this many steps along a polynomial of `power`
+            (`PolynomialSparsity`).
         initial_sparsity: start of the ramp.
         power: exponent of the ramp (3, like tfmot's `PolynomialDecay`).
         scope: which weights count: `"kernels"` (default), `"kernels_and_biases"`
@@ -139,36 +132,38 @@ class SparsityObjective(Objective):
 
     name = "sparsity"
 
-    def __init__(self, sparsity=None, weight=0.1, *, ramp_steps=0, initial_sparsity=0.0,
-                 power=3.0, scope="kernels", granularity="global", structure=None,
-                 threshold_every=50):
+    def __init__(self, sparsity=None, weight=0.1, *, schedule=None, ramp_steps=0,
+                 initial_sparsity=0.0, power=3.0, scope="kernels", granularity="global",
+                 structure=None, threshold_every=50):
         super().__init__(weight=_checks.number(weight, "weight", minimum=0))
         self.structure = structure
         self._nm = parse_structure(structure)
+        if isinstance(schedule, dict):
+            schedule = keras.saving.deserialize_keras_object(schedule)
+        if schedule is not None and sparsity is not None and \
+                abs(float(sparsity) - schedule.final_sparsity) > 1e-9:
+            raise ValueError(f"sparsity {sparsity} differs from the schedule's final "
+                             f"target {schedule.final_sparsity}.")
         if self._nm is not None:
             implied = 1.0 - self._nm[0] / self._nm[1]
             if sparsity is not None and abs(float(sparsity) - implied) > 1e-9:
                 raise ValueError(
                     f"structure {structure} means sparsity {implied:g}; got sparsity {sparsity}."
                 )
-            if ramp_steps:
+            if ramp_steps or (schedule is not None and schedule.ramp_steps):
                 raise ValueError("A ramp is not available with N:M structure.")
             sparsity = implied
-        if sparsity is None:
-            raise ValueError("SparsityObjective needs a target sparsity (or a structure).")
-        self.sparsity = check_sparsity(sparsity)
-        self.initial_sparsity = check_sparsity(initial_sparsity, "initial_sparsity")
-        if self.initial_sparsity > self.sparsity:
-            raise ValueError("initial_sparsity must not exceed sparsity.")
-        ramp_steps = _checks.count(ramp_steps, "ramp_steps", minimum=0)
+        if schedule is None:
+            if sparsity is None:
+                raise ValueError("SparsityObjective needs a target sparsity (or a structure).")
+            schedule = schedules.get(sparsity, ramp_steps, initial_sparsity, power)
+        self.schedule = schedule
+        self.sparsity = schedule.final_sparsity
         threshold_every = _checks.count(threshold_every, "threshold_every")
-        power = _checks.number(power, "power", minimum=0, strict=True)
         if granularity not in GRANULARITIES:
             raise ValueError(f"granularity must be one of {GRANULARITIES}, got {granularity!r}.")
         if scope not in SCOPES:
             raise ValueError(f"scope must be one of {SCOPES}, got {scope!r}.")
-        self.ramp_steps = int(ramp_steps)
-        self.power = float(power)
         self.scope = scope
         self.granularity = granularity
         self.threshold_every = int(threshold_every)
@@ -202,13 +197,14 @@ class SparsityObjective(Objective):
                                       name="sparsity_thresholds")
         self.gap = tf.Variable(0.0, trainable=False, name="sparse_gap")
 
+    @property
+    def ramp_steps(self):
+        """Steps until the schedule aims at its final target."""
+        return self.schedule.ramp_steps
+
     def target_at(self, step):
         """The sparsity aimed at after `step` steps of the schedule."""
-        if not self.ramp_steps:
-            return tf.constant(self.sparsity, tf.float32)
-        progress = tf.minimum(tf.cast(step, tf.float32) / self.ramp_steps, 1.0)
-        span = self.sparsity - self.initial_sparsity
-        return self.sparsity - span * (1.0 - progress) ** self.power
+        return self.schedule(step)
 
     def _exact_thresholds(self, sparsity):
         magnitudes = [tf.reshape(tf.abs(tf.convert_to_tensor(v)), [-1]) for v in self.variables]
@@ -281,8 +277,7 @@ class SparsityObjective(Objective):
 
     def get_config(self):
         return {
-            "sparsity": self.sparsity, "weight": self.weight, "ramp_steps": self.ramp_steps,
-            "initial_sparsity": self.initial_sparsity, "power": self.power,
+            "weight": self.weight, "schedule": keras.saving.serialize_keras_object(self.schedule),
             "scope": self.scope, "granularity": self.granularity,
             "structure": self.structure, "threshold_every": self.threshold_every,
         }
