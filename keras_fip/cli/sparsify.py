@@ -68,7 +68,7 @@ def run(args):
 
     tf.get_logger().setLevel("ERROR")
     payload = run_sparsify_experiment(
-        dataset=args.dataset, data_dir=args.data_dir, model=args.model,
+        dataset=args.dataset, data_dir=args.data_dir, model=args.model or None,
         architecture=args.architecture, epochs=args.epochs, sparsity=targets, methods=methods,
         steps=args.steps, batch_size=args.batch_size, export=args.export, int8=args.int8,
         overwrite=args.overwrite, seed=args.seed, verbose=args.verbose,
