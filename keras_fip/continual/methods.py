@@ -176,41 +176,33 @@ class Replay(Method):
 class EWCPenalty(Objective):
     """`weight / 2 * sum_i F_i (w_i - w*_i)^2` over the trainable weights.
 
-    The Fisher and anchor weights are saved with the model (`.keras`).
+    The accumulated Fisher and the anchor weights are the layer's weights, saved
+    with the model (`.keras`); zero until the first `consolidate`.
     """
 
-    name = "ewc"
-
-    def __init__(self, weight=1.0):
-        super().__init__(weight)
+    def __init__(self, weight=1.0, name="ewc", **kwargs):
+        super().__init__(weight, name=name, **kwargs)
         self.fisher = None
         self.anchor = None
 
+    def bind(self, model):
+        if self.fisher is not None:
+            return
+        shapes = [tuple(v.shape) for v in model.trainable_weights]
+        self.fisher = [self.add_weight(shape=s, initializer="zeros", trainable=False,
+                                       name=f"fisher_{i}") for i, s in enumerate(shapes)]
+        self.anchor = [self.add_weight(shape=s, initializer="zeros", trainable=False,
+                                       name=f"anchor_{i}") for i, s in enumerate(shapes)]
+
     def consolidate(self, model, fisher):
         """Adds `fisher` to the accumulated Fisher and anchors at the current weights."""
-        if self.fisher is None:
-            self.fisher = [tf.Variable(f, trainable=False) for f in fisher]
-            self.anchor = [tf.Variable(v, trainable=False) for v in model.trainable_weights]
-            return
+        self.bind(model)
         for total, new in zip(self.fisher, fisher):
-            total.assign_add(new)
+            total.assign(total + new)
         for anchor, v in zip(self.anchor, model.trainable_weights):
             anchor.assign(v)
 
-    def save_to(self, store, prefix):
-        for name, values in (("fisher", self.fisher), ("anchor", self.anchor)):
-            for i, value in enumerate(values or []):
-                store[f"{prefix}_{name}_{i}"] = value.numpy()
-
-    def load_from(self, store, prefix):
-        count = sum(1 for k in store.keys() if k.startswith(f"{prefix}_fisher_"))
-        if count:
-            self.fisher = [tf.Variable(store[f"{prefix}_fisher_{i}"][()], trainable=False) for i in range(count)]
-            self.anchor = [tf.Variable(store[f"{prefix}_anchor_{i}"][()], trainable=False) for i in range(count)]
-
     def call(self, model):
-        if self.fisher is None:  # nothing consolidated yet
-            return tf.constant(0.0)
         terms = [
             tf.reduce_sum(f * tf.square(v - a))
             for f, v, a in zip(self.fisher, model.trainable_weights, self.anchor)

@@ -195,20 +195,14 @@ class FIPModel(keras.Model):
     def _memory_in_use(self):
         return self.memory.built and len(self.memory) > 0
 
-    def _build_objectives(self):
+    def _bind_objectives(self):
         # Objectives with state (thresholds, reference weights) create it here,
         # outside the traced step, once the network's variables exist.
         for objective in self._objectives:
-            if hasattr(objective, "build"):
-                objective.build(self)
-
-    @property
-    def metrics(self):
-        extra = [m for o in self._objectives for m in getattr(o, "metrics", ())]
-        return super().metrics + extra
+            objective.bind(self)
 
     def make_train_function(self, force=False):
-        self._build_objectives()
+        self._bind_objectives()
         return super().make_train_function(force=self._memory_changed("train", force))
 
     def make_test_function(self, force=False):
@@ -414,20 +408,18 @@ class FIPModel(keras.Model):
         ]
         return cls(**config)
 
-    # The memory and the objectives' arrays are saved beside the model's own
-    # variables, under prefixed keys, in the same weights file.
+    # The memory's arrays (their size changes as it fills) and the random
+    # streams' states are saved beside the model's own variables, under their
+    # own keys; the objectives are layers, saved by Keras itself.
     def save_own_variables(self, store):
         super().save_own_variables(store)
         # Keras does not save a SeedGenerator held outside a layer's variables.
         store["seed_memory"] = self._memory_seed.state.numpy()
         store["seed_evaluation"] = self._evaluation_seed.state.numpy()
         self.memory.save_to(store, prefix="memory")
-        for i, objective in enumerate(self._objectives):
-            if hasattr(objective, "save_to"):
-                objective.save_to(store, prefix=f"objective{i}")
 
     def load_own_variables(self, store):
-        extra = ("memory_", "objective", "seed_")
+        extra = ("memory_", "seed_")
         own = {k: store[k] for k in store.keys() if not k.startswith(extra)}
         super().load_own_variables(own)
         for key, generator in (("seed_memory", self._memory_seed),
@@ -435,10 +427,9 @@ class FIPModel(keras.Model):
             if key in store:  # files saved before the states were
                 generator.state.assign(np.asarray(store[key]))
         self.memory.load_from(store, prefix="memory")
-        self._build_objectives()
-        for i, objective in enumerate(self._objectives):
-            if hasattr(objective, "load_from"):
-                objective.load_from(store, prefix=f"objective{i}")
+        # The objectives' state must exist before Keras loads it into them,
+        # which it does right after this.
+        self._bind_objectives()
         # No retrace forced here: `BackupAndRestore` loads in the middle of
         # `fit`, after the step was built. The variables keep their identity,
         # and a memory that went from empty to filled retraces by itself.

@@ -4,24 +4,33 @@ An objective is called with the model inside the compiled train step and returns
 scalar to minimise, added to the task loss and the weighted distance term. The
 continual-learning EWC baseline is one; sparsification and weight diversification
 plug in the same way.
+
+An objective is a Keras layer held by the `FIPModel`: the state it keeps (a step
+counter, thresholds, reference points, a Fisher) lives in its weights
+(`add_weight(..., trainable=False)`), which Keras tracks, saves in the `.keras`
+file and restores by itself.
 """
 
+import keras
 
-class Objective:
+
+class Objective(keras.layers.Layer):
     """Base class: `objective(model) -> scalar` loss term, serialisable.
+
+    Subclasses implement `call(model)`, and `bind(model)` when they keep state
+    whose shape depends on the model: it creates that state once, before the
+    step is traced and before a saved model's state is loaded into it.
 
     Args:
         weight: multiplier of the term in the total loss.
+        name: the layer's name.
     """
 
-    name = "objective"
-    #: Keras metrics the objective updates in the step; `fit` logs them.
-    metrics = ()
-
-    def __init__(self, weight=1.0):
+    def __init__(self, weight=1.0, name=None, **kwargs):
+        super().__init__(name=name, **kwargs)
         self.weight = float(weight)
 
-    def build(self, model):
+    def bind(self, model):
         """Creates state that depends on the model, before the step is traced."""
 
     def __call__(self, model):
@@ -30,14 +39,8 @@ class Objective:
     def call(self, model):
         raise NotImplementedError
 
-    def save_to(self, store, prefix):
-        """Writes state that is not in the config (arrays) into a weights store."""
-
-    def load_from(self, store, prefix):
-        """Reads back what `save_to` wrote."""
-
     def get_config(self):
-        return {"weight": self.weight}
+        return {"weight": self.weight, "name": self.name}
 
     @classmethod
     def from_config(cls, config):

@@ -38,9 +38,9 @@ class WeightDiversity(Objective):
     (which grows as the function changes) wins before the function is lost; and
     it weighs the nearest reference most, pushing away from the closest member.
 
-    The references live in non-trainable variables of fixed `capacity`, so adding
-    one during `fit` needs no retracing; they are saved with the model (`.keras`)
-    through `save_to` / `load_from`.
+    The references live in the layer's non-trainable weights of fixed
+    `capacity`, so adding one during `fit` needs no retracing; Keras saves them
+    with the model (`.keras`).
 
     Args:
         weight: multiplier of the term.
@@ -53,28 +53,30 @@ class WeightDiversity(Objective):
         >>> model = FIPModel.from_model(network, objectives=[diversity])
     """
 
-    name = "weight_diversity"
-
-    def __init__(self, weight=1.0, capacity=16, eps=1e-6):
-        super().__init__(_checks.number(weight, "WeightDiversity weight", minimum=0))
+    def __init__(self, weight=1.0, capacity=16, eps=1e-6, name="weight_diversity", **kwargs):
+        super().__init__(_checks.number(weight, "WeightDiversity weight", minimum=0),
+                         name=name, **kwargs)
         self.capacity = _checks.count(capacity, "WeightDiversity capacity")
         self.eps = _checks.number(eps, "WeightDiversity eps", minimum=0, strict=True)
-        self._references = None  # one (capacity, *shape) variable per weight
+        self._references = None  # one (capacity, *shape) weight per network weight
         self._mask = None  # (capacity,) 1.0 where a reference is stored
-        self._count = 0
 
     @property
     def num_references(self):
-        return self._count
+        return 0 if self._mask is None else int(np.sum(self._mask.numpy()))
 
-    def _build(self, shapes):
+    def _create(self, shapes):
         self._references = [
-            tf.Variable(tf.zeros((self.capacity, *shape)), trainable=False,
-                        name=f"diversity_reference_{i}")
+            self.add_weight(shape=(self.capacity, *shape), initializer="zeros",
+                            trainable=False, name=f"reference_{i}")
             for i, shape in enumerate(shapes)
         ]
-        self._mask = tf.Variable(tf.zeros((self.capacity,)), trainable=False,
-                                 name="diversity_mask")
+        self._mask = self.add_weight(shape=(self.capacity,), initializer="zeros",
+                                     trainable=False, name="mask")
+
+    def bind(self, model):
+        if self._references is None:
+            self._create([tuple(w.shape) for w in model.trainable_weights])
 
     def add_reference(self, weights):
         """Stores a point to move away from.
@@ -90,21 +92,25 @@ class WeightDiversity(Objective):
         if not arrays:
             raise ValueError("WeightDiversity.add_reference got no weights.")
         if self._references is None:
-            self._build([a.shape for a in arrays])
+            self._create([a.shape for a in arrays])
         shapes = [tuple(r.shape[1:]) for r in self._references]
         if [a.shape for a in arrays] != shapes:
             raise ValueError(
                 "WeightDiversity: the reference's weights do not match the ones "
                 f"already stored ({len(arrays)} arrays vs {len(shapes)})."
             )
-        if self._count >= self.capacity:
+        slot = self.num_references
+        if slot >= self.capacity:
             raise ValueError(
                 f"WeightDiversity holds at most {self.capacity} references; raise capacity."
             )
         for variable, array in zip(self._references, arrays):
-            variable[self._count].assign(array)
-        self._mask[self._count].assign(1.0)
-        self._count += 1
+            values = variable.numpy()
+            values[slot] = array
+            variable.assign(values)
+        mask = self._mask.numpy()
+        mask[slot] = 1.0
+        self._mask.assign(mask)
 
     def squared_distances(self, weights):
         """`||w - w_k||^2` to each slot (0 where no reference is stored)."""
@@ -128,29 +134,8 @@ class WeightDiversity(Objective):
         count = tf.maximum(tf.reduce_sum(self._mask), 1.0)
         return -tf.reduce_sum(self._mask * logs) / count
 
-    def save_to(self, store, prefix):
-        if self._references is None:
-            return
-        store[f"{prefix}_count"] = np.asarray(self._count)
-        for i, variable in enumerate(self._references):
-            store[f"{prefix}_reference_{i}"] = variable.numpy()[: self._count]
-
-    def load_from(self, store, prefix):
-        keys = list(store.keys())
-        if f"{prefix}_count" not in keys:
-            return
-        count = int(np.asarray(store[f"{prefix}_count"][()]))
-        number = sum(1 for k in keys if k.startswith(f"{prefix}_reference_"))
-        arrays = [np.asarray(store[f"{prefix}_reference_{i}"][()]) for i in range(number)]
-        # Into the variables there are (a traced step holds them), else new ones.
-        if self._references is not None:
-            self._mask.assign(tf.zeros_like(self._mask))
-        self._count = 0
-        for k in range(count):
-            self.add_reference([a[k] for a in arrays])
-
     def get_config(self):
-        return {"weight": self.weight, "capacity": self.capacity, "eps": self.eps}
+        return {**super().get_config(), "capacity": self.capacity, "eps": self.eps}
 
 
 @dataclasses.dataclass

@@ -29,7 +29,7 @@ def one_shot(network, x, y, *, sparsity, steps=2000, batch_size=200, learning_ra
     start = time.perf_counter()
     keras.utils.set_random_seed(seed)
     objective = SparsityObjective(sparsity, scope=scope, granularity=granularity)
-    objective.build(network)
+    objective.bind(network)
     masks = objective.snap(network)
     tuned = finetune(network, x, y, masks, steps=steps, batch_size=batch_size,
                      learning_rate=learning_rate, seed=seed, verbose=verbose)

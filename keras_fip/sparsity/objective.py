@@ -18,6 +18,8 @@ step, so the threshold drifts slowly). Between refreshes the pull acts on the
 weights under the held threshold.
 """
 
+import types
+
 import numpy as np
 import tensorflow as tf
 import keras
@@ -130,12 +132,10 @@ class SparsityObjective(Objective):
         >>> pull.snap(model)   # exact zeros
     """
 
-    name = "sparsity"
-
     def __init__(self, sparsity=None, weight=0.1, *, schedule=None, ramp_steps=0,
                  initial_sparsity=0.0, power=3.0, scope="kernels", granularity="global",
-                 structure=None, threshold_every=50):
-        super().__init__(weight=_checks.number(weight, "weight", minimum=0))
+                 structure=None, threshold_every=50, name="sparsity", **kwargs):
+        super().__init__(weight=_checks.number(weight, "weight", minimum=0), name=name, **kwargs)
         self.structure = structure
         self._nm = parse_structure(structure)
         if isinstance(schedule, dict):
@@ -167,17 +167,18 @@ class SparsityObjective(Objective):
         self.scope = scope
         self.granularity = granularity
         self.threshold_every = int(threshold_every)
-        self.variables = None
+        self._pruned = None  # the model's weights this objective prunes (not its own)
         self.skipped = []
         self.gap_metric = keras.metrics.Mean(name="sparse_gap")
 
-    @property
-    def metrics(self):
-        return (self.gap_metric,)
-
     # ------------------------------------------------------------ state
-    def build(self, model):
-        if self.variables is not None:
+    @property
+    def pruned_variables(self):
+        """The model's variables this objective prunes (after `bind`)."""
+        return None if self._pruned is None else self._pruned.variables
+
+    def bind(self, model):
+        if self._pruned is not None:
             return
         variables = prunable_variables(model, self.scope)
         if self._nm is not None:
@@ -190,12 +191,14 @@ class SparsityObjective(Objective):
                     f"{self.structure}: {self.skipped}."
                 )
             variables = usable
-        self.variables = variables
+        # Held outside Keras' tracking: they are the model's weights, not this layer's.
+        self._pruned = types.SimpleNamespace(variables=variables)
         count = 1 if self.granularity == "global" else len(variables)
-        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="sparsity_step")
-        self.thresholds = tf.Variable(tf.fill([count], -1.0), trainable=False,
-                                      name="sparsity_thresholds")
-        self.gap = tf.Variable(0.0, trainable=False, name="sparse_gap")
+        self.step = self.add_weight(shape=(), dtype="int64", initializer="zeros",
+                                    trainable=False, name="step")
+        self.thresholds = self.add_weight(shape=(count,), initializer=keras.initializers.Constant(-1.0),
+                                          trainable=False, name="thresholds")
+        self.gap = self.add_weight(shape=(), initializer="zeros", trainable=False, name="gap")
 
     @property
     def ramp_steps(self):
@@ -207,16 +210,16 @@ class SparsityObjective(Objective):
         return self.schedule(step)
 
     def _exact_thresholds(self, sparsity):
-        magnitudes = [tf.reshape(tf.abs(tf.convert_to_tensor(v)), [-1]) for v in self.variables]
+        magnitudes = [tf.reshape(tf.abs(tf.convert_to_tensor(v)), [-1]) for v in self.pruned_variables]
         if self.granularity == "global":
             return tf.reshape(magnitude_threshold(tf.concat(magnitudes, 0), sparsity), [1])
         return tf.stack([magnitude_threshold(m, sparsity) for m in magnitudes])
 
     def _masks(self, thresholds):
         if self._nm is not None:
-            return [structured_mask(v, *self._nm) for v in self.variables]
+            return [structured_mask(v, *self._nm) for v in self.pruned_variables]
         masks = []
-        for i, v in enumerate(self.variables):
+        for i, v in enumerate(self.pruned_variables):
             threshold = thresholds[0 if self.granularity == "global" else i]
             masks.append(tf.cast(tf.abs(v) > threshold, v.dtype))
         return masks
@@ -224,20 +227,21 @@ class SparsityObjective(Objective):
     # ------------------------------------------------------------- step
     def _refresh(self, step):
         new = self._exact_thresholds(self.target_at(step))
-        with tf.control_dependencies([self.thresholds.assign(new)]):
-            return tf.identity(new)
+        self.thresholds.assign(new)
+        return new
 
     def call(self, model):
-        step = self.step.assign_add(1)
+        self.step.assign(self.step + 1)
+        step = tf.convert_to_tensor(self.step)
         if self._nm is None:
             due = tf.equal((step - 1) % self.threshold_every, 0)
             thresholds = tf.cond(due, lambda: self._refresh(step),
-                                 lambda: tf.identity(self.thresholds))
+                                 lambda: tf.convert_to_tensor(self.thresholds))
         else:
             thresholds = None
         masks = [tf.stop_gradient(m) for m in self._masks(thresholds)]
         # 1/2 ||w - P_s(w)||^2: its gradient is (w - P_s(w)) on the pruned weights.
-        pruned = tf.add_n([tf.reduce_sum(tf.square(v * (1.0 - m))) for v, m in zip(self.variables, masks)])
+        pruned = tf.add_n([tf.reduce_sum(tf.square(v * (1.0 - m))) for v, m in zip(self.pruned_variables, masks)])
         gap = tf.sqrt(pruned)
         self.gap.assign(gap)
         self.gap_metric.update_state(gap)
@@ -247,7 +251,7 @@ class SparsityObjective(Objective):
     def masks(self, model=None):
         """Exact masks (1 kept, 0 pruned) at the final target, as NumPy arrays."""
         if model is not None:
-            self.build(model)
+            self.bind(model)
         thresholds = None if self._nm is not None else self._exact_thresholds(self.sparsity)
         return [np.asarray(m) for m in self._masks(thresholds)]
 
@@ -255,29 +259,19 @@ class SparsityObjective(Objective):
         """||w - P_s(w)|| at the final target, computed exactly now."""
         masks = self.masks(model)
         return float(np.sqrt(sum(np.sum(np.square(np.asarray(v) * (1 - m)))
-                                 for v, m in zip(self.variables, masks))))
+                                 for v, m in zip(self.pruned_variables, masks))))
 
     def snap(self, model=None):
         """Sets the pruned weights to exact zeros; returns `{variable path: mask}`."""
         masks = self.masks(model)
-        for v, m in zip(self.variables, masks):
+        for v, m in zip(self.pruned_variables, masks):
             v.assign(np.asarray(v) * m)
-        return {v.path: m for v, m in zip(self.variables, masks)}
-
-    # ---------------------------------------------------------- saving
-    def save_to(self, store, prefix):
-        if self.variables is not None:
-            store[f"{prefix}_step"] = np.asarray(self.step.numpy())
-            store[f"{prefix}_thresholds"] = self.thresholds.numpy()
-
-    def load_from(self, store, prefix):
-        if f"{prefix}_step" in store and self.variables is not None:
-            self.step.assign(np.asarray(store[f"{prefix}_step"]))
-            self.thresholds.assign(np.asarray(store[f"{prefix}_thresholds"]))
+        return {v.path: m for v, m in zip(self.pruned_variables, masks)}
 
     def get_config(self):
         return {
-            "weight": self.weight, "schedule": keras.saving.serialize_keras_object(self.schedule),
+            "weight": self.weight, "name": self.name,
+            "schedule": keras.saving.serialize_keras_object(self.schedule),
             "scope": self.scope, "granularity": self.granularity,
             "structure": self.structure, "threshold_every": self.threshold_every,
         }
