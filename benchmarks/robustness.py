@@ -80,7 +80,7 @@ ROBUST_OPTIONS = {
     "data_dir": str, "model": str, "hidden": _list(int), "cnn_filters": _list(int),
     "cnn_dense": _list(int), "members": int, "attacks": _list(str.strip), "eps": _list(float),
     "clip_min": float, "clip_max": float, "nb_iter": int, "epochs": int, "batch_size": int,
-    "learning_rate": float, "steps_between": int, "burn_in": int, "step_size": float,
+    "learning_rate": float, "steps_between": int, "burn_in": int, "step_length": float,
     "diversity_weight": float, "path_batch_size": int, "average": str,
     "attack_samples": int, "whitebox_samples": int, "matrix_samples": int, "verbose": int,
 }
@@ -93,6 +93,8 @@ def experiment_settings(robust_args):
     for name, kind in ROBUST_OPTIONS.items():
         parser.add_argument("--" + name.replace("_", "-"), dest=name, type=kind)
     parser.add_argument("--no-whitebox", dest="whitebox", action="store_false")
+    # The option's name before keras-fip 0.2, used by the commands in RESULTS.md.
+    parser.add_argument("--step-size", dest="step_length", type=float)
     return vars(parser.parse_args(robust_args))
 
 

@@ -61,7 +61,7 @@ def main():
         "test_accuracy": accuracy(cnn.predict(data.x_test, verbose=0), data.y_test)}
 
     result = sparsify(cnn, data.x_train, data.y_train, sparsity=0.95, steps=300,
-                      learning_rate="auto", finetune_steps=300, seed=SEED, verbose=0)
+                      step_length="auto", finetune_steps=300, seed=SEED, verbose=0)
     with tempfile.TemporaryDirectory() as folder:
         report = export_sparse(result.model, os.path.join(folder, "out"), check_inputs=data.x_test)
         targets = {"keras": "digits_cnn_sparse95.keras",
@@ -78,7 +78,7 @@ def main():
         manifest["models"][name] = {
             "kind": kind, "test_accuracy": sparse_accuracy,
             "how": "digits_cnn sparsified to 95% along a FIP (sparsify, 300 path + 300 "
-                   "fine-tune steps, learning_rate='auto'), exported with export_sparse",
+                   "fine-tune steps, step_length='auto'), exported with export_sparse",
             "measured_sparsity": round(result.sparsity, 4),
             "gzip_bytes": report.files[kind]["gzip_bytes"],
             "argmax_agreement_with_keras": report.agreement[kind]["argmax_agreement"]}

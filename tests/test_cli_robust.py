@@ -16,7 +16,7 @@ def exit_code(argv):
 
 TINY = [
     "--model", "mlp", "--hidden", "32", "--members", "2", "--epochs", "3",
-    "--steps-between", "5", "--burn-in", "5", "--step-size", "0.1", "--nb-iter", "3",
+    "--steps-between", "5", "--burn-in", "5", "--step-length", "0.1", "--nb-iter", "3",
     "--attack-samples", "60", "--whitebox-samples", "30", "--matrix-samples", "30",
 ]
 
@@ -60,7 +60,7 @@ def test_robust_writes_report_and_plots(tmp_path, capsys):
     (["--clip-max", "0.5"], "outside the clip range"),
     (["--members", "0"], "--members: must be at least 2"),
     (["--members", "1"], "--members: must be at least 2"),
-    (["--step-size", "nan"], "--step-size: expected a finite number"),
+    (["--step-length", "nan"], "--step-length: expected a finite number"),
     (["--clip-max", "inf"], "--clip-max: expected a finite number"),
     (["--seed", "-1"], "--seed: must be in [0, 2**32 - 1]"),
     (["--out", __file__], "exists and is not a folder"),

@@ -162,10 +162,10 @@ def test_reservoir_memory_holds_a_uniform_sample():
     assert len(memory) == 50 and counts.min() >= 1  # every task represented
 
 
-def test_path_step_moves_exactly_epsilon(small_data):
+def test_path_step_moves_exactly_its_step_length(small_data):
     x, y = small_data
     model = FIPModel.from_model(network())
-    model.compile(PathStep(epsilon=0.05), LOSS)
+    model.compile(PathStep(step_length=0.05), LOSS)
     before = weights(model)
     model.train_on_batch(x[:32], y[:32])
     step = np.sqrt(sum(((a - b) ** 2).sum() for a, b in zip(weights(model), before)))
@@ -175,7 +175,7 @@ def test_path_step_moves_exactly_epsilon(small_data):
 def test_path_step_with_momentum_and_memory_lowers_the_loss(small_data, tmp_path):
     x, y = small_data
     model = FIPModel.from_model(network())
-    model.compile(PathStep(epsilon=0.02, momentum=0.5), LOSS)
+    model.compile(PathStep(step_length=0.02, momentum=0.5), LOSS)
     model.remember(x[:20])
     history = model.fit(x, y, epochs=8, verbose=0)
     assert history.history["loss"][-1] < history.history["loss"][0]
@@ -286,8 +286,8 @@ def test_bad_settings_are_clear_errors():
     for bad in (-1, float("nan"), float("inf")):
         with pytest.raises(ValueError, match="fip_weight"):
             FIPModel.from_model(network(), fip_weight=bad)
-    with pytest.raises(ValueError, match="epsilon"):
-        PathStep(epsilon=0)
+    with pytest.raises(ValueError, match="step_length"):
+        PathStep(step_length=0)
     with pytest.raises(ValueError, match="policy"):
         AnchorMemory(policy="fifo")
 

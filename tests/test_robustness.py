@@ -34,7 +34,7 @@ def trained(digits):
 @pytest.fixture(scope="module")
 def grown(trained, digits):
     return grow_ensemble(trained, digits.x_train, members=3, steps_between=15, burn_in=10,
-                         step_size=0.1, seed=0)
+                         step_length=0.1, seed=0)
 
 
 # ------------------------------------------------------------------ attacks
@@ -192,7 +192,7 @@ def test_members_differ_in_weights_but_agree_on_clean_data(grown, trained, digit
 
 
 def test_diversity_pushes_farther_than_the_distance_alone(trained, digits):
-    common = dict(members=1, steps_between=20, step_size=0.05, seed=0)
+    common = dict(members=1, steps_between=20, step_length=0.05, seed=0)
     pushed = grow_ensemble(trained, digits.x_train, diversity_weight=1.0,
                            optimizer=keras.optimizers.SGD(0.05), **common)
     still = grow_ensemble(trained, digits.x_train, diversity_weight=0.0,
@@ -226,8 +226,8 @@ def test_grow_ensemble_rejects_bad_arguments(trained, digits):
         grow_ensemble(trained, digits.x_train, members=0)
     with pytest.raises(ValueError, match="no data"):
         grow_ensemble(trained, digits.x_train[:0])
-    with pytest.raises(ValueError, match="step_size"):
-        grow_ensemble(trained, digits.x_train, step_size=0)
+    with pytest.raises(ValueError, match="step_length"):
+        grow_ensemble(trained, digits.x_train, step_length=0)
 
 
 def _with_nan(x):
@@ -239,7 +239,7 @@ def _with_nan(x):
 @pytest.mark.parametrize("kwargs, message", [
     (dict(x="nan"), "x has 1 NaN"),
     (dict(x="flat"), r"shape \(64,\)"),
-    (dict(step_size=float("nan")), "step_size must be a finite number"),
+    (dict(step_length=float("nan")), "step_length must be a finite number"),
     (dict(diversity_weight=float("inf")), "diversity_weight must be a finite number"),
     (dict(batch_size=0), "batch_size must be at least 1"),
     (dict(average="median"), "median"),
@@ -264,7 +264,7 @@ def test_a_diverging_path_stops_with_a_clear_error(trained, digits, burn_in):
     before = trained.get_weights()
     with pytest.raises(FloatingPointError, match="NaN or infinite"):
         grow_ensemble(trained, digits.x_train[:200], members=2, steps_between=3,
-                      burn_in=burn_in, step_size=1e30)
+                      burn_in=burn_in, step_length=1e30)
     for a, b in zip(before, trained.get_weights()):
         np.testing.assert_array_equal(a, b)
 

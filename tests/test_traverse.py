@@ -60,7 +60,7 @@ def test_a_path_takes_its_budget_and_leaves_the_network_alone(digits):
 
 def test_a_killed_sparsification_path_resumes_exactly(digits, tmp_path):
     network = trained_network(digits)
-    settings = dict(sparsity=0.8, steps=300, batch_size=64, learning_rate=0.01,
+    settings = dict(sparsity=0.8, steps=300, batch_size=64, step_length=0.01,
                     finetune_steps=0, tolerance=1e-6, verbose=0)
     whole = sparsify(network, digits.x_train, digits.y_train, **settings)
     with pytest.raises(KeyboardInterrupt):
@@ -77,7 +77,7 @@ def test_a_killed_sparsification_path_resumes_exactly(digits, tmp_path):
 
 def test_a_killed_ensemble_path_resumes_with_its_members(digits, tmp_path):
     network = trained_network(digits)
-    settings = dict(members=3, steps_between=10, burn_in=10, batch_size=64, step_size=0.05)
+    settings = dict(members=3, steps_between=10, burn_in=10, batch_size=64, step_length=0.05)
     whole = grow_ensemble(network, digits.x_train, **settings)
     with pytest.raises(KeyboardInterrupt):
         grow_ensemble(network, digits.x_train, checkpoint_dir=tmp_path,

@@ -5,6 +5,8 @@ Parses the options, runs `keras_fip.robustness.experiment.run_robust_experiment`
 writes report.json and the plots, prints the table.
 """
 
+import argparse
+
 from keras_fip.cli import _checks
 from keras_fip.cli._lists import at_least, non_negative, number_list, positive
 
@@ -62,8 +64,10 @@ def add_parser(commands):
                         help="FIP path steps between two members (default 40)")
     parser.add_argument("--burn-in", type=at_least(0), default=200,
                         help="FIP path steps before the first member's stretch (default 200)")
-    parser.add_argument("--step-size", type=positive, default=0.2,
+    parser.add_argument("--step-length", type=positive, default=0.2,
                         help="length of each FIP path step in weight space (default 0.2)")
+    # The option's name before keras-fip 0.2, still accepted.
+    parser.add_argument("--step-size", dest="step_length", type=positive, help=argparse.SUPPRESS)
     parser.add_argument("--diversity-weight", type=non_negative, default=1.0,
                         help="weight of the weight-diversity objective against the "
                         "functional distance (default 1)")
@@ -116,7 +120,7 @@ def run(args):
         members=args.members, attacks=attacks, eps=eps, clip_min=args.clip_min,
         clip_max=args.clip_max, nb_iter=args.nb_iter, epochs=args.epochs,
         batch_size=args.batch_size, learning_rate=args.learning_rate,
-        steps_between=args.steps_between, burn_in=args.burn_in, step_size=args.step_size,
+        steps_between=args.steps_between, burn_in=args.burn_in, step_length=args.step_length,
         diversity_weight=args.diversity_weight, path_batch_size=args.path_batch_size,
         average=args.average, attack_samples=args.attack_samples,
         whitebox_samples=args.whitebox_samples, matrix_samples=args.matrix_samples,

@@ -90,7 +90,7 @@ class FIPModel(keras.Model):
         outputs=None,
         *,
         distance="bhattacharyya",
-        fip_weight=1.0,
+        fip_weight=10.0,
         memory_batch_size=64,
         memory=None,
         objectives=None,

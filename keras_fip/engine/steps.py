@@ -3,8 +3,8 @@
 `PathStep` is a Keras optimizer, so choosing the update rule is choosing the
 optimizer in `compile`: any Keras optimizer applies the gradient of
 `task loss + lambda * D + objectives` (the paper's continual-learning practice);
-`PathStep(epsilon)` normalises that gradient over all weights together and moves
-exactly `epsilon` along it (the paper's path sampler, the `||theta|| <= epsilon`
+`PathStep(step_length)` normalises that gradient over all weights together and
+moves exactly `step_length` along it (the paper's path sampler, the `||theta|| <= epsilon`
 constraint).
 """
 
@@ -14,31 +14,33 @@ import keras
 
 @keras.saving.register_keras_serializable("keras_fip")
 class PathStep(keras.optimizers.SGD):
-    """Steps of fixed length `epsilon` along the normalised gradient.
+    """Steps of fixed length `step_length` along the normalised gradient.
 
     The gradient over all trainable weights together is normalised to unit
-    length, then applied by Keras' SGD with learning rate `epsilon`: each step
-    moves exactly `epsilon` in weight space.
+    length, then applied by Keras' SGD with learning rate `step_length`: each
+    step moves exactly `step_length` in weight space.
 
     Args:
-        epsilon: length of each step in weight space (the global L2 norm of the
+        step_length: length of each step in weight space (the global L2 norm of the
             update over all trainable weights), or a learning-rate schedule.
         momentum: heavy-ball momentum over the unit directions (0 disables it):
-            `v = momentum * v - epsilon * d; w += v`, so a step is at most
-            `epsilon / (1 - momentum)` long.
+            `v = momentum * v - step_length * d; w += v`, so a step is at most
+            `step_length / (1 - momentum)` long.
         name: optimizer name.
 
     Example:
-        >>> model.compile(optimizer=PathStep(epsilon=0.01), loss=...)
+        >>> model.compile(optimizer=PathStep(step_length=0.01), loss=...)
     """
 
-    def __init__(self, epsilon=0.01, momentum=0.0, name="path_step", **kwargs):
-        if not callable(epsilon) and epsilon <= 0:
-            raise ValueError(f"PathStep needs epsilon > 0, got {epsilon}.")
+    def __init__(self, step_length=0.01, momentum=0.0, name="path_step", epsilon=None, **kwargs):
+        if epsilon is not None:  # the name in files saved before keras-fip 0.2
+            step_length = epsilon
+        if not callable(step_length) and not step_length > 0:
+            raise ValueError(f"PathStep needs step_length > 0, got {step_length}.")
         if not 0.0 <= momentum < 1.0:
             raise ValueError(f"PathStep momentum must be in [0, 1), got {momentum}.")
         kwargs.pop("nesterov", None)
-        super().__init__(learning_rate=epsilon, momentum=float(momentum), name=name, **kwargs)
+        super().__init__(learning_rate=step_length, momentum=float(momentum), name=name, **kwargs)
 
     def apply(self, grads, trainable_variables=None):
         grads = list(grads)
@@ -59,6 +61,6 @@ class PathStep(keras.optimizers.SGD):
 
     def get_config(self):
         config = super().get_config()
-        config["epsilon"] = config.pop("learning_rate")
+        config["step_length"] = config.pop("learning_rate")
         config.pop("nesterov", None)
         return config

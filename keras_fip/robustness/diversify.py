@@ -31,7 +31,7 @@ from keras_fip.engine.traverse import traverse
 class WeightDiversity(Objective):
     """Pushes the trainable weights away from reference points in weight space.
 
-    The term is `-weight * mean_k log(||w - w_k||^2 + eps)` over the references
+    The term is `-weight * mean_k log(||w - w_k||^2 + floor)` over the references
     `w_k` (the starting network, then each member sampled). The logarithm keeps
     it bounded in effect: its gradient, `-2 * weight * mean_k (w - w_k) /
     ||w - w_k||^2`, shrinks as the network moves away, so the distance term
@@ -45,7 +45,7 @@ class WeightDiversity(Objective):
     Args:
         weight: multiplier of the term.
         capacity: most references held (the start plus the members).
-        eps: added to the squared distances (keeps the log finite at a reference).
+        floor: added to the squared distances (keeps the log finite at a reference).
 
     Example:
         >>> diversity = WeightDiversity(weight=1.0, capacity=11)
@@ -53,11 +53,14 @@ class WeightDiversity(Objective):
         >>> model = FIPModel.from_model(network, objectives=[diversity])
     """
 
-    def __init__(self, weight=1.0, capacity=16, eps=1e-6, name="weight_diversity", **kwargs):
+    def __init__(self, weight=1.0, capacity=16, floor=1e-6, name="weight_diversity",
+                 eps=None, **kwargs):
+        if eps is not None:  # the name in files saved before keras-fip 0.2
+            floor = eps
         super().__init__(_checks.number(weight, "WeightDiversity weight", minimum=0),
                          name=name, **kwargs)
         self.capacity = _checks.count(capacity, "WeightDiversity capacity")
-        self.eps = _checks.number(eps, "WeightDiversity eps", minimum=0, strict=True)
+        self.floor = _checks.number(floor, "WeightDiversity floor", minimum=0, strict=True)
         self._references = None  # one (capacity, *shape) weight per network weight
         self._mask = None  # (capacity,) 1.0 where a reference is stored
 
@@ -130,12 +133,12 @@ class WeightDiversity(Objective):
                 f"the model trains {len(weights)}; add references from the same "
                 "trainable weights."
             )
-        logs = tf.math.log(self.squared_distances(weights) + self.eps)
+        logs = tf.math.log(self.squared_distances(weights) + self.floor)
         count = tf.maximum(tf.reduce_sum(self._mask), 1.0)
         return -tf.reduce_sum(self._mask * logs) / count
 
     def get_config(self):
-        return {**super().get_config(), "capacity": self.capacity, "eps": self.eps}
+        return {**super().get_config(), "capacity": self.capacity, "floor": self.floor}
 
 
 @dataclasses.dataclass
@@ -264,7 +267,7 @@ def weight_distance(a, b):
 
 def grow_ensemble(
     network, x, *, members=10, steps_between=100, diversity_weight=1.0,
-    burn_in=0, distance="bhattacharyya", optimizer=None, step_size=0.05, batch_size=128,
+    burn_in=0, distance="bhattacharyya", optimizer=None, step_length=0.05, batch_size=128,
     initial_kick=None, freeze_batchnorm=True, average="probabilities", seed=0,
     verbose=0, callbacks=None, checkpoint_dir=None,
 ):
@@ -286,12 +289,12 @@ def grow_ensemble(
         diversity_weight: weight of `WeightDiversity` against the distance.
         distance: output distance (`"bhattacharyya"`, the paper's, `"l2"`, `"kl"`,
             a `Distance` or a function).
-        optimizer: a Keras optimizer; default `PathStep(step_size)`.
-        step_size: length of each `PathStep` step in weight space.
+        optimizer: a Keras optimizer; default `PathStep(step_length)`.
+        step_length: length of each `PathStep` step in weight space.
         batch_size: samples of `x` per step.
         initial_kick: norm of a random first step off the start (the
             diversity gradient is zero exactly at the start); default
-            `step_size`.
+            `step_length`.
         freeze_batchnorm: run BatchNormalization layers in inference mode and
             keep their parameters fixed along the path.
         average: how the ensemble averages its members: `"probabilities"` or
@@ -320,7 +323,7 @@ def grow_ensemble(
     steps_between = _checks.count(steps_between, "steps_between")
     batch_size = _checks.count(batch_size, "batch_size")
     diversity_weight = _checks.number(diversity_weight, "diversity_weight", minimum=0)
-    step_size = _checks.number(step_size, "step_size", minimum=0, strict=True)
+    step_length = _checks.number(step_length, "step_length", minimum=0, strict=True)
     if initial_kick is not None:
         initial_kick = _checks.number(initial_kick, "initial_kick", minimum=0)
     if average not in AVERAGES:
@@ -338,12 +341,12 @@ def grow_ensemble(
     # The start, in the weights the path trains (frozen BatchNorm's excluded).
     start = freeze(fresh_copy(network)) if freeze_batchnorm else network
     diversity.add_reference(start.trainable_weights)
-    kick = step_size if initial_kick is None else float(initial_kick)
+    kick = step_length if initial_kick is None else float(initial_kick)
     sampler = MemberSampler(diversity, network.get_weights(), burn_in, steps_between)
     # Members come every `steps_between` steps after the burn-in: epochs end there.
     path = traverse(
         network, x, steps=burn_in + members * steps_between, objectives=[diversity],
-        step_length=step_size, optimizer=optimizer, distance=distance, batch_size=batch_size,
+        step_length=step_length, optimizer=optimizer, distance=distance, batch_size=batch_size,
         epoch_steps=math.gcd(burn_in, steps_between) if burn_in else steps_between,
         freeze_batch_norm=freeze_batchnorm,
         callbacks=[InitialKick(kick, seed), sampler, *(callbacks or [])],
@@ -353,12 +356,12 @@ def grow_ensemble(
     optimizer_name = type(path.model.optimizer).__name__
     for record in sampler.records:
         if isinstance(path.model.optimizer, PathStep) and not path.model.optimizer.momentum:
-            record["path_length"] = kick + record["step"] * step_size
+            record["path_length"] = kick + record["step"] * step_length
     ensemble = FIPEnsemble(sampler.members, average=average, from_logits=from_logits)
     config = {
         "members": members, "steps_between": steps_between, "burn_in": burn_in,
         "diversity_weight": float(diversity_weight), "distance": str(distance),
-        "optimizer": optimizer_name, "step_size": float(step_size),
+        "optimizer": optimizer_name, "step_length": float(step_length),
         "batch_size": batch_size, "initial_kick": kick,
         "freeze_batchnorm": bool(freeze_batchnorm), "average": average, "seed": seed,
         "protected_samples": int(len(x)),

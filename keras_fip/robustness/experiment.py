@@ -24,7 +24,7 @@ def run_robust_experiment(*, dataset="digits", data_dir=None, model="reference_c
                           hidden=(256, 256), cnn_filters=None, cnn_dense=None, members=10,
                           attacks=("fgsm", "pgd"), eps=(0.1, 0.2, 0.3), clip_min=0.0,
                           clip_max=1.0, nb_iter=40, epochs=20, batch_size=32,
-                          learning_rate=1e-3, steps_between=40, burn_in=200, step_size=0.2,
+                          learning_rate=1e-3, steps_between=40, burn_in=200, step_length=0.2,
                           diversity_weight=1.0, path_batch_size=128, average="probabilities",
                           attack_samples=1000, whitebox_samples=200, matrix_samples=200,
                           whitebox=True, seed=0, verbose=0, progress=True):
@@ -45,7 +45,7 @@ def run_robust_experiment(*, dataset="digits", data_dir=None, model="reference_c
         nb_iter: iterations of pgd, bim and mim.
         epochs, batch_size, learning_rate: training of the start and of each
             deep-ensemble member.
-        steps_between, burn_in, step_size, diversity_weight, path_batch_size:
+        steps_between, burn_in, step_length, diversity_weight, path_batch_size:
             the FIP path (`grow_ensemble`).
         average: what the ensembles average, "probabilities" or "logits".
         attack_samples: test images attacked by transfer (the first N).
@@ -104,7 +104,7 @@ def run_robust_experiment(*, dataset="digits", data_dir=None, model="reference_c
     say(f"growing the FIP ensemble ({members} members) ...")
     growth = grow_ensemble(
         start, data.x_train, members=members, steps_between=steps_between, burn_in=burn_in,
-        step_size=step_size, diversity_weight=diversity_weight, batch_size=path_batch_size,
+        step_length=step_length, diversity_weight=diversity_weight, batch_size=path_batch_size,
         average=average, seed=seed, verbose=verbose,
     )
     fip = growth.ensemble

@@ -165,7 +165,7 @@ def run_method(method, network, x, y, *, sparsity, steps, batch_size=200, seed=0
 
     if method == "fip":
         path = steps // 2
-        return fip.sparsify(network, x, y, sparsity=sparsity, steps=path, learning_rate="auto",
+        return fip.sparsify(network, x, y, sparsity=sparsity, steps=path, step_length="auto",
                             batch_size=batch_size, finetune_steps=steps - path, seed=seed,
                             verbose=verbose)
     if method == "tfmot":

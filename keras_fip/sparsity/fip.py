@@ -112,7 +112,7 @@ def finetune(network, x, y, masks, *, steps, batch_size=200, learning_rate=1e-3,
 
 
 def sparsify(network, x, y=None, *, sparsity=None, steps=2000, batch_size=200,
-             learning_rate=0.01, decay=True, weight=0.1, tolerance=0.01, momentum=0.0,
+             step_length=0.01, decay=True, weight=0.1, tolerance=0.01, momentum=0.0,
              distance="bhattacharyya", ramp_steps=0, scope="kernels", granularity="global",
              structure=None, threshold_every=50, finetune_steps=0, finetune_learning_rate=1e-3,
              validation_data=None, callbacks=None, checkpoint_dir=None, seed=0, verbose=1):
@@ -125,7 +125,7 @@ def sparsify(network, x, y=None, *, sparsity=None, steps=2000, batch_size=200,
         sparsity: target fraction of zero weights in [0, 1).
         steps: most path steps (it stops earlier once within `tolerance`).
         batch_size: inputs per step (the paper: 200).
-        learning_rate: length of each step in weight space (the paper: 0.01),
+        step_length: length of each step in weight space (the paper: 0.01),
             or `"auto"`: 2.5 x the starting distance to the sparse set / steps,
             so that the path can reach the set within the step budget.
         decay: shrink the step length along a cosine to 5% of it by the last
@@ -161,11 +161,11 @@ def sparsify(network, x, y=None, *, sparsity=None, steps=2000, batch_size=200,
     finetune_steps = _checks.count(finetune_steps, "finetune_steps", minimum=0)
     if finetune_steps:
         _checks.number(finetune_learning_rate, "finetune_learning_rate", minimum=0, strict=True)
-    if not (isinstance(learning_rate, str) and learning_rate == "auto"):
-        if isinstance(learning_rate, str):
+    if not (isinstance(step_length, str) and step_length == "auto"):
+        if isinstance(step_length, str):
             raise ValueError(
-                f"learning_rate must be a number > 0 or 'auto', got {learning_rate!r}.")
-        learning_rate = _checks.number(learning_rate, "learning_rate", minimum=0, strict=True)
+                f"step_length must be a number > 0 or 'auto', got {step_length!r}.")
+        step_length = _checks.number(step_length, "step_length", minimum=0, strict=True)
     _checks.number(tolerance, "tolerance", minimum=0, strict=True)
     if validation_data is not None:
         validation_data = _check_validation(network, validation_data)
@@ -173,13 +173,13 @@ def sparsify(network, x, y=None, *, sparsity=None, steps=2000, batch_size=200,
     settings = dict(weight=weight, ramp_steps=ramp_steps, scope=scope, granularity=granularity,
                     structure=structure, threshold_every=threshold_every)
     objective = SparsityObjective(sparsity, **settings)
-    if learning_rate == "auto":
+    if step_length == "auto":
         start_gap = SparsityObjective(sparsity, **settings).distance_to_sparse_set(network)
-        learning_rate = 2.5 * start_gap / steps
+        step_length = 2.5 * start_gap / steps
     monitor = SparsityMonitor(objective, tolerance, validation_data=validation_data)
     keras.utils.set_random_seed(seed)
     path = traverse(
-        network, x, steps=steps, objectives=[objective], step_length=learning_rate,
+        network, x, steps=steps, objectives=[objective], step_length=step_length,
         momentum=momentum, decay=decay, distance=distance, batch_size=batch_size,
         callbacks=[monitor, *(callbacks or [])], checkpoint_dir=checkpoint_dir, seed=seed,
         verbose=verbose, name="sparsification path",

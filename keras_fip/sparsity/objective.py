@@ -13,7 +13,7 @@ functional distance and the compiled `PathStep` normalises the sum.
 Finding the magnitude threshold needs a sort of every prunable weight. The
 reference recomputes it at every step, which costs several training steps'
 worth of time; here the threshold lives in a variable on the device and is
-recomputed every `threshold_every` steps (weights move at most `epsilon` per
+recomputed every `threshold_every` steps (weights move at most one step length per
 step, so the threshold drifts slowly). Between refreshes the pull acts on the
 weights under the held threshold.
 """
