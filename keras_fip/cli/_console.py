@@ -3,7 +3,7 @@
 import os
 import warnings
 
-from keras_fip._stderr import silenced_stderr
+from keras_fip.console import silenced_stderr
 
 
 def quiet_libraries(verbose):

@@ -16,7 +16,7 @@ Example:
 import json
 import os
 
-from keras_fip import _experiment
+from keras_fip import experiment_common
 
 METHOD_NAMES = ("fip", "replay", "ewc", "finetune", "joint")
 
@@ -81,9 +81,9 @@ def run_continual_experiment(*, dataset="digits", data_dir=None, scenario="class
         raise ValueError(f"--methods: unknown methods {unknown}; choose from {', '.join(METHOD_NAMES)}")
     class_order = None if class_order is None else [int(c) for c in class_order]
     hidden = None if hidden is None else [int(h) for h in hidden]
-    say = _experiment.printer(progress)
+    say = experiment_common.printer(progress)
 
-    data, dataset_name = _experiment.load_data(dataset, seed=seed, data_dir=data_dir)
+    data, dataset_name = experiment_common.load_data(dataset, seed=seed, data_dir=data_dir)
     if class_order is not None and sorted(class_order) != list(range(data.num_classes)):
         missing = sorted(set(range(data.num_classes)) - set(class_order))
         raise ValueError(
@@ -101,7 +101,7 @@ def run_continual_experiment(*, dataset="digits", data_dir=None, scenario="class
                              memory_per_class=memory_per_class, seed=seed)
     chosen = [methods_lib.FIP(fip_weight=fip_weight) if m == "fip" and fip_weight is not None
               else m for m in methods]
-    options = _experiment.model_options(model, hidden=hidden)
+    options = experiment_common.model_options(model, hidden=hidden)
 
     def build():
         return models.get(model, input_shape=stream.input_shape,

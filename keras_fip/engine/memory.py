@@ -193,6 +193,18 @@ class AnchorMemory:
                     stored[k][slot] = new[k][i]
         return {k: np.stack(v) for k, v in stored.items()}
 
+    def set_outputs(self, outputs):
+        """Replaces the anchor outputs of every stored sample (a new anchor)."""
+        outputs = np.asarray(outputs, np.float32)
+        if outputs.shape != (len(self), self.output_dim):
+            raise ValueError(
+                f"Expected anchor outputs of shape {(len(self), self.output_dim)}, "
+                f"got {outputs.shape}."
+            )
+        if not np.all(np.isfinite(outputs)):
+            raise ValueError("The anchor outputs contain NaN or infinity; nothing was stored.")
+        self._variables["outputs"].assign(outputs)
+
     def clear(self):
         """Forgets everything (the buffers keep their shapes, emptied)."""
         if self.built:

@@ -318,11 +318,10 @@ class FIPModel(keras.Model):
 
         Use it to start a new path from where the network is now.
         """
-        arrays = self.memory.numpy()
         if not len(self.memory):
             return
-        arrays["outputs"] = self.network.predict(arrays["inputs"], batch_size=batch_size, verbose=0)
-        self.memory._assign(arrays)
+        inputs = self.memory.numpy()["inputs"]
+        self.memory.set_outputs(self.network.predict(inputs, batch_size=batch_size, verbose=0))
 
     # ---------------------------------------------------------------- step
     def memory_loss(self, anchor_outputs, labels, outputs):

@@ -44,7 +44,7 @@ _ALIASES = {
 }
 
 
-def _cleverhans():
+def cleverhans_module():
     try:
         from cleverhans.tf2.attacks import (  # noqa: F401
             fast_gradient_method, momentum_iterative_method, projected_gradient_descent,
@@ -170,13 +170,13 @@ class Attack:
     seed: int = 0
 
     def __post_init__(self):
-        from keras_fip import _checks
+        from keras_fip import checks
 
         self.name = attack_name(self.name)
         self.eps = check_budget(self.eps, self.clip_min, self.clip_max, attack_norm(self.name))
-        self.nb_iter = _checks.count(self.nb_iter, "nb_iter")
+        self.nb_iter = checks.count(self.nb_iter, "nb_iter")
         if self.eps_iter is not None:
-            self.eps_iter = _checks.number(self.eps_iter, "eps_iter", minimum=0, strict=True)
+            self.eps_iter = checks.number(self.eps_iter, "eps_iter", minimum=0, strict=True)
 
     @property
     def norm(self):
@@ -220,7 +220,7 @@ def generate(model, x, y=None, attack="pgd", *, eps=None, clip_min=0.0, clip_max
         >>> x_adv = generate(network, x, y, "pgd", eps=0.1)
         >>> x_adv = generate(ensemble, x, y, Attack("pgd_l2", eps=1.5, nb_iter=20))
     """
-    from keras_fip import _checks
+    from keras_fip import checks
 
     if not isinstance(attack, Attack):
         if eps is None:
@@ -228,15 +228,15 @@ def generate(model, x, y=None, attack="pgd", *, eps=None, clip_min=0.0, clip_max
         attack = Attack(attack, eps, clip_min, clip_max, nb_iter, eps_iter, seed)
     network = model if isinstance(model, keras.Model) else None
     try:
-        x = _checks.inputs(x, network, "x")
+        x = checks.inputs(x, network, "x")
     except ValueError as error:
         if "empty" in str(error):
             raise ValueError("no inputs to attack (x is empty).") from None
         raise
     if y is not None:
-        classes = _checks.num_classes(network) if network is not None else None
-        y = _checks.labels(y, len(x), classes, "y")
-    batch_size = _checks.count(batch_size, "batch_size")
+        classes = checks.num_classes(network) if network is not None else None
+        y = checks.labels(y, len(x), classes, "y")
+    batch_size = checks.count(batch_size, "batch_size")
     if attack.clip_min is not None:
         low, high = float(x.min()), float(x.max())
         if low < attack.clip_min - 1e-6 or high > attack.clip_max + 1e-6:
@@ -246,7 +246,7 @@ def generate(model, x, y=None, attack="pgd", *, eps=None, clip_min=0.0, clip_max
             )
     if attack.eps == 0:
         return x.copy()
-    cleverhans = _cleverhans()
+    cleverhans = cleverhans_module()
     fn = logits_fn(model)
     tf.random.set_seed(attack.seed)
     out = np.empty_like(x)

@@ -13,7 +13,7 @@ import time
 import numpy as np
 import keras
 
-from keras_fip import _checks
+from keras_fip import checks
 from keras_fip.engine.callbacks import NaNGuard
 from keras_fip.engine.networks import outputs_are_logits
 from keras_fip.robustness.ensemble import AVERAGES, FIPEnsemble
@@ -39,23 +39,23 @@ def train_network(build, x, y, *, epochs=5, batch_size=64, learning_rate=1e-3, s
     if not callable(build):
         raise TypeError(f"build must be a function returning a new network, got "
                         f"{type(build).__name__}.")
-    epochs = _checks.count(epochs, "epochs")
-    batch_size = _checks.count(batch_size, "batch_size")
-    learning_rate = _checks.number(learning_rate, "learning_rate", minimum=0, strict=True)
-    seed = _checks.count(seed, "seed", minimum=0)
+    epochs = checks.count(epochs, "epochs")
+    batch_size = checks.count(batch_size, "batch_size")
+    learning_rate = checks.number(learning_rate, "learning_rate", minimum=0, strict=True)
+    seed = checks.count(seed, "seed", minimum=0)
     keras.utils.set_random_seed(seed)
     network = build()
     if isinstance(network, keras.Model) and not network.built:
-        x = _checks.inputs(x, None, "x")
+        x = checks.inputs(x, None, "x")
         try:
             network(x[:1])  # builds it for the data's shape
         except Exception as error:  # noqa: BLE001 - Keras raises many kinds here
             reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
             raise ValueError(f"The network build() returned cannot take inputs of shape "
                              f"{x.shape[1:]}: {type(error).__name__}: {reason}") from None
-    network = _checks.classifier(network, "network build() returned")
-    x = _checks.inputs(x, network, "x")
-    y = _checks.labels(y, len(x), _checks.num_classes(network), "y")
+    network = checks.classifier(network, "network build() returned")
+    x = checks.inputs(x, network, "x")
+    y = checks.labels(y, len(x), checks.num_classes(network), "y")
     network.compile(
         keras.optimizers.Adam(learning_rate),
         keras.losses.SparseCategoricalCrossentropy(from_logits=outputs_are_logits(network)),
@@ -82,8 +82,8 @@ def deep_ensemble(build, x, y, *, members=10, epochs=5, batch_size=64, learning_
         `(ensemble, cost)`: a `FIPEnsemble` and the summed cost (`steps`,
         `examples`, `seconds`) of training every member.
     """
-    members = _checks.count(members, "members")
-    seed = _checks.count(seed, "seed", minimum=0)
+    members = checks.count(members, "members")
+    seed = checks.count(seed, "seed", minimum=0)
     if average not in AVERAGES:
         raise ValueError(f"Unknown average {average!r}; choose one of {AVERAGES}.")
     networks, total = [], {"steps": 0, "examples": 0, "seconds": 0.0}

@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 import keras
 
-from keras_fip import _checks
+from keras_fip import checks
 from keras_fip.engine.distances import DistanceLoss
 from keras_fip.engine.networks import fresh_copy, freeze_batchnorm as freeze, outputs_are_logits
 from keras_fip.engine.objectives import Objective
@@ -57,10 +57,10 @@ class WeightDiversity(Objective):
                  eps=None, **kwargs):
         if eps is not None:  # the name in files saved before keras-fip 0.2
             floor = eps
-        super().__init__(_checks.number(weight, "WeightDiversity weight", minimum=0),
+        super().__init__(checks.number(weight, "WeightDiversity weight", minimum=0),
                          name=name, **kwargs)
-        self.capacity = _checks.count(capacity, "WeightDiversity capacity")
-        self.floor = _checks.number(floor, "WeightDiversity floor", minimum=0, strict=True)
+        self.capacity = checks.count(capacity, "WeightDiversity capacity")
+        self.floor = checks.number(floor, "WeightDiversity floor", minimum=0, strict=True)
         self._references = None  # one (capacity, *shape) weight per network weight
         self._mask = None  # (capacity,) 1.0 where a reference is stored
 
@@ -317,19 +317,19 @@ def grow_ensemble(
 
     if not isinstance(network, keras.Model):
         raise TypeError(f"grow_ensemble needs a keras.Model, got {type(network).__name__}.")
-    network = _checks.classifier(network, "starting network")
-    members = _checks.count(members, "members")
-    burn_in = _checks.count(burn_in, "burn_in", minimum=0)
-    steps_between = _checks.count(steps_between, "steps_between")
-    batch_size = _checks.count(batch_size, "batch_size")
-    diversity_weight = _checks.number(diversity_weight, "diversity_weight", minimum=0)
-    step_length = _checks.number(step_length, "step_length", minimum=0, strict=True)
+    network = checks.classifier(network, "starting network")
+    members = checks.count(members, "members")
+    burn_in = checks.count(burn_in, "burn_in", minimum=0)
+    steps_between = checks.count(steps_between, "steps_between")
+    batch_size = checks.count(batch_size, "batch_size")
+    diversity_weight = checks.number(diversity_weight, "diversity_weight", minimum=0)
+    step_length = checks.number(step_length, "step_length", minimum=0, strict=True)
     if initial_kick is not None:
-        initial_kick = _checks.number(initial_kick, "initial_kick", minimum=0)
+        initial_kick = checks.number(initial_kick, "initial_kick", minimum=0)
     if average not in AVERAGES:
         raise ValueError(f"Unknown average {average!r}; choose one of {AVERAGES}.")
     try:
-        x = _checks.inputs(x, network, "x")
+        x = checks.inputs(x, network, "x")
     except ValueError as error:
         if "empty" in str(error):
             raise ValueError("grow_ensemble got no data (x is empty).") from None

@@ -15,7 +15,7 @@ Example:
 
 import math
 
-from keras_fip import _experiment
+from keras_fip import experiment_common
 
 METHODS = ("single", "deep_ensemble", "fip_ensemble")
 
@@ -73,20 +73,20 @@ def run_robust_experiment(*, dataset="digits", data_dir=None, model="reference_c
 
     from keras_fip import models
     from keras_fip.robustness import analysis
-    from keras_fip.robustness.attacks import Attack, _cleverhans, generate
+    from keras_fip.robustness.attacks import Attack, cleverhans_module, generate
     from keras_fip.robustness.baselines import deep_ensemble, train_network
     from keras_fip.robustness.diversify import grow_ensemble
 
-    _cleverhans()  # a missing extra stops here, before any training
-    say = _experiment.printer(progress)
-    data, dataset_name = _experiment.load_data(dataset, seed=seed, data_dir=data_dir)
-    _experiment.check_labels(data)
+    cleverhans_module()  # a missing extra stops here, before any training
+    say = experiment_common.printer(progress)
+    data, dataset_name = experiment_common.load_data(dataset, seed=seed, data_dir=data_dir)
+    experiment_common.check_labels(data)
     low = float(min(data.x_train.min(), data.x_test.min()))
     high = float(max(data.x_train.max(), data.x_test.max()))
     if low < clip_min or high > clip_max:
         raise ValueError(f"the data ranges over [{low:g}, {high:g}], outside the clip range "
                          f"[{clip_min:g}, {clip_max:g}]; set --clip-min/--clip-max")
-    options = _experiment.model_options(model, hidden, cnn_filters, cnn_dense)
+    options = experiment_common.model_options(model, hidden, cnn_filters, cnn_dense)
 
     def build():
         return models.get(model, input_shape=data.input_shape, num_classes=data.num_classes,

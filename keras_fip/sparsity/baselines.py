@@ -11,7 +11,7 @@ import time
 
 import keras
 
-from keras_fip import _checks
+from keras_fip import checks
 from keras_fip.engine.batches import epoch_length, path_batches
 from keras_fip.engine.networks import outputs_are_logits
 from keras_fip.sparsity.fip import (
@@ -56,9 +56,9 @@ def tfmot_polynomial(network, x, y, *, sparsity, steps=2000, batch_size=200,
     network = copy_network(network)
     x, y = check_training_data(network, x, y, needs_labels=True)
     steps, batch_size = _check_training(steps, batch_size, learning_rate)
-    _checks.number(end_fraction, "end_fraction", minimum=0, strict=True, maximum=1)
+    checks.number(end_fraction, "end_fraction", minimum=0, strict=True, maximum=1)
     if frequency is not None:
-        frequency = _checks.count(frequency, "frequency")
+        frequency = checks.count(frequency, "frequency")
     start = time.perf_counter()
     keras.utils.set_random_seed(seed)
     module = tfmot()
@@ -88,6 +88,6 @@ def tfmot_polynomial(network, x, y, *, sparsity, steps=2000, batch_size=200,
 
 def _check_training(steps, batch_size, learning_rate, minimum_steps=1):
     """The training budget and learning rate, checked before any work."""
-    _checks.number(learning_rate, "learning_rate", minimum=0, strict=True)
-    return (_checks.count(steps, "steps", minimum=minimum_steps),
-            _checks.count(batch_size, "batch_size"))
+    checks.number(learning_rate, "learning_rate", minimum=0, strict=True)
+    return (checks.count(steps, "steps", minimum=minimum_steps),
+            checks.count(batch_size, "batch_size"))

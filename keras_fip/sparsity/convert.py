@@ -86,7 +86,10 @@ def _check_model(model, framework):
     if not isinstance(model, framework.Model):
         raise UnsupportedModelError(f"Expected a {framework.__name__} model, got {type(model).__name__}.")
     kind = type(model).__name__
-    if kind not in ("Sequential", "Functional", "Model") or not getattr(model, "_is_graph_network", True):
+    # Subclassed models have their own class (a bare "Model" one has no symbolic inputs).
+    subclassed = kind not in ("Sequential", "Functional", "Model") or (
+        kind == "Model" and not getattr(model, "inputs", None))
+    if subclassed:
         raise UnsupportedModelError(
             f"Only Sequential and functional models convert; {kind} is a subclassed model."
         )

@@ -18,7 +18,7 @@ Example:
 import os
 import sys
 
-from keras_fip import _experiment
+from keras_fip import experiment_common
 
 METHOD_NAMES = ("fip", "tfmot", "oneshot")
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
@@ -84,15 +84,15 @@ def run_sparsify_experiment(*, dataset="digits", data_dir=None, model=None,
     import keras
     import numpy as np
 
-    from keras_fip._stderr import silenced_stderr
+    from keras_fip.console import silenced_stderr
     from keras_fip.sparsity import export as export_lib
 
-    say = _experiment.printer(progress)
-    data, dataset_name = _experiment.load_data(dataset, seed=seed, data_dir=data_dir)
-    _experiment.check_labels(data)
+    say = experiment_common.printer(progress)
+    data, dataset_name = experiment_common.load_data(dataset, seed=seed, data_dir=data_dir)
+    experiment_common.check_labels(data)
     x, y = data.x_train, data.y_train
     keras.utils.set_random_seed(seed)
-    options = _experiment.model_options(architecture, hidden, cnn_filters, cnn_dense)
+    options = experiment_common.model_options(architecture, hidden, cnn_filters, cnn_dense)
     if model is None:
         say(f"training {architecture} on {data.name} for {epochs} epochs")
         network = train_dense(architecture, data, epochs=epochs, seed=seed, verbose=verbose,
@@ -277,7 +277,7 @@ def _single_network(network, what="model"):
     A saved `FIPModel` gives its network; an ensemble is several networks: save
     the member to use on its own.
     """
-    from keras_fip import _checks
+    from keras_fip import checks
     from keras_fip.robustness.ensemble import FIPEnsemble
 
     if isinstance(network, FIPEnsemble):
@@ -286,20 +286,20 @@ def _single_network(network, what="model"):
             "network; sparsify one member: keras.models.load_model(path).members[i].save(...)"
         )
     try:
-        return _checks.classifier(network, "model")
+        return checks.classifier(network, "model")
     except (TypeError, ValueError) as error:
         raise ValueError(f"{what}: {error}") from None
 
 
 def _check_model_fits(network, data, name):
     """The network must take the data's inputs and have an output per class."""
-    from keras_fip import _checks
+    from keras_fip import checks
 
-    expected = _checks.input_shape(network)
-    if expected is not None and not _checks.fits_shape(data.input_shape, expected):
-        raise ValueError(f"--model {name} takes inputs of shape {_checks.format_shape(expected)}, "
+    expected = checks.input_shape(network)
+    if expected is not None and not checks.fits_shape(data.input_shape, expected):
+        raise ValueError(f"--model {name} takes inputs of shape {checks.format_shape(expected)}, "
                          f"but the dataset's are {data.input_shape}")
-    classes = _checks.num_classes(network)
+    classes = checks.num_classes(network)
     if classes is not None and classes < data.num_classes:
         raise ValueError(f"--model {name} has {classes} outputs, but the dataset has labels "
                          f"up to {data.num_classes - 1}")

@@ -28,7 +28,7 @@ import numpy as np
 import tensorflow as tf
 import keras
 
-from keras_fip import _checks
+from keras_fip import checks
 from keras_fip.sparsity.convert import from_tf_keras, to_tf_keras
 from keras_fip.sparsity.objective import prunable_variables
 
@@ -263,16 +263,16 @@ def export_sparse(model, directory, *, overwrite=False, check_inputs=None, int8=
     Returns:
         An `ExportReport`.
     """
-    model = _checks.classifier(model, "model")
+    model = checks.classifier(model, "model")
     if check_inputs is not None:
-        check_inputs = _checks.inputs(check_inputs, model, "check_inputs")
+        check_inputs = checks.inputs(check_inputs, model, "check_inputs")
     if int8:
         if train_data is None:
             raise ValueError(
                 "int8 export trains with quantisation in the loop; pass train_data=(x, y).")
         train_data = _check_train_data(model, train_data)
-        qat_epochs = _checks.count(qat_epochs, "qat_epochs")
-        batch_size = _checks.count(batch_size, "batch_size")
+        qat_epochs = checks.count(qat_epochs, "qat_epochs")
+        batch_size = checks.count(batch_size, "batch_size")
     to_tf_keras(model)  # refuses an unconvertible model before anything is written
     directory = os.fspath(directory)
     _prepare_directory(directory, overwrite)
@@ -317,8 +317,8 @@ def _check_train_data(model, train_data):
         x, y = train_data
     except (TypeError, ValueError):
         raise ValueError("train_data must be a pair (x, y).") from None
-    x = _checks.inputs(x, model, "train_data x")
-    return x, _checks.labels(y, len(x), _checks.num_classes(model), "train_data y")
+    x = checks.inputs(x, model, "train_data x")
+    return x, checks.labels(y, len(x), checks.num_classes(model), "train_data y")
 
 
 def _write_int8(stripped, train_data, path, epochs, batch_size, verbose):

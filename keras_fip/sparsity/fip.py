@@ -12,7 +12,7 @@ import time
 import numpy as np
 import keras
 
-from keras_fip import _checks
+from keras_fip import checks
 from keras_fip.engine.batches import epoch_length, path_batches
 from keras_fip.engine.callbacks import NaNGuard
 from keras_fip.engine.networks import fresh_copy, outputs_are_logits
@@ -49,7 +49,7 @@ class SparsificationResult:
 
 def copy_network(network):
     """A fresh copy of a functional or Sequential network with the same weights."""
-    return fresh_copy(_checks.classifier(network, "model"))
+    return fresh_copy(checks.classifier(network, "model"))
 
 
 def measured_sparsity(model, scope="kernels"):
@@ -63,12 +63,12 @@ def measured_sparsity(model, scope="kernels"):
 
 def check_training_data(network, x, y=None, needs_labels=False):
     """Training inputs (finite, shaped for `network`) and labels (class ids), checked."""
-    x = _checks.inputs(x, network, "x")
+    x = checks.inputs(x, network, "x")
     if y is None:
         if needs_labels:
             raise ValueError("Training with a loss needs labels y (class ids); got y=None.")
         return x, None
-    return x, _checks.labels(y, len(x), _checks.num_classes(network), "y")
+    return x, checks.labels(y, len(x), checks.num_classes(network), "y")
 
 
 def _check_validation(network, data):
@@ -76,8 +76,8 @@ def _check_validation(network, data):
         vx, vy = data
     except (TypeError, ValueError):
         raise ValueError("validation_data must be a pair (x, y).") from None
-    vx = _checks.inputs(vx, network, "validation x")
-    return vx, _checks.labels(vy, len(vx), _checks.num_classes(network), "validation y")
+    vx = checks.inputs(vx, network, "validation x")
+    return vx, checks.labels(vy, len(vx), checks.num_classes(network), "validation y")
 
 
 def _fit_steps(model, data, steps, batch_size, n, callbacks, verbose):
@@ -91,10 +91,10 @@ def _fit_steps(model, data, steps, batch_size, n, callbacks, verbose):
 def finetune(network, x, y, masks, *, steps, batch_size=200, learning_rate=1e-3, seed=0,
              verbose=0):
     """Trains `network` on `(x, y)` for `steps` steps with the masked weights held at zero."""
-    steps = _checks.count(steps, "steps", minimum=0)
-    batch_size = _checks.count(batch_size, "batch_size")
-    learning_rate = _checks.number(learning_rate, "learning_rate", minimum=0, strict=True)
-    network = _checks.classifier(network, "model")
+    steps = checks.count(steps, "steps", minimum=0)
+    batch_size = checks.count(batch_size, "batch_size")
+    learning_rate = checks.number(learning_rate, "learning_rate", minimum=0, strict=True)
+    network = checks.classifier(network, "model")
     x, y = check_training_data(network, x, y, needs_labels=True)
     if steps == 0:
         return 0
@@ -152,24 +152,24 @@ def sparsify(network, x, y=None, *, sparsity=None, steps=2000, batch_size=200,
     Returns:
         A `SparsificationResult`.
     """
-    network = _checks.classifier(network, "model")  # traverse walks a copy
+    network = checks.classifier(network, "model")  # traverse walks a copy
     x, y = check_training_data(network, x, y)
     if finetune_steps and y is None:
         raise ValueError("Fine-tuning after the path needs labels y.")
-    steps = _checks.count(steps, "steps")
-    batch_size = _checks.count(batch_size, "batch_size")
-    finetune_steps = _checks.count(finetune_steps, "finetune_steps", minimum=0)
+    steps = checks.count(steps, "steps")
+    batch_size = checks.count(batch_size, "batch_size")
+    finetune_steps = checks.count(finetune_steps, "finetune_steps", minimum=0)
     if finetune_steps:
-        _checks.number(finetune_learning_rate, "finetune_learning_rate", minimum=0, strict=True)
+        checks.number(finetune_learning_rate, "finetune_learning_rate", minimum=0, strict=True)
     if not (isinstance(step_length, str) and step_length == "auto"):
         if isinstance(step_length, str):
             raise ValueError(
                 f"step_length must be a number > 0 or 'auto', got {step_length!r}.")
-        step_length = _checks.number(step_length, "step_length", minimum=0, strict=True)
-    _checks.number(tolerance, "tolerance", minimum=0, strict=True)
+        step_length = checks.number(step_length, "step_length", minimum=0, strict=True)
+    checks.number(tolerance, "tolerance", minimum=0, strict=True)
     if validation_data is not None:
         validation_data = _check_validation(network, validation_data)
-    _checks.number(momentum, "momentum", minimum=0)
+    checks.number(momentum, "momentum", minimum=0)
     settings = dict(weight=weight, ramp_steps=ramp_steps, scope=scope, granularity=granularity,
                     structure=structure, threshold_every=threshold_every)
     objective = SparsityObjective(sparsity, **settings)

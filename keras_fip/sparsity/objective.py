@@ -24,7 +24,7 @@ import numpy as np
 import tensorflow as tf
 import keras
 
-from keras_fip import _checks
+from keras_fip import checks
 from keras_fip.engine.objectives import Objective
 from keras_fip.sparsity import schedules
 from keras_fip.sparsity.schedules import check_sparsity  # noqa: F401  (public here too)
@@ -135,7 +135,7 @@ class SparsityObjective(Objective):
     def __init__(self, sparsity=None, weight=0.1, *, schedule=None, ramp_steps=0,
                  initial_sparsity=0.0, power=3.0, scope="kernels", granularity="global",
                  structure=None, threshold_every=50, name="sparsity", **kwargs):
-        super().__init__(weight=_checks.number(weight, "weight", minimum=0), name=name, **kwargs)
+        super().__init__(weight=checks.number(weight, "weight", minimum=0), name=name, **kwargs)
         self.structure = structure
         self._nm = parse_structure(structure)
         if isinstance(schedule, dict):
@@ -159,7 +159,7 @@ class SparsityObjective(Objective):
             schedule = schedules.get(sparsity, ramp_steps, initial_sparsity, power)
         self.schedule = schedule
         self.sparsity = schedule.final_sparsity
-        threshold_every = _checks.count(threshold_every, "threshold_every")
+        threshold_every = checks.count(threshold_every, "threshold_every")
         if granularity not in GRANULARITIES:
             raise ValueError(f"granularity must be one of {GRANULARITIES}, got {granularity!r}.")
         if scope not in SCOPES:

@@ -13,7 +13,7 @@ import numpy as np
 import tensorflow as tf
 import keras
 
-from keras_fip import _checks
+from keras_fip import checks
 
 
 def check_sparsity(sparsity, what="sparsity"):
@@ -81,8 +81,8 @@ class PolynomialSparsity(SparsitySchedule):
         self.initial_sparsity = check_sparsity(initial_sparsity, "initial_sparsity")
         if self.initial_sparsity > self.final_sparsity:
             raise ValueError("initial_sparsity must not exceed sparsity.")
-        self.ramp_steps = _checks.count(ramp_steps, "ramp_steps")
-        self.power = _checks.number(power, "power", minimum=0, strict=True)
+        self.ramp_steps = checks.count(ramp_steps, "ramp_steps")
+        self.power = checks.number(power, "power", minimum=0, strict=True)
 
     def __call__(self, step):
         progress = tf.minimum(tf.cast(step, tf.float32) / self.ramp_steps, 1.0)
