@@ -16,6 +16,7 @@ moment something is remembered (rare), never in the step.
 import numpy as np
 import tensorflow as tf
 import keras
+from keras import ops
 
 POLICIES = ("balanced", "reservoir")
 
@@ -221,13 +222,10 @@ class AnchorMemory:
             seed: a `keras.random.SeedGenerator` (stateful; works under XLA).
         """
         variables = self._variables
-        size = tf.shape(variables["inputs"])[0]
-        index = keras.random.shuffle(tf.range(size), seed=seed)[:batch_size]
-        return (
-            tf.gather(variables["inputs"], index),
-            tf.gather(variables["outputs"], index),
-            tf.gather(variables["labels"], index),
-        )
+        size = ops.shape(variables["inputs"])[0]
+        index = keras.random.shuffle(ops.arange(size), seed=seed)[:batch_size]
+        return tuple(ops.take(variables[key], index, axis=0)
+                     for key in ("inputs", "outputs", "labels"))
 
     # --------------------------------------------------------- serialising
     def get_config(self):

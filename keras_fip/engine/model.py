@@ -19,6 +19,7 @@ import math
 import numpy as np
 import tensorflow as tf
 import keras
+from keras import ops
 
 from keras_fip.data.arrays import as_labels, check_finite
 from keras_fip.engine import distances as distances_lib
@@ -42,14 +43,14 @@ def _nan_unless_finite(x, loss):
     loss say so on every CPU, so `NaNGuard` and `TerminateOnNaN` stop the run.
     """
     checks = [
-        tf.reduce_all(tf.math.is_finite(value))
+        ops.all(ops.isfinite(value))
         for value in keras.tree.flatten(x)
-        if value is not None and value.dtype.is_floating
+        if value is not None and keras.backend.is_float_dtype(value.dtype)
     ]
     if not checks:
         return loss
-    finite = tf.reduce_all(tf.stack(checks))
-    return tf.where(finite, loss, tf.constant(float("nan"), loss.dtype))
+    finite = ops.all(ops.stack(checks))
+    return ops.where(finite, loss, ops.cast(float("nan"), loss.dtype))
 
 
 @keras.saving.register_keras_serializable("keras_fip")
@@ -329,7 +330,7 @@ class FIPModel(keras.Model):
 
         Subclasses change what is kept on the memory (replay uses the labels).
         """
-        distance = tf.reduce_mean(self.distance(anchor_outputs, outputs))
+        distance = ops.mean(self.distance(anchor_outputs, outputs))
         self.fip_distance_tracker.update_state(distance)
         return self.fip_weight * distance
 
@@ -363,7 +364,7 @@ class FIPModel(keras.Model):
                 loss = loss + _scaled(self.memory_loss(anchor_outputs, memory_y, memory_pred))
             else:
                 self.fip_distance_tracker.update_state(
-                    tf.reduce_mean(self.distance(anchor_outputs, memory_pred))
+                    ops.mean(self.distance(anchor_outputs, memory_pred))
                 )
         if training:
             for objective in self._objectives:
