@@ -98,8 +98,11 @@ def num_classes(network):
     return num_classes(members[0]) if members else None
 
 
-def inputs(x, network=None, what="x"):
-    """`x` as a float32 array: numeric, non-empty, finite, shaped for `network`."""
+def inputs(x, network=None, what="x", empty=None):
+    """`x` as a float32 array: numeric, non-empty, finite, shaped for `network`.
+
+    `empty` replaces the message for empty inputs (say what had nothing to do).
+    """
     from keras_fip.data.arrays import check_finite
 
     try:
@@ -107,7 +110,7 @@ def inputs(x, network=None, what="x"):
     except (TypeError, ValueError) as error:
         raise TypeError(f"{what} must be an array of numbers ({error}).") from None
     if array.ndim == 0 or len(array) == 0:
-        raise ValueError(f"{what} is empty (shape {array.shape}).")
+        raise ValueError(empty or f"{what} is empty (shape {array.shape}).")
     if array.dtype == object or not (np.issubdtype(array.dtype, np.number)
                                      or array.dtype == bool):
         raise TypeError(f"{what} must hold numbers, got dtype {array.dtype}.")
@@ -119,6 +122,16 @@ def inputs(x, network=None, what="x"):
             f"inputs of shape {format_shape(expected)}."
         )
     return array
+
+
+def labelled_pair(data, network, what):
+    """`(x, y)` of `data`, a pair of inputs and class ids for `network`, checked."""
+    try:
+        x, y = data
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be a pair (x, y).") from None
+    x = inputs(x, network, f"{what} x")
+    return x, labels(y, len(x), num_classes(network), f"{what} y")
 
 
 def labels(y, n=None, classes=None, what="y"):

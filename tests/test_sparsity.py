@@ -182,7 +182,7 @@ def _with_nan(x):
     ("inf step length", "step_length must be a finite number"),
     ("batch size 0", "batch_size must be at least 1"),
     ("nan weight", "weight must be a finite number"),
-    ("nan validation inputs", "validation x has 1 NaN"),
+    ("nan validation inputs", "validation_data x has 1 NaN"),
 ])
 def test_sparsify_refuses_bad_input_before_any_work(trained, digits, case, message,
                                                     monkeypatch):

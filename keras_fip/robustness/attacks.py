@@ -227,12 +227,7 @@ def generate(model, x, y=None, attack="pgd", *, eps=None, clip_min=0.0, clip_max
             raise ValueError("give eps (the attack budget) or an Attack.")
         attack = Attack(attack, eps, clip_min, clip_max, nb_iter, eps_iter, seed)
     network = model if isinstance(model, keras.Model) else None
-    try:
-        x = checks.inputs(x, network, "x")
-    except ValueError as error:
-        if "empty" in str(error):
-            raise ValueError("no inputs to attack (x is empty).") from None
-        raise
+    x = checks.inputs(x, network, "x", empty="no inputs to attack (x is empty).")
     if y is not None:
         classes = checks.num_classes(network) if network is not None else None
         y = checks.labels(y, len(x), classes, "y")

@@ -328,12 +328,7 @@ def grow_ensemble(
         initial_kick = checks.number(initial_kick, "initial_kick", minimum=0)
     if average not in AVERAGES:
         raise ValueError(f"Unknown average {average!r}; choose one of {AVERAGES}.")
-    try:
-        x = checks.inputs(x, network, "x")
-    except ValueError as error:
-        if "empty" in str(error):
-            raise ValueError("grow_ensemble got no data (x is empty).") from None
-        raise
+    x = checks.inputs(x, network, "x", empty="grow_ensemble got no data (x is empty).")
     from_logits = outputs_are_logits(network)
     DistanceLoss(distance, from_logits=from_logits)  # an unknown distance stops here
 

@@ -313,12 +313,7 @@ def export_sparse(model, directory, *, overwrite=False, check_inputs=None, int8=
 
 
 def _check_train_data(model, train_data):
-    try:
-        x, y = train_data
-    except (TypeError, ValueError):
-        raise ValueError("train_data must be a pair (x, y).") from None
-    x = checks.inputs(x, model, "train_data x")
-    return x, checks.labels(y, len(x), checks.num_classes(model), "train_data y")
+    return checks.labelled_pair(train_data, model, "train_data")
 
 
 def _write_int8(stripped, train_data, path, epochs, batch_size, verbose):

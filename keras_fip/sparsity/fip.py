@@ -72,12 +72,7 @@ def check_training_data(network, x, y=None, needs_labels=False):
 
 
 def _check_validation(network, data):
-    try:
-        vx, vy = data
-    except (TypeError, ValueError):
-        raise ValueError("validation_data must be a pair (x, y).") from None
-    vx = checks.inputs(vx, network, "validation x")
-    return vx, checks.labels(vy, len(vx), checks.num_classes(network), "validation y")
+    return checks.labelled_pair(data, network, "validation_data")
 
 
 def _fit_steps(model, data, steps, batch_size, n, callbacks, verbose):
