@@ -11,6 +11,8 @@ import os
 import numpy as np
 import keras
 
+from keras_fip.engine.networks import accuracy
+
 
 class PathRecorder(keras.callbacks.Callback):
     """Records, once per epoch, the logs, the weight distance from the start of
@@ -62,8 +64,7 @@ class PathRecorder(keras.callbacks.Callback):
             np.sum((w - s) ** 2) for w, s in zip(self._weights(), self._start)
         )))
         for name, (x, y) in self.evaluate.items():
-            outputs = self.model.predict(x, verbose=0)
-            record[f"{name}_accuracy"] = float(np.mean(outputs.argmax(-1) == np.asarray(y)))
+            record[f"{name}_accuracy"] = accuracy(self.model, x, y)
         if self.checkpoint_dir and (epoch + 1) % self.checkpoint_every == 0:
             network = getattr(self.model, "network", self.model)
             path = os.path.join(self.checkpoint_dir, f"point_{epoch + 1}.keras")

@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 
-from keras_fip.engine.networks import outputs_are_logits
+from keras_fip.engine.networks import accuracy as network_accuracy, outputs_are_logits
 from keras_fip.robustness import attacks as attacks_lib
 from keras_fip.robustness.diversify import weight_distance
 from keras_fip.robustness.ensemble import FIPEnsemble
@@ -33,8 +33,7 @@ def accuracy(model, x, y, batch_size=500):
     """Fraction of `x` the model classifies as `y` (argmax)."""
     if len(x) == 0:
         raise ValueError("accuracy() got no inputs.")
-    predictions = np.asarray(model.predict(np.asarray(x, np.float32), batch_size=batch_size, verbose=0))
-    return float(np.mean(predictions.argmax(-1) == np.asarray(y).reshape(-1)))
+    return network_accuracy(model, np.asarray(x, np.float32), y, batch_size=batch_size)
 
 
 def member_accuracies(ensemble, x, y):

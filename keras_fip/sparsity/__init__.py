@@ -8,7 +8,7 @@ the tfmot baseline, and never change what `keras` / `tf.keras` mean for the call
 """
 
 from keras_fip.sparsity.baselines import one_shot, tfmot_polynomial
-from keras_fip.sparsity.callbacks import HoldMask, SparsityMonitor, masks_of
+from keras_fip.sparsity.callbacks import HoldMask, SparsityMonitor
 from keras_fip.sparsity.convert import (
     SUPPORTED_LAYERS, UnsupportedModelError, from_tf_keras, to_tf_keras,
 )
@@ -16,9 +16,10 @@ from keras_fip.sparsity.export import (
     ExportFolderError, ExportReport, export_sparse, gzip_size, saved_model_predict, tflite_predict,
 )
 from keras_fip.sparsity.fip import (
-    SparsificationResult, finetune, measured_sparsity, sparsify,
+    SparsificationResult, finetune, sparsify,
 )
-from keras_fip.sparsity.objective import SparsityObjective, prunable_variables
+from keras_fip.sparsity.objective import SparsityObjective
+from keras_fip.sparsity.prunable import masks_of, measured_sparsity, prunable_variables
 from keras_fip.sparsity.schedules import ConstantSparsity, PolynomialSparsity, SparsitySchedule
 
 __all__ = [

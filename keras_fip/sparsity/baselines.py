@@ -15,8 +15,9 @@ from keras_fip import checks
 from keras_fip.engine.batches import epoch_length, path_batches
 from keras_fip.engine.networks import outputs_are_logits
 from keras_fip.sparsity.fip import (
-    SparsificationResult, check_training_data, copy_network, finetune, measured_sparsity,
+    SparsificationResult, check_training_data, copy_network, finetune,
 )
+from keras_fip.sparsity.prunable import masks_of, measured_sparsity
 from keras_fip.sparsity.objective import SparsityObjective, check_sparsity
 
 
@@ -49,7 +50,6 @@ def tfmot_polynomial(network, x, y, *, sparsity, steps=2000, batch_size=200,
     steps // 100, at least 1).
     """
     from keras_fip.sparsity._tfmot import tfmot
-    from keras_fip.sparsity.callbacks import masks_of
     from keras_fip.sparsity.convert import from_tf_keras, to_tf_keras
 
     sparsity = check_sparsity(sparsity)

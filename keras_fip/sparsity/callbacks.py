@@ -4,6 +4,9 @@ import numpy as np
 import tensorflow as tf
 import keras
 
+from keras_fip.engine.networks import accuracy
+from keras_fip.sparsity.prunable import masks_of  # noqa: F401  (public here too)
+
 
 class SparsityMonitor(keras.callbacks.Callback):
     """Shows progress towards the sparse set and stops once it is reached.
@@ -46,9 +49,7 @@ class SparsityMonitor(keras.callbacks.Callback):
         logs["sparse_gap_now"] = float(self.objective.gap.numpy())
         logs["target_sparsity"] = float(self.objective.target_at(self.objective.step))
         if self.validation_data is not None:
-            x, y = self.validation_data
-            predictions = self.model.predict(x, batch_size=512, verbose=0)
-            logs["val_accuracy"] = float(np.mean(np.argmax(predictions, -1) == np.asarray(y).reshape(-1)))
+            logs["val_accuracy"] = accuracy(self.model, *self.validation_data)
 
 
 class HoldMask(keras.callbacks.Callback):
@@ -96,10 +97,3 @@ class HoldMask(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         self._apply()
-
-
-def masks_of(model, scope="kernels"):
-    """The zero pattern of a model's prunable weights: `{variable path: mask}`."""
-    from keras_fip.sparsity.objective import prunable_variables
-
-    return {v.path: (np.asarray(v) != 0).astype(np.float32) for v in prunable_variables(model, scope)}

@@ -82,10 +82,10 @@ def run_sparsify_experiment(*, dataset="digits", data_dir=None, model=None,
         _check_export_folder(export, overwrite)
 
     import keras
-    import numpy as np
 
     from keras_fip.console import silenced_stderr
     from keras_fip.sparsity import export as export_lib
+    from keras_fip.engine.networks import accuracy
 
     say = experiment_common.printer(progress)
     data, dataset_name = experiment_common.load_data(dataset, seed=seed, data_dir=data_dir)
@@ -103,11 +103,10 @@ def run_sparsify_experiment(*, dataset="digits", data_dir=None, model=None,
         network = _load_network(model_name) if from_file else _single_network(model)
         _check_model_fits(network, data, model_name)
 
-    def accuracy(network):
-        predictions = network.predict(data.x_test, batch_size=1000, verbose=0)
-        return float(np.mean(np.argmax(predictions, -1) == data.y_test))
+    def test_accuracy(network):
+        return accuracy(network, data.x_test, data.y_test)
 
-    dense_accuracy = accuracy(network)
+    dense_accuracy = test_accuracy(network)
     say(f"dense test accuracy {dense_accuracy:.4f}; step budget {steps} at batch {batch_size}")
     results, exports = [], {}
     # A live bar on a terminal; one line at the end in a redirected log.
@@ -118,7 +117,7 @@ def run_sparsify_experiment(*, dataset="digits", data_dir=None, model=None,
             result = run_method(method, network, x, y, sparsity=target, steps=steps,
                                 batch_size=batch_size, seed=seed, verbose=verbose)
             results.append({
-                "method": method, "target_sparsity": target, "accuracy": accuracy(result.model),
+                "method": method, "target_sparsity": target, "accuracy": test_accuracy(result.model),
                 "measured_sparsity": result.sparsity, "path_steps": result.path_steps,
                 "finetune_steps": result.finetune_steps, "seconds": result.seconds,
             })

@@ -30,10 +30,7 @@ import keras
 
 from keras_fip import checks
 from keras_fip.sparsity.convert import from_tf_keras, to_tf_keras
-from keras_fip.sparsity.objective import prunable_variables
-
-_PRUNABLE = ("Dense", "Conv1D", "Conv2D", "Conv3D", "DepthwiseConv2D", "SeparableConv2D",
-             "Conv2DTranspose", "Embedding")
+from keras_fip.sparsity.prunable import layer_sparsity, measured_sparsity, zero_fraction
 
 
 @dataclasses.dataclass
@@ -110,16 +107,6 @@ def _prepare_directory(directory, overwrite):
     if os.path.isdir(directory) and os.listdir(directory):
         shutil.rmtree(directory)
     os.makedirs(directory, exist_ok=True)
-
-
-def layer_sparsity(model):
-    """Fraction of zeros in each prunable layer's kernel, by layer name."""
-    out = {}
-    for layer in model.layers:
-        if type(layer).__name__ in _PRUNABLE and layer.weights:
-            kernel = np.asarray(layer.weights[0])
-            out[layer.name] = float(np.mean(kernel == 0))
-    return out
 
 
 def strip_through_tfmot(model):
@@ -218,7 +205,7 @@ def tflite_zeros(path, min_size=64):
             continue  # activations have no data
         # Weights only: activations carry the batch of one in front.
         if value.size >= min_size and value.ndim >= 2 and value.shape[0] != 1:
-            out[detail["name"]] = float(np.mean(value == 0))
+            out[detail["name"]] = zero_fraction([value])
     return out
 
 
@@ -233,7 +220,7 @@ def saved_model_predict(path, x, batch_size=512):
 
 def _saved_model_zeros(path, min_size=64):
     loaded = tf.saved_model.load(path)
-    return {v.name: float(np.mean(v.numpy() == 0)) for v in loaded.variables
+    return {v.name: zero_fraction([v.numpy()]) for v in loaded.variables
             if v.shape.num_elements() >= min_size and len(v.shape) >= 2}
 
 
@@ -292,8 +279,7 @@ def export_sparse(model, directory, *, overwrite=False, check_inputs=None, int8=
         _write_int8(stripped, train_data, paths["tflite_int8"], qat_epochs, batch_size, verbose)
 
     zeros = {
-        "keras": {v.path: float(np.mean(np.asarray(v) == 0))
-                  for v in prunable_variables(keras.models.load_model(paths["keras"]))},
+        "keras": measured_sparsity(keras.models.load_model(paths["keras"]))[1],
         "saved_model": _saved_model_zeros(paths["saved_model"]),
         **{kind: tflite_zeros(paths[kind]) for kind in ("tflite", "tflite_int8") if kind in paths},
     }

@@ -9,7 +9,6 @@ zeros, and an optional fine-tune with the mask held follows.
 import dataclasses
 import time
 
-import numpy as np
 import keras
 
 from keras_fip import checks
@@ -18,7 +17,8 @@ from keras_fip.engine.callbacks import NaNGuard
 from keras_fip.engine.networks import fresh_copy, outputs_are_logits
 from keras_fip.engine.traverse import traverse
 from keras_fip.sparsity.callbacks import HoldMask, SparsityMonitor
-from keras_fip.sparsity.objective import SparsityObjective, prunable_variables
+from keras_fip.sparsity.objective import SparsityObjective
+from keras_fip.sparsity.prunable import measured_sparsity
 
 
 @dataclasses.dataclass
@@ -50,15 +50,6 @@ class SparsificationResult:
 def copy_network(network):
     """A fresh copy of a functional or Sequential network with the same weights."""
     return fresh_copy(checks.classifier(network, "model"))
-
-
-def measured_sparsity(model, scope="kernels"):
-    """`(overall fraction of zeros, {variable path: fraction})` over counted weights."""
-    variables = prunable_variables(model, scope)
-    per_layer = {v.path: float(np.mean(np.asarray(v) == 0)) for v in variables}
-    total = sum(int(np.prod(v.shape)) for v in variables)
-    zeros = sum(int(np.sum(np.asarray(v) == 0)) for v in variables)
-    return zeros / total, per_layer
 
 
 def check_training_data(network, x, y=None, needs_labels=False):

@@ -27,10 +27,9 @@ import keras
 from keras_fip import checks
 from keras_fip.engine.objectives import Objective
 from keras_fip.sparsity import schedules
+from keras_fip.sparsity.prunable import SCOPES, prunable_variables
 from keras_fip.sparsity.schedules import check_sparsity  # noqa: F401  (public here too)
 
-KERNEL_NAMES = ("kernel", "depthwise_kernel", "pointwise_kernel", "embeddings")
-SCOPES = ("kernels", "kernels_and_biases", "all")
 GRANULARITIES = ("global", "per_layer")
 
 
@@ -45,30 +44,6 @@ def parse_structure(structure):
     if not 0 < keep < group:
         raise ValueError(f"structure N:M needs 0 < N < M, got {structure!r}.")
     return keep, group
-
-
-def prunable_variables(model, scope="kernels"):
-    """The trainable variables that count towards sparsity.
-
-    Args:
-        model: a Keras model (or FIPModel).
-        scope: `"kernels"` (default: dense/conv kernels and embeddings),
-            `"kernels_and_biases"`, or `"all"` (every trainable variable,
-            normalisation parameters included).
-    """
-    if scope not in SCOPES:
-        raise ValueError(f"scope must be one of {SCOPES}, got {scope!r}.")
-    chosen = []
-    for variable in model.trainable_weights:
-        name = variable.name.split("/")[-1].split(":")[0]
-        if scope == "all" or name in KERNEL_NAMES or (scope == "kernels_and_biases" and name == "bias"):
-            chosen.append(variable)
-    if not chosen:
-        raise ValueError(
-            f"The model has no weights to sparsify in scope {scope!r} (is it built, "
-            "and does it have Dense/Conv layers?)."
-        )
-    return chosen
 
 
 def magnitude_threshold(magnitudes, sparsity):
