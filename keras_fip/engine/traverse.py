@@ -99,9 +99,9 @@ def traverse(network, x, *, steps, objectives=(), step_length=0.01, momentum=0.0
         >>> result = traverse(network, x_train, steps=1000, objectives=[pull])
         >>> pull.snap(result.network)
     """
-    steps = int(steps)
-    if steps < 1:
-        raise ValueError(f"steps must be at least 1, got {steps}.")
+    steps, batch_size = int(steps), int(batch_size)
+    if steps < 1 or batch_size < 1:
+        raise ValueError(f"steps and batch_size must be at least 1, got {steps} and {batch_size}.")
     x = check_finite(np.asarray(x, np.float32), "x")
     if len(x) == 0:
         raise ValueError(f"The {name} got no inputs (x is empty).")
