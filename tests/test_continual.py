@@ -91,7 +91,29 @@ def test_fip_keeps_the_first_task_that_finetuning_forgets(digits):
     assert len(model.memory) == 10 * 20  # 20 per class of every finished task
 
 
-@pytest.mark.parametrize("method", ["replay", "ewc", "joint"])
+@pytest.mark.parametrize("method", ["derpp", "er_ace", "der", "replay"])
+def test_replay_methods_keep_the_first_task_that_finetuning_forgets(digits, method):
+    stream = two_task_digits(digits)
+    finetune, _ = run(stream, "finetune")
+    result, model = run(stream, method)
+    assert finetune.accuracy_matrix[1][0] < 0.2  # class-incremental: forgotten
+    assert result.accuracy_matrix[1][0] > 0.5
+    assert result.summary["forgetting"] < finetune.summary["forgetting"] - 0.3
+    assert result.accuracy_matrix[1][1] > 0.6  # and the new task is learned
+    assert len(model.memory) == 10 * 20
+
+
+def test_der_matches_the_logits_stored_with_each_sample(digits):
+    stream = two_task_digits(digits)
+    _, model = run(stream, "der", epochs=2)
+    stored = model.memory.numpy()
+    # The stored outputs are the logits the network gave when the task ended,
+    # never refreshed: task 0's samples keep task 0's logits.
+    assert stored["outputs"].shape == (200, 10)
+    assert np.all(np.isfinite(stored["outputs"]))
+
+
+@pytest.mark.parametrize("method", ["replay", "ewc", "joint", "er_ace", "derpp"])
 def test_every_baseline_runs_and_fills_the_matrix(digits, method):
     result, _ = run(two_task_digits(digits), method, epochs=2)
     matrix = np.asarray(result.accuracy_matrix)

@@ -125,6 +125,7 @@ def test_the_commands_offer_the_experiments_methods():
     from keras_fip.sparsity import experiment as sparsity_experiment
 
     assert continual.METHOD_NAMES == continual_experiment.METHOD_NAMES
+    assert continual.DEFAULT_METHODS == continual_experiment.DEFAULT_METHODS
     assert sparsify.METHOD_NAMES == sparsity_experiment.METHOD_NAMES
 
 

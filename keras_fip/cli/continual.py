@@ -9,7 +9,8 @@ import os
 from keras_fip.cli._lists import at_least, non_negative, number_list, positive
 
 # The experiment's names, here too so that --help needs no TensorFlow.
-METHOD_NAMES = ("fip", "replay", "ewc", "finetune", "joint")
+METHOD_NAMES = ("fip", "derpp", "er_ace", "replay", "ewc", "finetune", "joint", "der")
+DEFAULT_METHODS = METHOD_NAMES[:-1]
 
 
 def add_parser(commands):
@@ -37,7 +38,7 @@ def add_parser(commands):
                         help="order the classes arrive in, e.g. 5,2,7,0,1,3,4,6,8,9")
     parser.add_argument("--memory-per-class", type=at_least(1), default=20,
                         help="samples stored per class of each finished task (default 20)")
-    parser.add_argument("--methods", default=",".join(METHOD_NAMES),
+    parser.add_argument("--methods", default=",".join(DEFAULT_METHODS),
                         help=f"comma-separated methods among {', '.join(METHOD_NAMES)}")
     parser.add_argument("--epochs", type=at_least(1), default=20, help="epochs per task (default 20)")
     parser.add_argument("--batch-size", type=at_least(1), default=32)

@@ -18,7 +18,8 @@ import os
 
 from keras_fip import experiment_common
 
-METHOD_NAMES = ("fip", "replay", "ewc", "finetune", "joint")
+METHOD_NAMES = ("fip", "derpp", "er_ace", "replay", "ewc", "finetune", "joint", "der")
+DEFAULT_METHODS = METHOD_NAMES[:-1]
 
 # The settings that decide the results: `resume=True` continues only a run that
 # was started with the same ones.
@@ -28,7 +29,7 @@ SETTINGS = ("dataset", "data_dir", "scenario", "tasks", "class_order", "memory_p
 
 
 def run_continual_experiment(*, dataset="digits", data_dir=None, scenario="class", tasks=5,
-                             class_order=None, memory_per_class=20, methods=METHOD_NAMES,
+                             class_order=None, memory_per_class=20, methods=DEFAULT_METHODS,
                              epochs=20, batch_size=32, learning_rate=1e-3, fip_weight=None,
                              model="mlp", hidden=(256, 256), seed=0, checkpoint_dir=None,
                              resume=False, verbose=0, progress=True):

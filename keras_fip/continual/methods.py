@@ -18,7 +18,9 @@ hooks run around each task (`StoreSamples`, the memory policy; `RefreshAnchors`;
 import numpy as np
 import tensorflow as tf
 import keras
+from keras import ops
 
+from keras_fip.continual.losses import MaskedSparseCategoricalCrossentropy
 from keras_fip.engine.model import FIPModel
 from keras_fip.engine.objectives import Objective
 
@@ -41,15 +43,34 @@ class Plugin:
 
 
 class StoreSamples(Plugin):
-    """The memory policy: after each task, `memory_per_class` samples of each of
-    its classes join the memory, with the outputs the network gives them then."""
+    """The memory policy: `memory_per_class` samples of each of a task's classes
+    join the memory, with the outputs the network gives them then.
 
-    def after_task(self, model, stream, index, config):
+    Args:
+        when: `"after"` the task is learned (default), or `"before"` it, so that
+            the memory holds the task's own classes while it is learned (ER-ACE's
+            buffer, filled as the data streams in, does).
+    """
+
+    def __init__(self, when="after"):
+        if when not in ("before", "after"):
+            raise ValueError(f"StoreSamples: when must be 'before' or 'after', got {when!r}.")
+        self.when = when
+
+    def _store(self, model, stream, index, config):
         task = stream[index]
         model.remember(
             task.x_train, task.y_train, samples_per_class=config.memory_per_class,
             task=index, seed=config.seed,
         )
+
+    def before_task(self, model, stream, index, config):
+        if self.when == "before":
+            self._store(model, stream, index, config)
+
+    def after_task(self, model, stream, index, config):
+        if self.when == "after":
+            self._store(model, stream, index, config)
 
 
 class RefreshAnchors(Plugin):
@@ -80,6 +101,13 @@ class Method:
     def training_data(self, stream, index):
         task = stream[index]
         return task.x_train, task.y_train
+
+    def task_loss(self, stream, index, labels, from_logits):
+        """The loss on the task's own batches (the runner compiles it)."""
+        if stream.scenario == "task":
+            # Only the classes being trained compete (all tasks so far, for joint).
+            return MaskedSparseCategoricalCrossentropy(np.unique(labels), from_logits=from_logits)
+        return keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)
 
     def before_task(self, model, stream, index, config):
         """Called before a task is learned: runs the plugins' hooks."""
@@ -170,6 +198,89 @@ class Replay(Method):
 
     def get_config(self):
         return {"replay_weight": self.replay_weight}
+
+
+class ERACE(Replay):
+    """ER-ACE (Caccia et al. 2022): replay with an asymmetric cross-entropy.
+
+    The new task's batches compete only among the new task's classes, so learning
+    them does not push the old classes' logits down; the memory's batches
+    (cross-entropy on their labels, as in `replay`) compete among all classes.
+    The task's samples join the memory when the task starts, as they enter
+    ER-ACE's buffer while the data streams in: the memory's batches then teach the
+    new classes apart from the old (same number stored per class as every method).
+    """
+
+    name = "er_ace"
+
+    def __init__(self, replay_weight=1.0):
+        super().__init__(replay_weight)
+        self.plugins = [StoreSamples(when="before")]
+
+    def task_loss(self, stream, index, labels, from_logits):
+        return MaskedSparseCategoricalCrossentropy(np.unique(labels), from_logits=from_logits)
+
+
+@keras.saving.register_keras_serializable("keras_fip")
+class DERModel(FIPModel):
+    """A `FIPModel` whose memory term is Dark Experience Replay's (Buzzega et al. 2020).
+
+    `alpha * MSE(outputs, stored outputs)` on a memory batch, plus
+    `beta * cross-entropy(labels)` on a second, independent memory batch (DER++;
+    `beta=0` is DER). The stored outputs are the network's logits when the sample
+    entered the memory, never refreshed.
+    """
+
+    def __init__(self, *args, alpha=0.5, beta=0.5, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.alpha, self.beta = float(alpha), float(beta)
+
+    def memory_loss(self, anchor_outputs, labels, outputs):
+        loss = self.alpha * ops.mean(ops.square(outputs - anchor_outputs))
+        if self.beta:
+            x, _, y = self.memory.sample(self.memory_batch_size, self._memory_seed)
+            replayed = keras.losses.sparse_categorical_crossentropy(
+                y, self(x, training=False), from_logits=self.from_logits)
+            loss = loss + self.beta * ops.mean(replayed)
+        return loss
+
+    def get_config(self):
+        return {**super().get_config(), "alpha": self.alpha, "beta": self.beta}
+
+
+class DER(Method):
+    """Dark Experience Replay: match the logits stored with each memory sample.
+
+    `der` is `DERPP(beta=0)`; `derpp` adds cross-entropy on the memory's labels.
+    The memory is the same as every method's (`StoreSamples` after each task); its
+    logits are the network's when the samples are stored.
+
+    Args:
+        alpha: weight of the logit-matching term.
+        beta: weight of the memory's cross-entropy (0 for DER).
+    """
+
+    name = "der"
+
+    def __init__(self, alpha=0.5, beta=0.0):
+        super().__init__([StoreSamples()])
+        self.alpha, self.beta = alpha, beta
+
+    def wrap(self, network, config):
+        return DERModel(network, alpha=self.alpha, beta=self.beta,
+                        memory_batch_size=config.memory_batch_size, seed=config.seed)
+
+    def get_config(self):
+        return {"alpha": self.alpha, "beta": self.beta}
+
+
+class DERPP(DER):
+    """DER++: DER plus cross-entropy on a second memory batch's labels."""
+
+    name = "derpp"
+
+    def __init__(self, alpha=0.5, beta=0.5):
+        super().__init__(alpha, beta)
 
 
 @keras.saving.register_keras_serializable("keras_fip")
@@ -288,11 +399,11 @@ class Joint(Method):
         )
 
 
-METHODS = {m.name: m for m in (FIP, FineTune, Replay, EWC, Joint)}
+METHODS = {m.name: m for m in (FIP, FineTune, Replay, ERACE, DER, DERPP, EWC, Joint)}
 
 
 def get(name, **kwargs):
-    """A method by name: `fip`, `finetune`, `replay`, `ewc` or `joint`."""
+    """A method by name: `fip`, `finetune`, `replay`, `er_ace`, `der`, `derpp`, `ewc` or `joint`."""
     if isinstance(name, Method):
         return name
     if name not in METHODS:

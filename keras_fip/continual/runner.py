@@ -13,10 +13,8 @@ import time
 from dataclasses import asdict, dataclass, field
 
 import keras
-import numpy as np
 
 from keras_fip.continual import methods as methods_lib
-from keras_fip.continual.losses import MaskedSparseCategoricalCrossentropy
 from keras_fip.continual.metrics import summarize, task_accuracy
 from keras_fip.engine import checkpoints
 from keras_fip.engine.callbacks import NaNGuard
@@ -57,13 +55,6 @@ class MethodResult:
 
     def to_dict(self):
         return {**asdict(self), **self.summary}
-
-
-def _task_loss(stream, labels, from_logits):
-    if stream.scenario == "task":
-        # Only the classes being trained compete (all tasks so far, for joint).
-        return MaskedSparseCategoricalCrossentropy(np.unique(labels), from_logits=from_logits)
-    return keras.losses.SparseCategoricalCrossentropy(from_logits=from_logits)
 
 
 def _load_checkpoint(folder, method, stream, config):
@@ -154,7 +145,7 @@ def run_method(stream, method, build_network, config=None, verbose=0, progress=T
         x, y = method.training_data(stream, index)
         model.compile(
             optimizer=keras.optimizers.Adam(config.learning_rate),
-            loss=_task_loss(stream, y, model.from_logits),
+            loss=method.task_loss(stream, index, y, model.from_logits),
         )
         guard = NaNGuard()
         keras.utils.set_random_seed(config.seed + index)
