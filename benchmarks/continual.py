@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dataset", default="digits")
-    parser.add_argument("--methods", default="fip,replay,ewc,finetune,joint")
+    parser.add_argument("--methods", default="fip,derpp,er_ace,der,replay,ewc,finetune,joint")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--tasks", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=20)
