@@ -188,3 +188,22 @@ def test_an_interrupted_run_resumes_from_its_checkpoint(digits, tmp_path):
     assert resumed.accuracy_matrix[0] == first_row
     assert model.objectives[0].fisher is not None  # EWC's Fisher came back from the file
     assert sorted(p.name for p in tmp_path.iterdir()) == ["after_task_2"]
+
+
+def test_tuning_chooses_on_validation_data_and_never_reads_the_test_split(digits):
+    from keras_fip.continual import Task, TaskStream
+    from keras_fip.continual.tuning import tune
+
+    stream = two_task_digits(digits)
+    scrambled = TaskStream(
+        tasks=[Task(t.name, t.x_train, t.y_train, t.x_test, np.roll(t.y_test, 7), t.classes)
+               for t in stream],
+        scenario=stream.scenario, num_classes=stream.num_classes)
+    config = ContinualConfig(epochs=1, memory_per_class=5, seed=0)
+    build = lambda: mlp(stream.input_shape, stream.num_classes, (32,))  # noqa: E731
+    methods, table = tune(stream, ["fip", "finetune"], build, config)
+    _, same = tune(scrambled, ["fip", "finetune"], build, config)
+    assert table == same  # the test labels changed; nothing chosen did
+    assert [t["setting"]["fip_weight"] for t in table["fip"]["tried"]] == [10.0, 30.0, 100.0, 300.0]
+    assert methods["fip"].fip_weight == table["fip"]["chosen"]["fip_weight"]
+    assert len(table["finetune"]["tried"]) == 1  # no hyperparameters to tune

@@ -145,3 +145,13 @@ def imported_modules(path):
 def test_benchmarks_call_the_library_not_the_command_line(path):
     cli = [m for m in imported_modules(path) if m == "keras_fip.cli" or m.startswith("keras_fip.cli.")]
     assert not cli, f"{path.name} imports {cli}"
+
+
+def test_a_tuned_continual_experiment_reports_its_choices():
+    payload = run_continual_experiment(tasks=2, epochs=1, methods=["derpp", "finetune"],
+                                       memory_per_class=5, hidden=[16], tune=True,
+                                       progress=False)
+    chosen = payload["tuning"]["derpp"]["chosen"]
+    assert payload["results"]["derpp"]["hyperparameters"] == chosen
+    assert payload["config"]["validation"]["fraction"] == 0.1
+    assert len(payload["tuning"]["derpp"]["tried"]) == 4

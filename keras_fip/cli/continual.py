@@ -51,6 +51,12 @@ def add_parser(commands):
     parser.add_argument("--hidden", default="256,256",
                         help="hidden widths of the MLP (default 256,256)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--tune", action="store_true",
+                        help="first choose each method's hyperparameters (4 settings each) on "
+                        "--validation-fraction of each task's training data; the test split "
+                        "is never seen")
+    parser.add_argument("--validation-fraction", type=positive, default=0.1,
+                        help="share of each task's training data held out by --tune (default 0.1)")
     parser.add_argument("--out", default="keras-fip-continual",
                         help="folder for report.json and plots (default ./keras-fip-continual)")
     parser.add_argument("--resume", action="store_true",
@@ -86,6 +92,7 @@ def run(args):
         class_order=class_order, memory_per_class=args.memory_per_class, methods=methods,
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
         fip_weight=args.fip_weight, model=args.model, hidden=hidden, seed=args.seed,
+        tune=args.tune, validation_fraction=args.validation_fraction,
         checkpoint_dir=checkpoints, resume=args.resume, verbose=args.verbose,
     )
     out, rows = args.out, result_rows(payload)

@@ -25,14 +25,15 @@ DEFAULT_METHODS = METHOD_NAMES[:-1]
 # was started with the same ones.
 SETTINGS = ("dataset", "data_dir", "scenario", "tasks", "class_order", "memory_per_class",
             "methods", "epochs", "batch_size", "learning_rate", "fip_weight", "model",
-            "hidden", "seed")
+            "hidden", "seed", "tune", "validation_fraction")
 
 
 def run_continual_experiment(*, dataset="digits", data_dir=None, scenario="class", tasks=5,
                              class_order=None, memory_per_class=20, methods=DEFAULT_METHODS,
                              epochs=20, batch_size=32, learning_rate=1e-3, fip_weight=None,
-                             model="mlp", hidden=(256, 256), seed=0, checkpoint_dir=None,
-                             resume=False, verbose=0, progress=True):
+                             model="mlp", hidden=(256, 256), seed=0, tune=False,
+                             validation_fraction=0.1, checkpoint_dir=None, resume=False,
+                             verbose=0, progress=True):
     """Learns a stream of tasks with each method and returns the report's payload.
 
     Args:
@@ -50,6 +51,13 @@ def run_continual_experiment(*, dataset="digits", data_dir=None, scenario="class
         model: the network's name in `keras_fip.models`.
         hidden: hidden widths when `model` is "mlp".
         seed: seed of the split, the stream and every method.
+        tune: choose each named method's hyperparameters first, from the same
+            grid budget per method (`keras_fip.continual.tuning.GRIDS`), on
+            `validation_fraction` of each task's training data held out
+            (stratified, seeded); the test split is never seen. The chosen
+            methods then train on the full training data and are tested once.
+            An explicit `fip_weight` is kept, not tuned.
+        validation_fraction: the share held out for tuning.
         checkpoint_dir: if given, a folder made for this run, where each method
             checkpoints after every task. It is left in place: remove it with
             `remove_run_checkpoints` once the report is safely written.
@@ -102,6 +110,8 @@ def run_continual_experiment(*, dataset="digits", data_dir=None, scenario="class
                              memory_per_class=memory_per_class, seed=seed)
     chosen = [methods_lib.FIP(fip_weight=fip_weight) if m == "fip" and fip_weight is not None
               else m for m in methods]
+    if tune and not 0.0 < validation_fraction < 1.0:
+        raise ValueError(f"--validation-fraction must be in (0, 1), got {validation_fraction}")
     options = experiment_common.model_options(model, hidden=hidden)
 
     def build():
@@ -115,10 +125,20 @@ def run_continual_experiment(*, dataset="digits", data_dir=None, scenario="class
             "class_order": class_order, "memory_per_class": memory_per_class, "methods": names,
             "epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
             "fip_weight": fip_weight, "model": model, "hidden": hidden, "seed": seed,
+            "tune": bool(tune), "validation_fraction": validation_fraction if tune else None,
         }
         _start_or_resume(checkpoint_dir, settings, resume)
     say(f"{stream.description}: {data.split or data.description}")
     say("tasks: " + "; ".join(t.name for t in stream))
+    tuning = None
+    if tune:
+        from keras_fip.continual.tuning import tune as choose
+
+        tunable = [m for m in chosen if isinstance(m, str)]
+        say(f"tuning {', '.join(tunable)} on {validation_fraction:g} of each task's training data")
+        picked, tuning = choose(stream, tunable, build, config, fraction=validation_fraction,
+                                verbose=verbose)
+        chosen = [picked.get(m, m) if isinstance(m, str) else m for m in chosen]
     results = compare(stream, chosen, build, config, verbose=verbose, progress=progress,
                       checkpoint_dir=checkpoint_dir)
     rows = [r.to_dict() for r in results]
@@ -133,8 +153,12 @@ def run_continual_experiment(*, dataset="digits", data_dir=None, scenario="class
             "class_order": stream.class_order,
             "model": {"kind": model, **options},
             **vars(config),
+            "validation": None if not tune else {
+                "fraction": validation_fraction, "stratified": True, "seed": seed,
+                "of": "each task's training data; the chosen methods retrain on all of it"},
         },
         "results": {r["method"]: {k: v for k, v in r.items() if k != "method"} for r in rows},
+        **({"tuning": tuning} if tuning is not None else {}),
     }
 
 

@@ -288,6 +288,40 @@ def dataset_sequence(datasets, names=None):
     )
 
 
+def validation_stream(stream, fraction=0.1, seed=0):
+    """The stream for model selection: each task's training data split in two.
+
+    A stratified, seeded `fraction` of each task's training data becomes its
+    "test" data; the rest stays its training data. Hyperparameters chosen on this
+    stream never see the real test split.
+
+    Args:
+        stream: a `TaskStream`.
+        fraction: share of each task's training data held out, in (0, 1).
+        seed: seed of the split.
+
+    Returns:
+        A `TaskStream` with the same tasks, classes and scenario.
+
+    Example:
+        >>> tuning = validation_stream(make_stream(digits), fraction=0.1, seed=0)
+    """
+    from keras_fip.data.splits import stratified_split
+
+    tasks = []
+    for task in stream:
+        x_train, x_val, y_train, y_val = stratified_split(
+            task.x_train, task.y_train, fraction, seed=seed)
+        tasks.append(Task(name=task.name, x_train=x_train, y_train=y_train,
+                          x_test=x_val, y_test=y_val, classes=task.classes))
+    return TaskStream(
+        tasks=tasks, scenario=stream.scenario, num_classes=stream.num_classes,
+        description=f"{stream.description}; validation: {fraction:g} of each task's "
+        f"training data (stratified, seed {seed})",
+        class_order=stream.class_order,
+    )
+
+
 def make_stream(dataset, scenario="class", num_tasks=5, class_order=None, seed=0):
     """Builds a stream for any scenario: `"class"`, `"task"`, `"domain"` (permuted
     pixels) or `"rotated"` (domain-incremental by rotation)."""
