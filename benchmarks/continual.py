@@ -34,6 +34,9 @@ def main():
                         help="lambda of FIP; a comma-separated list runs one FIP per value")
     parser.add_argument("--fip-distance", default="bhattacharyya")
     parser.add_argument("--ewc-weight", type=float, default=1000.0)
+    parser.add_argument("--tune", action="store_true",
+                        help="choose each method's hyperparameters per seed on a validation "
+                        "split of the training data (4 settings each) before the test run")
     parser.add_argument("--out", default="benchmarks/results/continual.json")
     args = parser.parse_args()
 
@@ -62,16 +65,17 @@ def main():
     for seed in seeds:
         dataset = load_dataset(args.dataset, seed=seed)
         for name in methods:
-            method = chosen.get(name, lambda: name)()
+            method = name if args.tune else chosen.get(name, lambda: name)()
             start = time.perf_counter()
             # The experiment behind `keras-fip continual`, one method at a time.
             payload = run_continual_experiment(
                 dataset=dataset, scenario="class", tasks=args.tasks, methods=[method],
                 epochs=args.epochs, memory_per_class=args.memory_per_class, model="mlp",
-                hidden=hidden, seed=seed, progress=False,
+                hidden=hidden, seed=seed, tune=args.tune, progress=False,
             )
             (result,) = payload["results"].values()
-            row = {"seed": seed, "method": name, **result}
+            row = {"seed": seed, "method": name, **result,
+                   **({"tuning": payload["tuning"]} if args.tune else {})}
             runs.append(row)
             print(f"seed {seed} {name:<9} avg acc {row['average_accuracy']:.4f} "
                   f"BWT {row['backward_transfer']:+.4f} train {row['train_seconds']:.1f}s "
