@@ -452,3 +452,30 @@ def test_tensorboard_logs_the_distance(small_data, tmp_path):
         for event in tf.compat.v1.train.summary_iterator(str(events)):
             tags |= {value.tag for value in event.summary.value}
     assert {"epoch_fip_distance", "epoch_loss"} <= tags
+
+
+def test_a_plain_function_is_an_objective_too(small_data):
+    x, y = small_data
+
+    def small_weights(model):
+        return 1e-3 * sum(keras.ops.sum(keras.ops.square(w)) for w in model.trainable_weights)
+
+    model = FIPModel.from_model(network(), objectives=[small_weights])
+    model.compile("adam", LOSS)
+    plain = model.fit(x, y, epochs=1, verbose=0).history["loss"][0]
+    assert np.isfinite(plain)
+
+
+def test_an_objectives_state_is_a_layer_weight_that_keras_saves(small_data, tmp_path):
+    from keras_fip import SparsityObjective
+
+    x, y = small_data
+    pull = SparsityObjective(0.5)
+    model = FIPModel.from_model(network(), objectives=[pull])
+    model.compile(PathStep(0.01), LOSS)
+    model.fit(x, y, epochs=2, verbose=0)
+    assert {w.path for w in pull.weights} == {"sparsity/step", "sparsity/thresholds", "sparsity/gap"}
+    model.save(tmp_path / "pulled.keras")
+    restored = keras.saving.load_model(tmp_path / "pulled.keras").objectives[0]
+    assert int(restored.step.numpy()) == int(pull.step.numpy()) == 6  # 2 epochs of 3 batches
+    np.testing.assert_array_equal(restored.thresholds.numpy(), pull.thresholds.numpy())

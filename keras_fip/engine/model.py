@@ -200,7 +200,8 @@ class FIPModel(keras.Model):
         # Objectives with state (thresholds, reference weights) create it here,
         # outside the traced step, once the network's variables exist.
         for objective in self._objectives:
-            objective.bind(self)
+            if hasattr(objective, "bind"):  # a plain function keeps no state
+                objective.bind(self)
 
     def make_train_function(self, force=False):
         self._bind_objectives()
