@@ -238,7 +238,7 @@ class DERModel(FIPModel):
     def memory_loss(self, anchor_outputs, labels, outputs):
         loss = self.alpha * ops.mean(ops.square(outputs - anchor_outputs))
         if self.beta:
-            x, _, y = self.memory.sample(self.memory_batch_size, self._memory_seed)
+            x, _, y = self.memory_batch()
             replayed = keras.losses.sparse_categorical_crossentropy(
                 y, self(x, training=False), from_logits=self.from_logits)
             loss = loss + self.beta * ops.mean(replayed)

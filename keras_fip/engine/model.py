@@ -335,6 +335,14 @@ class FIPModel(keras.Model):
         self.fip_distance_tracker.update_state(distance)
         return self.fip_weight * distance
 
+    def memory_batch(self):
+        """Draws `(inputs, anchor outputs, labels)` from the memory, inside the step.
+
+        From the training stream of random draws, saved with the model: memory
+        terms that need a second batch (DER++) take it here.
+        """
+        return self.memory.sample(self.memory_batch_size, self._memory_seed)
+
     def _distance_on_memory(self, seed):
         memory_x, anchor_outputs, memory_y = self.memory.sample(self.memory_batch_size, seed)
         # Inference mode, like the cached anchor outputs (`predict`): the
