@@ -200,6 +200,11 @@ CONTINUAL_CLI = [
             ("continual", "--resume", "--out", "{tmp}/never_ran"), "--resume"),
     CliCase("continual --scenario nope", ("continual", "--scenario", "nope"), "--scenario"),
     CliCase("continual --verbose 5", ("continual", "--verbose", "5"), "--verbose"),
+    CliCase("continual --tune --validation-fraction 1.5",
+            ("continual", "--tune", "--validation-fraction", "1.5", "--out", "{tmp}/run"),
+            "--validation-fraction"),
+    CliCase("continual --validation-fraction nan", ("continual", "--validation-fraction", "nan"),
+            "--validation-fraction"),
 ]
 
 ENGINE_API = [
