@@ -9,8 +9,8 @@ import os
 from keras_fip.cli._lists import at_least, non_negative, number_list, positive
 
 # The experiment's names, here too so that --help needs no TensorFlow.
-METHOD_NAMES = ("fip", "derpp", "er_ace", "replay", "ewc", "finetune", "joint", "der")
-DEFAULT_METHODS = METHOD_NAMES[:-1]
+DEFAULT_METHODS = ("fip", "derpp", "er_ace", "replay", "ewc", "finetune", "joint")
+METHOD_NAMES = DEFAULT_METHODS + ("der", "fip_l2", "fip_labels")
 
 
 def add_parser(commands):

@@ -18,8 +18,8 @@ import os
 
 from keras_fip import experiment_common
 
-METHOD_NAMES = ("fip", "derpp", "er_ace", "replay", "ewc", "finetune", "joint", "der")
-DEFAULT_METHODS = METHOD_NAMES[:-1]
+DEFAULT_METHODS = ("fip", "derpp", "er_ace", "replay", "ewc", "finetune", "joint")
+METHOD_NAMES = DEFAULT_METHODS + ("der", "fip_l2", "fip_labels")
 
 # The settings that decide the results: `resume=True` continues only a run that
 # was started with the same ones.

@@ -140,27 +140,70 @@ class FIP(Method):
         refresh_anchors: re-snapshot the anchor outputs at the start of each
             task (default). When False, each sample keeps the outputs it had
             when it was stored.
+        label_weight: weight of a cross-entropy on the memory batch's labels
+            added to the distance (0: the paper's method).
     """
 
     name = "fip"
 
-    def __init__(self, fip_weight=10.0, distance="bhattacharyya", refresh_anchors=True):
+    def __init__(self, fip_weight=10.0, distance="bhattacharyya", refresh_anchors=True,
+                 label_weight=0.0):
         plugins = [RefreshAnchors()] if refresh_anchors else []
         super().__init__(plugins + [StoreSamples()])
         self.fip_weight = fip_weight
         self.distance = distance
         self.refresh_anchors = refresh_anchors
+        self.label_weight = label_weight
 
     def wrap(self, network, config):
-        return FIPModel.from_model(
-            network, distance=self.distance, fip_weight=self.fip_weight,
-            memory_batch_size=config.memory_batch_size, seed=config.seed,
-        )
+        kwargs = dict(distance=self.distance, fip_weight=self.fip_weight,
+                      memory_batch_size=config.memory_batch_size, seed=config.seed)
+        if self.label_weight:
+            return FIPLabelsModel(network, label_weight=self.label_weight, **kwargs)
+        return FIPModel.from_model(network, **kwargs)
 
     def get_config(self):
         distance = self.distance if isinstance(self.distance, str) else repr(self.distance)
         return {"fip_weight": self.fip_weight, "distance": distance,
-                "refresh_anchors": self.refresh_anchors}
+                "refresh_anchors": self.refresh_anchors, "label_weight": self.label_weight}
+
+
+class FIPL2(FIP):
+    """`fip_l2`: FIP with the squared L2 distance between logits, and each memory
+    sample keeping the logits it had when it was stored (no re-anchoring)."""
+
+    name = "fip_l2"
+
+    def __init__(self, fip_weight=0.03, distance="l2", refresh_anchors=False, label_weight=0.0):
+        super().__init__(fip_weight, distance, refresh_anchors, label_weight)
+
+
+class FIPLabels(FIP):
+    """`fip_labels`: FIP plus cross-entropy on the memory batch's labels."""
+
+    name = "fip_labels"
+
+    def __init__(self, fip_weight=100.0, distance="bhattacharyya", refresh_anchors=True,
+                 label_weight=1.0):
+        super().__init__(fip_weight, distance, refresh_anchors, label_weight)
+
+
+@keras.saving.register_keras_serializable("keras_fip")
+class FIPLabelsModel(FIPModel):
+    """A `FIPModel` whose memory term also fits the stored samples' labels."""
+
+    def __init__(self, *args, label_weight=1.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.label_weight = float(label_weight)
+
+    def memory_loss(self, anchor_outputs, labels, outputs):
+        fitted = keras.losses.sparse_categorical_crossentropy(
+            labels, outputs, from_logits=self.from_logits)
+        return (super().memory_loss(anchor_outputs, labels, outputs)
+                + self.label_weight * ops.mean(fitted))
+
+    def get_config(self):
+        return {**super().get_config(), "label_weight": self.label_weight}
 
 
 @keras.saving.register_keras_serializable("keras_fip")
@@ -399,7 +442,8 @@ class Joint(Method):
         )
 
 
-METHODS = {m.name: m for m in (FIP, FineTune, Replay, ERACE, DER, DERPP, EWC, Joint)}
+METHODS = {m.name: m for m in (FIP, FIPL2, FIPLabels, FineTune, Replay, ERACE, DER, DERPP, EWC,
+                                Joint)}
 
 
 def get(name, **kwargs):

@@ -17,6 +17,9 @@ GRID_SIZE = 4
 #: methods without any).
 GRIDS = {
     "fip": [{"fip_weight": w} for w in (10.0, 30.0, 100.0, 300.0)],
+    "fip_l2": [{"fip_weight": w} for w in (0.01, 0.03, 0.1, 0.3)],
+    "fip_labels": [{"fip_weight": w, "label_weight": lw}
+                   for w, lw in ((30.0, 1.0), (100.0, 1.0), (300.0, 1.0), (100.0, 0.5))],
     "replay": [{"replay_weight": w} for w in (0.5, 1.0, 2.0, 4.0)],
     "er_ace": [{"replay_weight": w} for w in (0.5, 1.0, 2.0, 4.0)],
     "der": [{"alpha": a} for a in (0.1, 0.3, 0.5, 1.0)],
