@@ -231,8 +231,29 @@ ENGINE_API = [
             "output"),
     ApiCase("FIPModel: unknown distance", lambda tmp: _fip_model(distance="cosine"), "cosine"),
     ApiCase("AnchorMemory: capacity 0", lambda tmp: _memory(capacity=0), "capacity"),
+    ApiCase("traverse(): not a model", lambda tmp: _traverse("model.keras"), "keras.Model"),
+    ApiCase("traverse(): steps 0", lambda tmp: _traverse(steps=0), "steps"),
+    ApiCase("traverse(): inputs with NaN",
+            lambda tmp: _traverse(x=_with_nan(_digits().x_train)), "NaN"),
+    ApiCase("traverse(): no inputs", lambda tmp: _traverse(x=_digits().x_train[:0]), "no inputs"),
+    ApiCase("continual tuning: validation fraction 1.5",
+            lambda tmp: _validation(1.5), "1.5"),
     ApiCase("AnchorMemory: unknown policy", lambda tmp: _memory(policy="fifo"), "fifo"),
 ]
+
+
+def _traverse(network=None, x=None, steps=5):
+    from keras_fip import traverse
+
+    network = _digits_network() if network is None else network
+    return traverse(network, _digits().x_train if x is None else x, steps=steps)
+
+
+def _validation(fraction):
+    from keras_fip.continual import make_stream
+    from keras_fip.continual.streams import validation_stream
+
+    return validation_stream(make_stream(_digits(), "class", 5), fraction)
 
 
 def _dataset():

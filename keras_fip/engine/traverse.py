@@ -99,6 +99,8 @@ def traverse(network, x, *, steps, objectives=(), step_length=0.01, momentum=0.0
         >>> result = traverse(network, x_train, steps=1000, objectives=[pull])
         >>> pull.snap(result.network)
     """
+    if not isinstance(network, keras.Model) or not network.built:
+        raise TypeError(f"traverse needs a built keras.Model, got {type(network).__name__}.")
     steps, batch_size = int(steps), int(batch_size)
     if steps < 1 or batch_size < 1:
         raise ValueError(f"steps and batch_size must be at least 1, got {steps} and {batch_size}.")
