@@ -21,6 +21,8 @@ TINY = {
     "mlp": dict(input_shape=(28, 28, 1), num_classes=NUM_CLASSES, hidden=(16,)),
     "reference_cnn": dict(input_shape=(28, 28, 1), num_classes=NUM_CLASSES),
     "lenet_300_100": dict(input_shape=(28, 28, 1), num_classes=NUM_CLASSES),
+    "compact_cnn": dict(input_shape=(28, 28, 1), num_classes=NUM_CLASSES),
+    "lenet5": dict(input_shape=(28, 28, 1), num_classes=NUM_CLASSES),
     "vgg11": dict(input_shape=(32, 32, 3), num_classes=NUM_CLASSES, width=0.125),
     "vgg16": dict(input_shape=(32, 32, 3), num_classes=NUM_CLASSES, width=0.125),
     "resnet18": dict(input_shape=(32, 32, 3), num_classes=NUM_CLASSES, width=0.125),
@@ -113,6 +115,18 @@ def test_reference_cnn_is_the_notebooks_network():
     assert [l.units for l in dense] == [600, 120, 10]
     assert sum(isinstance(l, keras.layers.BatchNormalization) for l in net.layers) == 2
     assert sum(isinstance(l, keras.layers.MaxPooling2D) for l in net.layers) == 2
+    # The notebook's: the second convolution does not pad, the Dense layers are
+    # linear, and a Dropout of 0.25 follows the first.
+    assert [l.padding for l in convs] == ["same", "valid"]
+    assert [l.activation.__name__ for l in dense] == ["linear"] * 3
+    (drop,) = [l for l in net.layers if isinstance(l, keras.layers.Dropout)]
+    assert drop.rate == 0.25
+    assert net.count_params() == 1_475_530
+
+
+def test_lenet5_and_the_compact_cnn_are_built_by_name():
+    assert models.get("LeNet5").count_params() == 61_706
+    assert models.get("compact_cnn").count_params() == 207_114
 
 
 @pytest.mark.parametrize("name, convs", [("vgg11", 8), ("vgg16", 13), ("resnet20", 19 + 2)])
@@ -149,7 +163,9 @@ def test_mlp_keeps_its_signature():
     ("vgg16", (32, 24, 3), "32x32"),
     ("resnet18", (4, 4, 3), "8x8"),
     ("resnet20", (2, 2, 3), "4x4"),
-    ("reference_cnn", (3, 3, 1), "4x4"),
+    ("reference_cnn", (7, 7, 1), "8x8"),
+    ("compact_cnn", (3, 3, 1), "4x4"),
+    ("lenet5", (11, 11, 1), "12x12"),
 ])
 def test_too_small_an_input_names_the_minimum_size(name, shape, minimum):
     with pytest.raises(ValueError, match=minimum):

@@ -4,8 +4,10 @@ Every function returns a Keras model that outputs logits (no softmax), sized by
 its arguments, ready to wrap in `FIPModel.from_model`:
 
     mlp             multilayer perceptron (any input, flattened)
-    reference_cnn   the FIP reference notebook's MNIST CNN
+    reference_cnn   the FIP reference notebook's MNIST CNN, exactly
+    compact_cnn     a narrowed CNN (16/32 filters, Dense 128) for CPU budgets
     lenet_300_100   LeNet-300-100 (MNIST)
+    lenet5          LeNet-5 (MNIST)
     vgg11, vgg16    CIFAR VGG with BatchNorm, 32x32 inputs
     resnet18        CIFAR ResNet-18, 32x32 inputs
     resnet20        He et al.'s CIFAR ResNet-20, 32x32 inputs
@@ -18,8 +20,8 @@ Example:
 """
 
 from keras_fip.engine.networks import fresh_copy  # noqa: F401  (public here too)
-from keras_fip.models.cnn import reference_cnn
-from keras_fip.models.lenet import lenet_300_100
+from keras_fip.models.cnn import compact_cnn, reference_cnn
+from keras_fip.models.lenet import lenet5, lenet_300_100
 from keras_fip.models.mlp import mlp
 from keras_fip.models.resnet import resnet18, resnet20
 from keras_fip.models.vgg import vgg11, vgg16
@@ -27,7 +29,9 @@ from keras_fip.models.vgg import vgg11, vgg16
 ARCHITECTURES = {
     "mlp": mlp,
     "reference_cnn": reference_cnn,
+    "compact_cnn": compact_cnn,
     "lenet_300_100": lenet_300_100,
+    "lenet5": lenet5,
     "vgg11": vgg11,
     "vgg16": vgg16,
     "resnet18": resnet18,
@@ -62,6 +66,6 @@ def get(name, **kwargs):
 
 
 __all__ = [
-    "ARCHITECTURES", "get", "lenet_300_100", "mlp", "reference_cnn",
+    "ARCHITECTURES", "compact_cnn", "get", "lenet5", "lenet_300_100", "mlp", "reference_cnn",
     "resnet18", "resnet20", "vgg11", "vgg16",
 ]
