@@ -26,6 +26,7 @@ def main():
     parser.add_argument("--dataset", default="digits")
     parser.add_argument("--methods", default="fip,derpp,er_ace,der,replay,ewc,finetune,joint")
     parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--scenario", default="class", choices=("class", "task", "domain", "rotated"))
     parser.add_argument("--tasks", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--memory-per-class", type=int, default=20)
@@ -69,7 +70,7 @@ def main():
             start = time.perf_counter()
             # The experiment behind `keras-fip continual`, one method at a time.
             payload = run_continual_experiment(
-                dataset=dataset, scenario="class", tasks=args.tasks, methods=[method],
+                dataset=dataset, scenario=args.scenario, tasks=args.tasks, methods=[method],
                 epochs=args.epochs, memory_per_class=args.memory_per_class, model="mlp",
                 hidden=hidden, seed=seed, tune=args.tune, progress=False,
             )
@@ -93,7 +94,7 @@ def main():
             "forgetting_mean": float(np.mean([r["forgetting"] for r in rows])),
             "train_seconds_mean": float(np.mean([r["train_seconds"] for r in rows])),
         }
-    print(f"\n{dataset.split or dataset.description}; {args.tasks} tasks class-incremental, "
+    print(f"\n{dataset.split or dataset.description}; {args.tasks} tasks {args.scenario}-incremental, "
           f"{args.epochs} epochs/task, {args.memory_per_class} stored/class, seeds {seeds}")
     print(f"{'method':<9} {'avg acc (mean)':>14} {'min':>7} {'max':>7} {'BWT':>8} {'forget':>7} {'seconds':>8}")
     for name, s in summary.items():

@@ -91,7 +91,8 @@ def test_fip_keeps_the_first_task_that_finetuning_forgets(digits):
     assert len(model.memory) == 10 * 20  # 20 per class of every finished task
 
 
-@pytest.mark.parametrize("method", ["derpp", "er_ace", "der", "replay", "fip_l2", "fip_labels"])
+@pytest.mark.parametrize("method", ["derpp", "er_ace", "der", "replay", "fip_l2", "fip_labels",
+                                    "derpp_views"])
 def test_replay_methods_keep_the_first_task_that_finetuning_forgets(digits, method):
     stream = two_task_digits(digits)
     finetune, _ = run(stream, "finetune")
@@ -100,7 +101,8 @@ def test_replay_methods_keep_the_first_task_that_finetuning_forgets(digits, meth
     assert result.accuracy_matrix[1][0] > 0.5
     assert result.summary["forgetting"] < finetune.summary["forgetting"] - 0.3
     assert result.accuracy_matrix[1][1] > 0.5  # and the new task is learned (chance: 0.1)
-    assert len(model.memory) == 10 * 20
+    views = 4 if method.endswith("_views") else 0  # shifted copies of each stored image
+    assert len(model.memory) == 10 * 20 * (1 + views)
 
 
 def test_der_matches_the_logits_stored_with_each_sample(digits):
@@ -111,6 +113,33 @@ def test_der_matches_the_logits_stored_with_each_sample(digits):
     # never refreshed: task 0's samples keep task 0's logits.
     assert stored["outputs"].shape == (200, 10)
     assert np.all(np.isfinite(stored["outputs"]))
+
+
+def test_shifted_views_move_each_image_by_whole_pixels():
+    from keras_fip.continual.methods import shifted_views
+
+    image = np.zeros((1, 5, 5, 1), np.float32)
+    image[0, 2, 2, 0] = 1.0  # one lit pixel in the middle
+    views = shifted_views(image, views=8, max_shift=1, seed=0)
+    assert views.shape == (8, 5, 5, 1)
+    lit = {tuple(np.argwhere(v[..., 0] == 1)[0]) for v in views}
+    assert lit == {(2 + dy, 2 + dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)} - {(2, 2)}
+    assert np.all(views.sum(axis=(1, 2, 3)) == 1)  # moved, not blurred or wrapped
+    with pytest.raises(ValueError, match="images shaped"):
+        shifted_views(np.zeros((2, 64), np.float32), views=2, max_shift=1, seed=0)
+
+
+def test_fip_views_protects_shifted_copies_with_their_stored_logits(digits):
+    stream = two_task_digits(digits)
+    result, model = run(stream, "fip_views")
+    stored = model.memory.numpy()
+    # 20 images per class of each task (5 classes each), each with 4 shifted views.
+    assert len(model.memory) == 10 * 20 * (1 + 4)
+    images, views = stored["inputs"][:100], stored["inputs"][100:500]  # the first task's
+    assert not any(np.array_equal(v, i) for v in views[:8] for i in images)
+    assert np.array_equal(np.bincount(stored["labels"][100:500]),
+                          4 * np.bincount(stored["labels"][:100]))
+    assert result.accuracy_matrix[1][0] > 0.5 and result.accuracy_matrix[1][1] > 0.5
 
 
 @pytest.mark.parametrize("method", ["replay", "ewc", "joint", "er_ace", "derpp"])
@@ -204,6 +233,6 @@ def test_tuning_chooses_on_validation_data_and_never_reads_the_test_split(digits
     methods, table = tune(stream, ["fip", "finetune"], build, config)
     _, same = tune(scrambled, ["fip", "finetune"], build, config)
     assert table == same  # the test labels changed; nothing chosen did
-    assert [t["setting"]["fip_weight"] for t in table["fip"]["tried"]] == [10.0, 30.0, 100.0, 300.0]
+    assert [t["setting"]["fip_weight"] for t in table["fip"]["tried"]] == [30.0, 100.0, 300.0, 1000.0]
     assert methods["fip"].fip_weight == table["fip"]["chosen"]["fip_weight"]
     assert len(table["finetune"]["tried"]) == 1  # no hyperparameters to tune

@@ -10,7 +10,7 @@ from keras_fip.cli._lists import at_least, non_negative, number_list, positive
 
 # The experiment's names, here too so that --help needs no TensorFlow.
 DEFAULT_METHODS = ("fip", "derpp", "er_ace", "replay", "ewc", "finetune", "joint")
-METHOD_NAMES = DEFAULT_METHODS + ("der", "fip_l2", "fip_labels")
+METHOD_NAMES = DEFAULT_METHODS + ("der", "fip_l2", "fip_views", "fip_labels", "derpp_views")
 
 
 def add_parser(commands):

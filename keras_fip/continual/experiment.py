@@ -19,7 +19,7 @@ import os
 from keras_fip import experiment_common
 
 DEFAULT_METHODS = ("fip", "derpp", "er_ace", "replay", "ewc", "finetune", "joint")
-METHOD_NAMES = DEFAULT_METHODS + ("der", "fip_l2", "fip_labels")
+METHOD_NAMES = DEFAULT_METHODS + ("der", "fip_l2", "fip_views", "fip_labels", "derpp_views")
 
 # The settings that decide the results: `resume=True` continues only a run that
 # was started with the same ones.

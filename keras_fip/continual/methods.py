@@ -42,6 +42,32 @@ class Plugin:
         return {}
 
 
+def shifted_views(x, views, max_shift, seed):
+    """`views` copies of each image in `x`, each moved by a random whole-pixel
+    shift of at most `max_shift` in each direction (never (0, 0)), zero-filled.
+
+    Returns an array of shape `(len(x) * views, *x.shape[1:])`: sample i's views
+    are rows `i * views` to `(i + 1) * views - 1`.
+    """
+    if x.ndim != 4:
+        raise ValueError(
+            f"Shifted views need images shaped (N, height, width, channels); got inputs of "
+            f"shape {x.shape[1:]}."
+        )
+    rng = np.random.default_rng(seed)
+    offsets = [(dy, dx) for dy in range(-max_shift, max_shift + 1)
+               for dx in range(-max_shift, max_shift + 1) if (dy, dx) != (0, 0)]
+    m = max_shift
+    padded = np.pad(x, ((0, 0), (m, m), (m, m), (0, 0)))
+    height, width = x.shape[1:3]
+    out = np.empty((len(x), views, *x.shape[1:]), x.dtype)
+    for i in range(len(x)):
+        for v, k in enumerate(rng.choice(len(offsets), size=views, replace=views > len(offsets))):
+            dy, dx = offsets[k]
+            out[i, v] = padded[i, m - dy:m - dy + height, m - dx:m - dx + width]
+    return out.reshape(len(x) * views, *x.shape[1:])
+
+
 class StoreSamples(Plugin):
     """The memory policy: `memory_per_class` samples of each of a task's classes
     join the memory, with the outputs the network gives them then.
@@ -50,19 +76,37 @@ class StoreSamples(Plugin):
         when: `"after"` the task is learned (default), or `"before"` it, so that
             the memory holds the task's own classes while it is learned (ER-ACE's
             buffer, filled as the data streams in, does).
+        views: also protect this many shifted copies of each stored image, with
+            the outputs the network gives them when they are stored. The images
+            stored stay `memory_per_class`; each view adds one more anchor
+            output (10 numbers for 10 classes), a more complete picture of the
+            function around each remembered sample.
+        max_shift: largest shift of a view in pixels (default: 1 pixel per 14
+            of the image's height, at least 1: 2 on MNIST, 1 on the 8x8 digits).
     """
 
-    def __init__(self, when="after"):
+    def __init__(self, when="after", views=0, max_shift=None):
         if when not in ("before", "after"):
             raise ValueError(f"StoreSamples: when must be 'before' or 'after', got {when!r}.")
+        if int(views) < 0:
+            raise ValueError(f"StoreSamples: views must be at least 0, got {views}.")
+        if max_shift is not None and int(max_shift) < 1:
+            raise ValueError(f"StoreSamples: max_shift must be at least 1, got {max_shift}.")
         self.when = when
+        self.views = int(views)
+        self.max_shift = max_shift
 
     def _store(self, model, stream, index, config):
         task = stream[index]
-        model.remember(
+        stored = model.remember(
             task.x_train, task.y_train, samples_per_class=config.memory_per_class,
             task=index, seed=config.seed,
         )
+        if self.views:
+            images = task.x_train[stored]
+            shift = self.max_shift or max(1, round(images.shape[1] / 14))
+            views = shifted_views(images, self.views, int(shift), seed=(config.seed, index))
+            model.remember(views, np.repeat(task.y_train[stored], self.views), task=index)
 
     def before_task(self, model, stream, index, config):
         if self.when == "before":
@@ -71,6 +115,9 @@ class StoreSamples(Plugin):
     def after_task(self, model, stream, index, config):
         if self.when == "after":
             self._store(model, stream, index, config)
+
+    def get_config(self):
+        return {"when": self.when, "views": self.views, "max_shift": self.max_shift}
 
 
 class RefreshAnchors(Plugin):
@@ -142,18 +189,21 @@ class FIP(Method):
             when it was stored.
         label_weight: weight of a cross-entropy on the memory batch's labels
             added to the distance (0: the paper's method).
+        views: shifted copies of each stored image also kept, each with its
+            own anchor outputs (`StoreSamples`; 0: the paper's method).
     """
 
     name = "fip"
 
     def __init__(self, fip_weight=10.0, distance="bhattacharyya", refresh_anchors=True,
-                 label_weight=0.0):
+                 label_weight=0.0, views=0):
         plugins = [RefreshAnchors()] if refresh_anchors else []
-        super().__init__(plugins + [StoreSamples()])
+        super().__init__(plugins + [StoreSamples(views=views)])
         self.fip_weight = fip_weight
         self.distance = distance
         self.refresh_anchors = refresh_anchors
         self.label_weight = label_weight
+        self.views = int(views)
 
     def wrap(self, network, config):
         kwargs = dict(distance=self.distance, fip_weight=self.fip_weight,
@@ -165,7 +215,8 @@ class FIP(Method):
     def get_config(self):
         distance = self.distance if isinstance(self.distance, str) else repr(self.distance)
         return {"fip_weight": self.fip_weight, "distance": distance,
-                "refresh_anchors": self.refresh_anchors, "label_weight": self.label_weight}
+                "refresh_anchors": self.refresh_anchors, "label_weight": self.label_weight,
+                "views": self.views}
 
 
 class FIPL2(FIP):
@@ -176,6 +227,17 @@ class FIPL2(FIP):
 
     def __init__(self, fip_weight=0.03, distance="l2", refresh_anchors=False, label_weight=0.0):
         super().__init__(fip_weight, distance, refresh_anchors, label_weight)
+
+
+class FIPViews(FIPL2):
+    """`fip_views`: `fip_l2` that also protects 4 shifted copies of each stored
+    image, each with the logits it had when stored (`StoreSamples(views=...)`)."""
+
+    name = "fip_views"
+
+    def __init__(self, fip_weight=0.03, distance="l2", refresh_anchors=False, label_weight=0.0,
+                 views=4):
+        FIP.__init__(self, fip_weight, distance, refresh_anchors, label_weight, views)
 
 
 class FIPLabels(FIP):
@@ -301,20 +363,22 @@ class DER(Method):
     Args:
         alpha: weight of the logit-matching term.
         beta: weight of the memory's cross-entropy (0 for DER).
+        views: shifted copies of each stored image also kept, with their
+            logits and labels (`StoreSamples`; 0: DER as published for MNIST).
     """
 
     name = "der"
 
-    def __init__(self, alpha=0.5, beta=0.0):
-        super().__init__([StoreSamples()])
-        self.alpha, self.beta = alpha, beta
+    def __init__(self, alpha=0.5, beta=0.0, views=0):
+        super().__init__([StoreSamples(views=views)])
+        self.alpha, self.beta, self.views = alpha, beta, int(views)
 
     def wrap(self, network, config):
         return DERModel(network, alpha=self.alpha, beta=self.beta,
                         memory_batch_size=config.memory_batch_size, seed=config.seed)
 
     def get_config(self):
-        return {"alpha": self.alpha, "beta": self.beta}
+        return {"alpha": self.alpha, "beta": self.beta, "views": self.views}
 
 
 class DERPP(DER):
@@ -322,8 +386,18 @@ class DERPP(DER):
 
     name = "derpp"
 
-    def __init__(self, alpha=0.5, beta=0.5):
-        super().__init__(alpha, beta)
+    def __init__(self, alpha=0.5, beta=0.5, views=0):
+        super().__init__(alpha, beta, views)
+
+
+class DERPPViews(DERPP):
+    """`derpp_views`: DER++ with the same 4 shifted views per stored image as
+    `fip_views`, so that the lever is measured on the peer too."""
+
+    name = "derpp_views"
+
+    def __init__(self, alpha=0.5, beta=0.5, views=4):
+        super().__init__(alpha, beta, views)
 
 
 @keras.saving.register_keras_serializable("keras_fip")
@@ -442,8 +516,8 @@ class Joint(Method):
         )
 
 
-METHODS = {m.name: m for m in (FIP, FIPL2, FIPLabels, FineTune, Replay, ERACE, DER, DERPP, EWC,
-                                Joint)}
+METHODS = {m.name: m for m in (FIP, FIPL2, FIPViews, FIPLabels, FineTune, Replay, ERACE, DER,
+                                DERPP, DERPPViews, EWC, Joint)}
 
 
 def get(name, **kwargs):
