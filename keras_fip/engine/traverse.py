@@ -52,8 +52,8 @@ class PathResult:
 
 def traverse(network, x, *, steps, objectives=(), step_length=0.01, momentum=0.0,
              decay=False, optimizer=None, distance="bhattacharyya", batch_size=200,
-             epoch_steps=None, freeze_batch_norm=False, callbacks=(), checkpoint_dir=None,
-             seed=0, verbose=0, name="path"):
+             epoch_steps=None, freeze_batch_norm=False, distance_reduction="mean", callbacks=(),
+             checkpoint_dir=None, seed=0, verbose=0, name="path"):
     """Walks a functionally invariant path from `network` for `steps` steps.
 
     Each step lowers `D(anchor outputs, outputs)` on a batch of `x` (the anchor
@@ -76,6 +76,9 @@ def traverse(network, x, *, steps, objectives=(), step_length=0.01, momentum=0.0
             once an epoch); default about one pass over `x`, dividing `steps`.
         freeze_batch_norm: run BatchNormalization in inference mode and keep
             its parameters, so the path moves the function the anchor measured.
+        distance_reduction: `"mean"` (default) or `"sum"` of the distance over
+            the batch; the reference's sparsification sums it, so its objective
+            weights mean `batch_size` times less against it.
         callbacks: more Keras callbacks. A callback that also has
             `save_checkpoint(folder)` and `load_checkpoint(folder)` keeps its own
             state in the path's checkpoints.
@@ -104,6 +107,8 @@ def traverse(network, x, *, steps, objectives=(), step_length=0.01, momentum=0.0
     steps, batch_size = int(steps), int(batch_size)
     if steps < 1 or batch_size < 1:
         raise ValueError(f"steps and batch_size must be at least 1, got {steps} and {batch_size}.")
+    if distance_reduction not in ("mean", "sum"):
+        raise ValueError(f"distance_reduction must be 'mean' or 'sum', got {distance_reduction!r}.")
     x = check_finite(np.asarray(x, np.float32), "x")
     if len(x) == 0:
         raise ValueError(f"The {name} got no inputs (x is empty).")
@@ -115,19 +120,25 @@ def traverse(network, x, *, steps, objectives=(), step_length=0.01, momentum=0.0
     walker = fresh_copy(network)
     if freeze_batch_norm:
         freeze_batchnorm(walker)
-    loss = DistanceLoss(distance, from_logits=outputs_are_logits(network))
+    loss = DistanceLoss(distance, from_logits=outputs_are_logits(network),
+                        reduction="sum" if distance_reduction == "sum" else "sum_over_batch_size")
     model = FIPModel.from_model(walker, objectives=list(objectives), seed=seed)
     if optimizer is None:
         length = (keras.optimizers.schedules.CosineDecay(step_length, steps, alpha=0.05)
                   if decay else step_length)
         optimizer = PathStep(length, momentum=momentum)
     model.compile(optimizer=optimizer, loss=loss,
-                  metrics=[keras.metrics.MeanMetricWrapper(loss, name="distance")])
+                  # The distance shown and recorded is the per-input mean either way.
+                  metrics=[keras.metrics.MeanMetricWrapper(
+                      DistanceLoss(distance, from_logits=outputs_are_logits(network)),
+                      name="distance")])
 
     settings = {"steps": steps, "batch_size": int(batch_size), "seed": int(seed),
                 "epoch_steps": int(epoch_steps), "samples": int(len(x)),
                 "optimizer": keras.saving.serialize_keras_object(optimizer),
                 "objectives": [keras.saving.serialize_keras_object(o) for o in objectives]}
+    if distance_reduction != "mean":  # absent by default: older checkpoints still match
+        settings["distance_reduction"] = distance_reduction
     settings = json.loads(json.dumps(settings, default=str))
     extra = list(callbacks)
     recorder = PathRecorder(start_weights=walker.trainable_weights)

@@ -1,35 +1,47 @@
 """The alternatives a user would pick instead of FIP, on the same budget.
 
 - `one_shot`: prune by global magnitude once, then fine-tune with the mask held.
+- `gradual_magnitude`: gradual magnitude pruning (Zhu & Gupta 2017) with one
+  global threshold on the cubic schedule, the mask updated every `frequency`
+  steps, training on labels throughout.
 - `tfmot_polynomial`: tensorflow-model-optimization's `prune_low_magnitude` with
-  `PolynomialDecay`, the library's recommended recipe (each layer pruned to the
-  target; the model is converted to tf_keras for it and back).
-Both return a `SparsificationResult` like `sparsify`.
+  `PolynomialDecay`, the library's recommended recipe: every layer pruned to
+  the target (`allocation="uniform"`, as it ships), or each layer to its share
+  of one global magnitude cut (`allocation="global"`, tfmot at its best). The
+  model is converted to tf_keras for it and back.
+All return a `SparsificationResult` like `sparsify`, and all take `min_density`:
+the least fraction of each layer's weights kept, so that no layer is emptied.
 """
 
 import time
 
+import numpy as np
 import keras
 
 from keras_fip import checks
 from keras_fip.engine.batches import epoch_length, path_batches
 from keras_fip.engine.networks import outputs_are_logits
+from keras_fip.sparsity.callbacks import GradualMask
 from keras_fip.sparsity.fip import (
     SparsificationResult, check_training_data, copy_network, finetune,
 )
-from keras_fip.sparsity.prunable import masks_of, measured_sparsity
-from keras_fip.sparsity.objective import SparsityObjective, check_sparsity
+from keras_fip.sparsity.prunable import masks_of, measured_sparsity, prunable_variables
+from keras_fip.sparsity.objective import SparsityObjective, check_min_density, check_sparsity
+from keras_fip.sparsity.schedules import PolynomialSparsity
+
+ALLOCATIONS = ("uniform", "global")
 
 
 def one_shot(network, x, y, *, sparsity, steps=2000, batch_size=200, learning_rate=1e-3,
-             scope="kernels", granularity="global", seed=0, verbose=0):
+             scope="kernels", granularity="global", min_density=0.0, seed=0, verbose=0):
     """Global magnitude pruning at once, then `steps` of fine-tuning with the mask held."""
     network = copy_network(network)
     x, y = check_training_data(network, x, y, needs_labels=True)
     _check_training(steps, batch_size, learning_rate, minimum_steps=0)  # 0: prune only
     start = time.perf_counter()
     keras.utils.set_random_seed(seed)
-    objective = SparsityObjective(sparsity, scope=scope, granularity=granularity)
+    objective = SparsityObjective(sparsity, scope=scope, granularity=granularity,
+                                  min_density=min_density)
     objective.bind(network)
     masks = objective.snap(network)
     tuned = finetune(network, x, y, masks, steps=steps, batch_size=batch_size,
@@ -41,19 +53,90 @@ def one_shot(network, x, y, *, sparsity, steps=2000, batch_size=200, learning_ra
     )
 
 
+def gradual_magnitude(network, x, y, *, sparsity, steps=2000, batch_size=200,
+                      learning_rate=1e-3, end_fraction=0.75, frequency=None, scope="kernels",
+                      min_density=0.0, seed=0, verbose=0):
+    """Gradual magnitude pruning with one global threshold (Zhu & Gupta 2017).
+
+    Trains on `(x, y)` with Adam for `steps` steps while the target rises from 0
+    to `sparsity` along the cubic schedule over the first `end_fraction` of the
+    steps; every `frequency` steps (default: steps // 100, at least 1) the mask
+    is recomputed by one magnitude cut over all counted weights. The rest of the
+    budget fine-tunes at the target with the mask held.
+    """
+    network = copy_network(network)
+    x, y = check_training_data(network, x, y, needs_labels=True)
+    steps, batch_size = _check_training(steps, batch_size, learning_rate)
+    checks.number(end_fraction, "end_fraction", minimum=0, strict=True, maximum=1)
+    frequency = checks.count(frequency, "frequency") if frequency is not None \
+        else max(1, steps // 100)
+    start = time.perf_counter()
+    keras.utils.set_random_seed(seed)
+    ramp = max(1, int(steps * end_fraction))
+    objective = SparsityObjective(schedule=PolynomialSparsity(sparsity, ramp, power=3.0),
+                                  scope=scope, min_density=min_density)
+    objective.bind(network)
+    network.compile(keras.optimizers.Adam(learning_rate),
+                    keras.losses.SparseCategoricalCrossentropy(
+                        from_logits=outputs_are_logits(network)))
+    per_epoch = epoch_length(steps, len(x), batch_size)
+    network.fit(path_batches(x, y, batch_size, seed), epochs=steps // per_epoch,
+                steps_per_epoch=per_epoch, shuffle=False, verbose=verbose,
+                callbacks=[GradualMask(objective, frequency)])
+    masks = objective.snap(network)  # exactly the target (the last update already was)
+    reached, _ = measured_sparsity(network, scope)
+    return SparsificationResult(
+        model=network, masks=masks, sparsity=reached, path_steps=0, finetune_steps=steps,
+        reached=True, gap=0.0, path=[], seconds=time.perf_counter() - start,
+    )
+
+
+def layer_targets(network, sparsity, *, scope="kernels", allocation="uniform", min_density=0.0):
+    """Per-layer kernel sparsities for tfmot, `{layer name: target}`.
+
+    tfmot prunes kernels only. So that a tfmot model has as many nonzero weights
+    over `scope` as a cut at `sparsity` over `scope` leaves, the kernels are
+    pruned to `1 - (kept - dense) / kernels`, where `dense` counts the other
+    weights of `scope` (biases...), which tfmot leaves as they are. That kernel
+    sparsity is then given to every layer (`"uniform"`) or shared out by one
+    global magnitude cut over the kernels (`"global"`); `min_density` keeps at
+    least that fraction of every layer.
+    """
+    if allocation not in ALLOCATIONS:
+        raise ValueError(f"allocation must be one of {ALLOCATIONS}, got {allocation!r}.")
+    min_density = check_min_density(min_density)
+    kernels = prunable_variables(network, "kernels")
+    counted = sum(int(np.prod(v.shape)) for v in prunable_variables(network, scope))
+    size = sum(int(np.prod(v.shape)) for v in kernels)
+    kept = counted - int(np.floor(sparsity * counted)) - (counted - size)
+    kernel_sparsity = min(max(1.0 - kept / size, 0.0), np.nextafter(1.0, 0.0))
+    names = [v.path.split("/")[-2] for v in kernels]
+    if allocation == "uniform":
+        return {name: min(kernel_sparsity, 1.0 - min_density) for name in names}
+    objective = SparsityObjective(kernel_sparsity, scope="kernels", min_density=min_density)
+    objective.bind(network)
+    masks = objective.masks_at(kernel_sparsity)
+    return {name: 1.0 - float(np.mean(np.asarray(mask))) for name, mask in zip(names, masks)}
+
+
 def tfmot_polynomial(network, x, y, *, sparsity, steps=2000, batch_size=200,
-                     learning_rate=1e-3, end_fraction=0.75, frequency=None, seed=0, verbose=0):
-    """tfmot's `prune_low_magnitude` with `PolynomialDecay` from 0 to `sparsity`.
+                     learning_rate=1e-3, end_fraction=0.75, frequency=None, scope="kernels",
+                     allocation="uniform", min_density=0.0, seed=0, verbose=0):
+    """tfmot's `prune_low_magnitude` with `PolynomialDecay` from 0 to each layer's target.
 
     The sparsity ramps over the first `end_fraction` of the steps and the rest
     fine-tunes at the target; masks update every `frequency` steps (default:
-    steps // 100, at least 1).
+    steps // 100, at least 1). Each layer's target comes from `layer_targets`:
+    `"uniform"` (tfmot as it ships: every layer to the target) or `"global"`
+    (each layer to its share of one global magnitude cut).
     """
     from keras_fip.sparsity._tfmot import tfmot
     from keras_fip.sparsity.convert import from_tf_keras, to_tf_keras
 
     sparsity = check_sparsity(sparsity)
     network = copy_network(network)
+    targets = layer_targets(network, sparsity, scope=scope, allocation=allocation,
+                            min_density=min_density)
     x, y = check_training_data(network, x, y, needs_labels=True)
     steps, batch_size = _check_training(steps, batch_size, learning_rate)
     checks.number(end_fraction, "end_fraction", minimum=0, strict=True, maximum=1)
@@ -64,11 +147,17 @@ def tfmot_polynomial(network, x, y, *, sparsity, steps=2000, batch_size=200,
     module = tfmot()
     import tf_keras
 
-    schedule = module.sparsity.keras.PolynomialDecay(
-        initial_sparsity=0.0, final_sparsity=sparsity, begin_step=0,
-        end_step=max(1, int(steps * end_fraction)), frequency=frequency or max(1, steps // 100),
-    )
-    pruned = module.sparsity.keras.prune_low_magnitude(to_tf_keras(network), pruning_schedule=schedule)
+    def wrap(layer):
+        target = targets.get(layer.name, 0.0)
+        if target <= 0.0:
+            return layer
+        schedule = module.sparsity.keras.PolynomialDecay(
+            initial_sparsity=0.0, final_sparsity=target, begin_step=0,
+            end_step=max(1, int(steps * end_fraction)), frequency=frequency or max(1, steps // 100),
+        )
+        return module.sparsity.keras.prune_low_magnitude(layer, pruning_schedule=schedule)
+
+    pruned = tf_keras.models.clone_model(to_tf_keras(network), clone_function=wrap)
     pruned.compile(tf_keras.optimizers.Adam(learning_rate),
                    tf_keras.losses.SparseCategoricalCrossentropy(
                        from_logits=outputs_are_logits(network)))
@@ -78,7 +167,7 @@ def tfmot_polynomial(network, x, y, *, sparsity, steps=2000, batch_size=200,
     pruned.fit(data, epochs=epochs, steps_per_epoch=per_epoch, verbose=verbose,
                callbacks=[module.sparsity.keras.UpdatePruningStep()])
     result = from_tf_keras(module.sparsity.keras.strip_pruning(pruned))
-    reached, _ = measured_sparsity(result)
+    reached, _ = measured_sparsity(result, scope)
     return SparsificationResult(
         model=result, masks=masks_of(result), sparsity=reached, path_steps=0,
         finetune_steps=epochs * per_epoch, reached=True, gap=0.0, path=[],

@@ -4,6 +4,20 @@ A recipe on the engine's path driver (`traverse`): the objective is a
 `SparsityObjective`, a `SparsityMonitor` stops the path once the weights are
 within `tolerance` of the sparse set, the pruned weights then snap to exact
 zeros, and an optional fine-tune with the mask held follows.
+
+By default the path is the reference implementation's (Sparsification_Resnet_
+CIFAR.ipynb, `moveSparseNet_bhDist`): the Bhattacharyya distance to the
+starting network's outputs **summed** over the batch of 200, lambda 0.1 on
+`w - P_s(w)`, steps of fixed length 0.01 along the normalised sum, and every
+parameter counted by the magnitude projection. Against a batch *mean* the same
+path has lambda `0.1 / batch_size` (the normalised direction of
+`sum D + lambda r` is that of `mean D + lambda / B * r`).
+
+BatchNormalization runs in inference mode along the path (its scale and offset
+held, not counted): the anchors are the network's inference-mode outputs, so
+the path keeps the function users get. The reference runs both networks in
+training mode on the same batch instead, which keeps batch statistics
+consistent but keeps a function nobody runs.
 """
 
 import dataclasses
@@ -14,11 +28,12 @@ import keras
 from keras_fip import checks
 from keras_fip.engine.batches import epoch_length, path_batches
 from keras_fip.engine.callbacks import NaNGuard
-from keras_fip.engine.networks import fresh_copy, outputs_are_logits
+from keras_fip.engine.networks import all_layers, fresh_copy, outputs_are_logits
+from keras_fip.engine.steps import PathStep
 from keras_fip.engine.traverse import traverse
 from keras_fip.sparsity.callbacks import HoldMask, SparsityMonitor
 from keras_fip.sparsity.objective import SparsityObjective
-from keras_fip.sparsity.prunable import measured_sparsity
+from keras_fip.sparsity.prunable import zero_fraction
 
 
 @dataclasses.dataclass
@@ -99,9 +114,11 @@ def finetune(network, x, y, masks, *, steps, batch_size=200, learning_rate=1e-3,
 
 def sparsify(network, x, y=None, *, sparsity=None, steps=2000, batch_size=200,
              step_length=0.01, decay=True, weight=0.1, tolerance=0.01, momentum=0.0,
-             distance="bhattacharyya", ramp_steps=0, scope="kernels", granularity="global",
-             structure=None, threshold_every=50, finetune_steps=0, finetune_learning_rate=1e-3,
-             validation_data=None, callbacks=None, checkpoint_dir=None, seed=0, verbose=1):
+             distance="bhattacharyya", distance_reduction="sum", pull_growth=2.0,
+             ramp_steps=0, scope="all", granularity="global",
+             min_density=0.0, structure=None, threshold_every=50, freeze_batch_norm=True,
+             finetune_steps=0, finetune_learning_rate=1e-3, validation_data=None,
+             callbacks=None, checkpoint_dir=None, seed=0, verbose=1):
     """Sparsifies a trained network along a functionally invariant path.
 
     Args:
@@ -112,18 +129,33 @@ def sparsify(network, x, y=None, *, sparsity=None, steps=2000, batch_size=200,
         steps: most path steps (it stops earlier once within `tolerance`).
         batch_size: inputs per step (the paper: 200).
         step_length: length of each step in weight space (the paper: 0.01),
-            or `"auto"`: 2.5 x the starting distance to the sparse set / steps,
+            or `"auto"`: 4 x the starting distance to the sparse set / steps,
             so that the path can reach the set within the step budget.
-        decay: shrink the step length along a cosine to 5% of it by the last
-            step, so the path settles onto the sparse set instead of
+        decay: shrink the step length along a cosine to 1% of it by the
+            last step, so the path settles onto the sparse set instead of
             oscillating around it at the scale of one step (False: constant
             steps, as in the paper).
-        weight: lambda of the pull towards the sparse set (the paper: 0.1).
+        weight: lambda of the pull towards the sparse set (the reference: 0.1,
+            against the distance summed over the batch).
         tolerance: stop once ||w - P_s(w)|| is under it (the paper: 0.01).
         momentum: heavy-ball momentum of the path steps.
         distance: output distance kept small along the path.
-        ramp_steps, scope, granularity, structure, threshold_every: see
+        distance_reduction: `"sum"` over the batch (the reference's) or
+            `"mean"` (then `weight` means `batch_size` times more).
+        pull_growth: lambda is multiplied by this every 10 steps while the gap
+            to the sparse set is more than a quarter of the length the path has left,
+            so that the path arrives within `steps` instead of settling where
+            the distance term balances the pull (1: the reference's constant
+            lambda, which may never arrive).
+        scope: which weights count: `"all"` (default, every parameter the path
+            moves, as the reference counts them), `"kernels_and_biases"` or
+            `"kernels"`.
+        min_density: the least fraction of each counted variable kept, so that
+            no layer is emptied (0: the plain global cut).
+        ramp_steps, granularity, structure, threshold_every: see
             `SparsityObjective`.
+        freeze_batch_norm: run BatchNormalization in inference mode along the
+            path, consistent with the cached anchors (see the module notes).
         finetune_steps: steps of cross-entropy training afterwards with the
             mask held (needs `y`).
         finetune_learning_rate: Adam learning rate of the fine-tune.
@@ -156,17 +188,24 @@ def sparsify(network, x, y=None, *, sparsity=None, steps=2000, batch_size=200,
     if validation_data is not None:
         validation_data = _check_validation(network, validation_data)
     checks.number(momentum, "momentum", minimum=0)
+    checks.number(pull_growth, "pull_growth", minimum=1)
     settings = dict(weight=weight, ramp_steps=ramp_steps, scope=scope, granularity=granularity,
-                    structure=structure, threshold_every=threshold_every)
+                    structure=structure, threshold_every=threshold_every,
+                    min_density=min_density)
     objective = SparsityObjective(sparsity, **settings)
     if step_length == "auto":
-        start_gap = SparsityObjective(sparsity, **settings).distance_to_sparse_set(network)
-        step_length = 2.5 * start_gap / steps
-    monitor = SparsityMonitor(objective, tolerance, validation_data=validation_data)
+        start_gap = SparsityObjective(sparsity, **settings).distance_to_sparse_set(
+            _frozen(network) if freeze_batch_norm else network)
+        step_length = 4.0 * start_gap / steps
+    length = (keras.optimizers.schedules.CosineDecay(step_length, steps, alpha=0.01)
+              if decay else step_length)
+    monitor = SparsityMonitor(objective, tolerance, validation_data=validation_data,
+                              pull_growth=pull_growth, budget=steps, step_length=length)
     keras.utils.set_random_seed(seed)
     path = traverse(
-        network, x, steps=steps, objectives=[objective], step_length=step_length,
-        momentum=momentum, decay=decay, distance=distance, batch_size=batch_size,
+        network, x, steps=steps, objectives=[objective], optimizer=PathStep(length, momentum),
+        distance=distance, batch_size=batch_size,
+        freeze_batch_norm=freeze_batch_norm, distance_reduction=distance_reduction,
         callbacks=[monitor, *(callbacks or [])], checkpoint_dir=checkpoint_dir, seed=seed,
         verbose=verbose, name="sparsification path",
     )
@@ -174,13 +213,27 @@ def sparsify(network, x, y=None, *, sparsity=None, steps=2000, batch_size=200,
     path_steps = int(objective.step.numpy())  # the monitor may have stopped it early
     gap = objective.distance_to_sparse_set(path.model)
     masks = objective.snap(walked)
+    _unfreeze_like(walked, network)  # fine-tuning trains it as the user's network trains
     start = time.perf_counter()
     tuned = finetune(walked, x, y, masks, steps=finetune_steps, batch_size=batch_size,
                      learning_rate=finetune_learning_rate, seed=seed,
                      verbose=verbose) if finetune_steps else 0
-    reached, _ = measured_sparsity(walked, scope)
     return SparsificationResult(
-        model=walked, masks=masks, sparsity=reached, path_steps=path_steps,
-        finetune_steps=tuned, reached=monitor.reached or gap < tolerance, gap=gap,
+        model=walked, masks=masks, sparsity=zero_fraction(objective.pruned_variables),
+        path_steps=path_steps, finetune_steps=tuned, reached=bool(gap < tolerance), gap=gap,
         path=path.records, seconds=path.seconds + time.perf_counter() - start,
     )
+
+
+def _frozen(network):
+    """A copy of `network` with BatchNormalization frozen, as the path walks it."""
+    from keras_fip.engine.networks import freeze_batchnorm
+
+    return freeze_batchnorm(fresh_copy(network))
+
+
+def _unfreeze_like(walked, network):
+    """Gives `walked`'s layers back the trainability of `network`'s."""
+    for mine, theirs in zip(all_layers(walked), all_layers(network)):
+        if isinstance(mine, keras.layers.BatchNormalization):
+            mine.trainable = theirs.trainable

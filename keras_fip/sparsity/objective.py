@@ -71,6 +71,68 @@ def structured_mask(variable, keep, group):
     return tf.experimental.numpy.moveaxis(mask, -1, -2)
 
 
+def check_min_density(value):
+    """`min_density` as a float in [0, 1), or a clear ValueError."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"min_density must be a number in [0, 1), got {value!r}.") from None
+    if not 0.0 <= number < 1.0 or np.isnan(number):
+        raise ValueError(f"min_density must be in [0, 1) (the least fraction of each layer's "
+                         f"weights kept), got {value!r}.")
+    return number
+
+
+def floored_thresholds(magnitudes, sparsity, min_density):
+    """Per-variable thresholds of one global magnitude cut that empties no variable.
+
+    The global cut prunes the `floor(sparsity * n)` smallest magnitudes over all
+    variables together; a variable that would then keep fewer than
+    `ceil(min_density * size)` weights keeps exactly that many (its largest), and
+    the cut over the others is moved so that the total stays the same. Found by
+    a fixed point (each round floors at least one more variable), on one sort.
+
+    Args:
+        magnitudes: flat tensors, one per variable.
+        sparsity: overall fraction pruned (a scalar tensor).
+        min_density: least fraction kept in each variable.
+
+    Returns:
+        A float tensor of one threshold per variable (|w| > threshold is kept).
+    """
+    sizes = [int(m.shape[0]) for m in magnitudes]
+    floors = [int(np.ceil(min_density * n)) for n in sizes]
+    values = tf.concat(magnitudes, 0)
+    ids = tf.concat([tf.fill([n], i) for i, n in enumerate(sizes)], 0)
+    order = tf.argsort(values, stable=True)
+    ordered, owner = tf.gather(values, order), tf.gather(ids, order)
+    total = tf.cast(tf.floor(tf.cast(sparsity, tf.float64) * sum(sizes)), tf.int32)
+    prunable = tf.constant([n - f for n, f in zip(sizes, floors)], tf.int32)
+    # Threshold of a floored variable: its (size - floor)-th smallest magnitude.
+    own = tf.stack([tf.sort(m)[n - f - 1] if n > f else tf.constant(-1.0, m.dtype)
+                    for m, n, f in zip(magnitudes, sizes, floors)])
+
+    def cut(floored):
+        free = tf.logical_not(tf.gather(floored, owner))
+        budget = total - tf.reduce_sum(tf.where(floored, prunable, 0))
+        seen = tf.cumsum(tf.cast(free, tf.int32))
+        index = tf.argmax(tf.cast(seen >= budget, tf.int32), output_type=tf.int32)
+        return tf.where(budget > 0, ordered[index], tf.constant(-1.0, values.dtype))
+
+    def kept(threshold):
+        return tf.math.unsorted_segment_sum(tf.cast(values > threshold, tf.int32), ids,
+                                            len(sizes))
+
+    def step(floored, _):
+        new = tf.logical_or(floored, kept(cut(floored)) < tf.constant(floors, tf.int32))
+        return new, tf.reduce_any(new != floored)
+
+    floored, _ = tf.while_loop(lambda f, changed: changed, step,
+                               (tf.zeros([len(sizes)], tf.bool), tf.constant(True)),
+                               maximum_iterations=len(sizes) + 1)
+    return tf.where(floored, own, cut(floored))
+
+
 @keras.saving.register_keras_serializable("keras_fip")
 class SparsityObjective(Objective):
     """Pulls the weights towards their magnitude projection `P_s(w)`.
@@ -98,6 +160,11 @@ class SparsityObjective(Objective):
             is not a multiple of M are left dense and listed in `skipped`).
         threshold_every: steps between exact recomputations of the threshold
             (1 recomputes every step, like the reference code).
+        min_density: the least fraction of each variable's weights kept (0:
+            none, the paper's plain global cut, which can empty a small layer).
+            With `"global"` the variables that would fall under it keep their
+            largest `ceil(min_density * size)` weights and the cut over the
+            others moves so that the overall sparsity stays the target.
 
     Example:
         >>> pull = SparsityObjective(0.95, weight=0.1)
@@ -109,7 +176,8 @@ class SparsityObjective(Objective):
 
     def __init__(self, sparsity=None, weight=0.1, *, schedule=None, ramp_steps=0,
                  initial_sparsity=0.0, power=3.0, scope="kernels", granularity="global",
-                 structure=None, threshold_every=50, name="sparsity", **kwargs):
+                 structure=None, threshold_every=50, min_density=0.0, name="sparsity",
+                 **kwargs):
         super().__init__(weight=checks.number(weight, "weight", minimum=0), name=name, **kwargs)
         self.structure = structure
         self._nm = parse_structure(structure)
@@ -142,6 +210,7 @@ class SparsityObjective(Objective):
         self.scope = scope
         self.granularity = granularity
         self.threshold_every = int(threshold_every)
+        self.min_density = check_min_density(min_density)
         self._pruned = None  # the model's weights this objective prunes (not its own)
         self.skipped = []
         self.gap_metric = keras.metrics.Mean(name="sparse_gap")
@@ -167,13 +236,35 @@ class SparsityObjective(Objective):
                 )
             variables = usable
         # Held outside Keras' tracking: they are the model's weights, not this layer's.
+        self._check_min_density_fits(variables)
         self._pruned = types.SimpleNamespace(variables=variables)
-        count = 1 if self.granularity == "global" else len(variables)
+        count = 1 if self._one_threshold else len(variables)
         self.step = self.add_weight(shape=(), dtype="int64", initializer="zeros",
                                     trainable=False, name="step")
         self.thresholds = self.add_weight(shape=(count,), initializer=keras.initializers.Constant(-1.0),
                                           trainable=False, name="thresholds")
         self.gap = self.add_weight(shape=(), initializer="zeros", trainable=False, name="gap")
+        # Multiplies `weight`; a `SparsityMonitor` raises it when the path stalls.
+        self.pull = self.add_weight(shape=(), initializer="ones", trainable=False, name="pull")
+
+    @property
+    def _one_threshold(self):
+        return self.granularity == "global" and not self.min_density and self._nm is None
+
+    def _check_min_density_fits(self, variables):
+        if not self.min_density or self._nm is not None:
+            return
+        sizes = [int(np.prod(v.shape)) for v in variables]
+        floors = sum(int(np.ceil(self.min_density * n)) for n in sizes)
+        kept = sum(sizes) - int(np.floor(self.sparsity * sum(sizes)))
+        if self.granularity == "global" and floors > kept:
+            raise ValueError(
+                f"min_density {self.min_density} keeps at least {floors} weights, but sparsity "
+                f"{self.sparsity} keeps only {kept} of {sum(sizes)}; lower one of them.")
+
+    def __call__(self, model):
+        pull = self.pull if getattr(self, "pull", None) is not None else 1.0
+        return self.weight * pull * self.call(model)
 
     @property
     def ramp_steps(self):
@@ -186,16 +277,23 @@ class SparsityObjective(Objective):
 
     def _exact_thresholds(self, sparsity):
         magnitudes = [tf.reshape(tf.abs(tf.convert_to_tensor(v)), [-1]) for v in self.pruned_variables]
-        if self.granularity == "global":
+        if self._one_threshold:
             return tf.reshape(magnitude_threshold(tf.concat(magnitudes, 0), sparsity), [1])
-        return tf.stack([magnitude_threshold(m, sparsity) for m in magnitudes])
+        if self.granularity == "global":
+            return floored_thresholds(magnitudes, sparsity, self.min_density)
+        thresholds = []
+        for m in magnitudes:  # each to the target, but keeping its floor
+            n = int(m.shape[0])
+            most = (n - int(np.ceil(self.min_density * n))) / n
+            thresholds.append(magnitude_threshold(m, tf.minimum(tf.cast(sparsity, tf.float32), most)))
+        return tf.stack(thresholds)
 
     def _masks(self, thresholds):
         if self._nm is not None:
             return [structured_mask(v, *self._nm) for v in self.pruned_variables]
         masks = []
         for i, v in enumerate(self.pruned_variables):
-            threshold = thresholds[0 if self.granularity == "global" else i]
+            threshold = thresholds[0 if self._one_threshold else i]
             masks.append(tf.cast(tf.abs(v) > threshold, v.dtype))
         return masks
 
@@ -230,6 +328,17 @@ class SparsityObjective(Objective):
         thresholds = None if self._nm is not None else self._exact_thresholds(self.sparsity)
         return [np.asarray(m) for m in self._masks(thresholds)]
 
+    def refresh(self):
+        """Recomputes the held thresholds exactly now; returns the exact gap (a float)."""
+        if self._nm is None:
+            self.thresholds.assign(self._exact_thresholds(self.target_at(self.step)))
+        return self.distance_to_sparse_set()
+
+    def masks_at(self, sparsity):
+        """Masks (tensors, 1 kept) of the magnitude cut at `sparsity`, now (after `bind`)."""
+        thresholds = None if self._nm is not None else self._exact_thresholds(sparsity)
+        return self._masks(thresholds)
+
     def distance_to_sparse_set(self, model=None):
         """||w - P_s(w)|| at the final target, computed exactly now."""
         masks = self.masks(model)
@@ -249,4 +358,5 @@ class SparsityObjective(Objective):
             "schedule": keras.saving.serialize_keras_object(self.schedule),
             "scope": self.scope, "granularity": self.granularity,
             "structure": self.structure, "threshold_every": self.threshold_every,
+            "min_density": self.min_density,
         }
