@@ -23,12 +23,14 @@ TINY = [
 
 def test_robust_writes_report_and_plots(tmp_path, capsys):
     out = tmp_path / "run"
-    code = main(["robust", *TINY, "--attacks", "fgsm,pgd", "--eps", "0.1,0.2", "--out", str(out)])
+    code = main(["robust", *TINY, "--methods", "fip,deep,fge,snapshot", "--attacks", "fgsm,pgd",
+                 "--eps", "0.1,0.2", "--out", str(out)])
     assert code == 0
     report = json.loads((out / "report.json").read_text())
-    methods = {"single", "deep_ensemble", "fip_ensemble"}
-    assert set(report["results"]) == {"transfer", "white-box"}
-    for setting in ("transfer", "white-box"):
+    methods = {"single", "fip_ensemble", "deep_ensemble", "fge_ensemble", "snapshot_ensemble"}
+    settings = {"transfer", "transfer_surrogate", "transfer_other_arch", "white-box"}
+    assert set(report["results"]) == settings
+    for setting in settings:
         assert set(report["results"][setting]) == methods
         for row in report["results"][setting].values():
             assert set(row) == {"clean", "fgsm", "pgd"}
@@ -36,21 +38,28 @@ def test_robust_writes_report_and_plots(tmp_path, capsys):
             assert all(0 <= v <= 1 for v in row["pgd"].values())
     assert set(report["clean_accuracy"]) == methods
     compute = report["compute"]
-    assert compute["deep_ensemble"]["steps"] == 2 * compute["single"]["steps"]
-    assert compute["fip_ensemble"]["path_steps"] == 5 + 2 * 5
-    assert compute["fip_ensemble"]["steps"] == compute["single"]["steps"] + 15
+    single = compute["single"]["steps"]
+    assert compute["deep_ensemble"]["steps"] == 2 * single
+    assert compute["fip_ensemble"]["own_steps"] <= 5 + 2 * 2 * 5    # at most 2x candidates
+    assert compute["fge_ensemble"]["steps"] == single + 2 * ((5 + 2 * 5) // 2)
+    assert compute["snapshot_ensemble"]["steps"] == single + 5 + 2 * 5
+    for cost in compute.values():
+        assert set(cost) >= {"steps", "examples", "seconds"}
     fip = report["members"]["fip_ensemble"]
-    assert len(fip["clean_accuracy"]) == 2 and len(fip["distances_from_start"]) == 2
-    assert fip["distances_from_start"][0]["weight_distance"] > 0
-    assert 0 <= fip["diversity_clean"]["disagreement"] <= 1
+    accepted = report["config"]["fip"]["fip_ensemble"]["accepted"]
+    assert len(fip["clean_accuracy"]) == accepted == len(fip["path"])
+    assert len(fip["rejected"]) == report["config"]["fip"]["fip_ensemble"]["rejected"]
+    start_val = report["start_val_accuracy"]
+    assert all(v >= start_val - 0.01 - 1e-9 for v in fip["val_accuracy"])
+    assert len(report["members"]["fge_ensemble"]["clean_accuracy"]) == 2
+    assert set(report["config"]["attackers"]) == {"start", "surrogate", "other"}
     matrix = report["transfer_matrix"]
-    assert matrix["labels"] == ["start", "fip 1", "fip 2"] and len(matrix["matrix"]) == 3
-    assert report["config"]["fip"]["members"] == 2
+    assert matrix["labels"][:2] == ["start", "fip 1"] and len(matrix["matrix"]) == accepted + 1
     assert report["command"].startswith("keras-fip robust --model mlp")
     assert (out / "accuracy_vs_eps.png").stat().st_size > 0
     assert (out / "transfer_matrix.png").stat().st_size > 0
     printed = capsys.readouterr().out
-    assert "fip_ensemble" in printed and "training compute" in printed
+    assert "fge_ensemble" in printed and "training compute" in printed
 
 
 @pytest.mark.parametrize("args, message", [
@@ -72,6 +81,13 @@ def test_robust_writes_report_and_plots(tmp_path, capsys):
     (["--attacks", "deepfool"], "unknown attack"),
     (["--dataset", "no/such/folder"], "no/such/folder"),
     (["--model", "alexnet"], "alexnet"),
+    (["--methods", "fip,magic"], "--methods: unknown 'magic'"),
+    (["--attackers", "oracle"], "--attackers: unknown 'oracle'"),
+    (["--surrogate-model", "alexnet"], "alexnet"),
+    (["--tolerance", "2"], "--tolerance: must be in [0, 1]"),
+    (["--validation-fraction", "1"], "--validation-fraction: must be in (0, 1)"),
+    (["--max-distance", "0"], "--max-distance: must be a positive number"),
+    (["--fge-lr-max", "0.001", "--fge-lr-min", "0.01"], "must not exceed"),
 ])
 def test_bad_arguments_give_one_clear_line(tmp_path, capsys, args, message):
     code = exit_code(["robust", "--out", str(tmp_path / "x"), *args])

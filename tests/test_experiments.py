@@ -84,6 +84,7 @@ def test_robust_experiment_returns_the_report():
     pytest.importorskip("cleverhans")
     payload = run_robust_experiment(
         model="mlp", hidden=[16], members=2, epochs=1, steps_between=2, burn_in=2,
+        methods=["fip", "deep"], attackers=["start"], tolerance=1.0,
         attacks=["fgsm"], eps=[0.1], nb_iter=2, attack_samples=30, matrix_samples=10,
         whitebox=False, progress=False,
     )

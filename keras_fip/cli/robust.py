@@ -1,5 +1,6 @@
-"""`keras-fip robust`: a FIP ensemble against the single network and a deep ensemble,
-under adversarial attacks (transfer and white-box).
+"""`keras-fip robust`: FIP ensembles that keep the function against the single network,
+a deep ensemble, FGE and snapshot ensembles, under adversarial attacks (transfer
+from three attackers and white-box).
 
 Parses the options, runs `keras_fip.robustness.experiment.run_robust_experiment`,
 writes report.json and the plots, prints the table.
@@ -10,18 +11,40 @@ import argparse
 from keras_fip.cli import _checks
 from keras_fip.cli._lists import at_least, non_negative, number_list, positive
 
-DEFAULT_ATTACKS = "fgsm,pgd"
+
+def fraction(text):
+    """An argparse type: a number strictly between 0 and 1."""
+    value = positive(text)
+    if value >= 1:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1), got {text}")
+    return value
+
+
+def unit(text):
+    """An argparse type: a number in [0, 1]."""
+    value = non_negative(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1] (0.01 is one point), got {text}")
+    return value
+
+DEFAULT_ATTACKS = "fgsm,pgd,mim"
+DEFAULT_METHODS = "fip,fip_path,deep,fge,snapshot"
+DEFAULT_ATTACKERS = "start,surrogate,other"
 
 
 def add_parser(commands):
     parser = commands.add_parser(
         "robust",
-        help="grow a FIP ensemble from one network and attack it (cleverhans); report and plots",
-        description="Train a network, grow an ensemble along a weight-diversifying "
-        "functionally invariant path, train a deep ensemble of the same size as a "
-        "baseline, and measure clean and adversarial accuracy of all three: transfer "
-        "(examples crafted on the starting network) and white-box (crafted on each "
-        "model). Writes report.json, accuracy_vs_eps.png and transfer_matrix.png.",
+        help="grow FIP ensembles from one network, compare with deep, FGE and snapshot "
+        "ensembles under attack (cleverhans); report and plots",
+        description="Train a network, grow ensembles along functionally invariant paths "
+        "that keep its function (a trust region on the functional distance and an "
+        "acceptance test, both on a validation split of the training data), train the "
+        "peers with the same network, data and member count (deep, FGE, snapshot), and "
+        "measure clean and adversarial accuracy: transfer (examples crafted on the "
+        "starting network, on a surrogate of the same architecture and on one of another "
+        "architecture) and white-box (crafted on each model). Writes report.json, "
+        "accuracy_vs_eps.png and transfer_matrix.png.",
     )
     parser.add_argument("--dataset", default="digits",
                         help="'digits' (embedded, default), a .npz file, a folder of IDX "
@@ -38,8 +61,17 @@ def add_parser(commands):
     parser.add_argument("--cnn-dense", default=None,
                         help="hidden Dense widths of --model reference_cnn (default 600,120)")
     parser.add_argument("--members", type=at_least(2), default=10,
-                        help="members of the FIP and deep ensembles, at least 2 (default 10, "
-                        "as the paper)")
+                        help="members of every ensemble, at least 2 (default 10, as the paper)")
+    parser.add_argument("--methods", default=DEFAULT_METHODS,
+                        help="ensembles to build, comma-separated among fip (WeightDiversity "
+                        "path), fip_path (the paper's sampling: random secondary direction), "
+                        f"deep, fge, snapshot (default {DEFAULT_METHODS})")
+    parser.add_argument("--attackers", default=DEFAULT_ATTACKERS,
+                        help="networks the transfer examples are crafted on: start, surrogate "
+                        "(same architecture, another seed), other (--surrogate-model) "
+                        f"(default {DEFAULT_ATTACKERS})")
+    parser.add_argument("--surrogate-model", default="mlp",
+                        help="the other attacker's architecture (default mlp, --hidden)")
     parser.add_argument("--attacks", default=DEFAULT_ATTACKS,
                         help="comma-separated among fgsm, fgm_l2, pgd (L-inf), pgd_l2, bim, mim "
                         f"(default {DEFAULT_ATTACKS})")
@@ -73,6 +105,28 @@ def add_parser(commands):
                         "functional distance (default 1)")
     parser.add_argument("--path-batch-size", type=at_least(1), default=128,
                         help="training samples per FIP path step (default 128)")
+    parser.add_argument("--validation-fraction", type=fraction, default=0.1,
+                        help="share of the training data held out for the functional "
+                        "constraint and the acceptance test (default 0.1)")
+    parser.add_argument("--tolerance", type=unit, default=0.01,
+                        help="validation accuracy a FIP member may lose against the start "
+                        "(default 0.01, one point)")
+    parser.add_argument("--max-distance", type=positive, default=0.05,
+                        help="first radius of the functional trust region: mean Bhattacharyya "
+                        "distance to the start on the validation split (default 0.05; it "
+                        "narrows where members fail the tolerance)")
+    parser.add_argument("--check-every", type=at_least(1), default=10,
+                        help="FIP path steps between two trust-region checks (default 10)")
+    parser.add_argument("--max-candidates", type=at_least(1), default=None,
+                        help="most candidates a FIP path takes (default 2 x --members)")
+    # Chosen on the digits' validation split (benchmarks/robustness_tuning.py).
+    parser.add_argument("--fge-lr-max", type=positive, default=0.01,
+                        help="FGE's highest cyclical learning rate (SGD; default 0.01)")
+    parser.add_argument("--fge-lr-min", type=positive, default=1e-4,
+                        help="FGE's lowest cyclical learning rate (default 0.0001)")
+    parser.add_argument("--snapshot-lr", type=positive, default=0.02,
+                        help="the snapshot ensemble's learning rate at each restart "
+                        "(default 0.02)")
     parser.add_argument("--average", default="probabilities", choices=("probabilities", "logits"),
                         help="what the ensembles average (default probabilities)")
     parser.add_argument("--attack-samples", type=at_least(1), default=1000,
@@ -117,11 +171,17 @@ def run(args):
     tf.get_logger().setLevel("ERROR")
     payload = run_robust_experiment(
         dataset=args.dataset, data_dir=args.data_dir, model=args.model, **widths,
-        members=args.members, attacks=attacks, eps=eps, clip_min=args.clip_min,
+        members=args.members, methods=args.methods.split(","),
+        attackers=args.attackers.split(","), surrogate_model=args.surrogate_model,
+        attacks=attacks, eps=eps, clip_min=args.clip_min,
         clip_max=args.clip_max, nb_iter=args.nb_iter, epochs=args.epochs,
         batch_size=args.batch_size, learning_rate=args.learning_rate,
         steps_between=args.steps_between, burn_in=args.burn_in, step_length=args.step_length,
         diversity_weight=args.diversity_weight, path_batch_size=args.path_batch_size,
+        validation_fraction=args.validation_fraction, tolerance=args.tolerance,
+        max_distance=args.max_distance, check_every=args.check_every,
+        max_candidates=args.max_candidates, fge_lr_max=args.fge_lr_max,
+        fge_lr_min=args.fge_lr_min, snapshot_lr=args.snapshot_lr,
         average=args.average, attack_samples=args.attack_samples,
         whitebox_samples=args.whitebox_samples, matrix_samples=args.matrix_samples,
         whitebox=not args.no_whitebox, seed=args.seed, verbose=args.verbose,

@@ -1,9 +1,12 @@
-"""Robust ensembles grown along functionally invariant paths.
+"""Robust ensembles grown along functionally invariant paths, and their peers.
 
 From one trained network, walk a path whose secondary objective diversifies the
-weights (`WeightDiversity`) while the functional distance on the training data
-keeps the function; sample members along it (`grow_ensemble`) and average them
-(`FIPEnsemble`). Attack them through cleverhans (`attacks.generate`, imported
+weights (`WeightDiversity`, or a `RandomDirection` as in the paper's sampling)
+while the functional distance on the training data keeps the function; hold it
+with a `FunctionalTrustRegion` and accept members (`MemberAcceptance`) on a
+validation split; sample members along it (`grow_ensemble`) and average them
+(`FIPEnsemble`). The peers: `deep_ensemble`, `fge_ensemble` (Garipov et al.
+2018) and `snapshot_ensemble` (Huang et al. 2017). Attack them through cleverhans (`attacks.generate`, imported
 lazily: `pip install keras-fip[robust]`) and measure them (`analysis`).
 
 Example:
@@ -19,14 +22,25 @@ from keras_fip.robustness.analysis import (
 )
 from keras_fip.robustness.attacks import ATTACKS, Attack, generate
 from keras_fip.robustness.baselines import deep_ensemble, train_network
+from keras_fip.robustness.constraint import (
+    FunctionalTrustRegion, MemberAcceptance, ScaledObjective, mean_bhattacharyya,
+    softmax_probabilities,
+)
+from keras_fip.robustness.directions import RandomDirection
 from keras_fip.robustness.diversify import (
     GrowthResult, MemberSampler, WeightDiversity, grow_ensemble, weight_distance,
 )
 from keras_fip.robustness.ensemble import FIPEnsemble
+from keras_fip.robustness.fast_ensembles import (
+    CycleSnapshots, TriangularCycle, fge_ensemble, snapshot_ensemble,
+)
 
 __all__ = [
-    "ATTACKS", "Attack", "FIPEnsemble", "GrowthResult", "MemberSampler", "WeightDiversity",
-    "accuracy", "adversarial_accuracies", "deep_ensemble", "distances_from_start",
-    "diversity", "generate", "grow_ensemble", "member_accuracies", "probabilities",
-    "train_network", "transfer_matrix", "weight_distance",
+    "ATTACKS", "Attack", "CycleSnapshots", "FIPEnsemble", "FunctionalTrustRegion",
+    "GrowthResult", "MemberAcceptance", "MemberSampler", "RandomDirection", "ScaledObjective",
+    "TriangularCycle", "WeightDiversity", "accuracy", "adversarial_accuracies",
+    "deep_ensemble", "distances_from_start", "diversity", "fge_ensemble", "generate",
+    "grow_ensemble", "mean_bhattacharyya", "member_accuracies", "probabilities",
+    "snapshot_ensemble", "softmax_probabilities", "train_network", "transfer_matrix",
+    "weight_distance",
 ]

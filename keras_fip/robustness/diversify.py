@@ -22,13 +22,15 @@ import keras
 from keras_fip import checks
 from keras_fip.engine.distances import DistanceLoss
 from keras_fip.engine.networks import fresh_copy, freeze_batchnorm as freeze, outputs_are_logits
-from keras_fip.engine.objectives import Objective
 from keras_fip.engine.steps import PathStep
 from keras_fip.engine.traverse import traverse
+from keras_fip.robustness.constraint import (
+    FunctionalTrustRegion, MemberAcceptance, ScaledObjective, softmax_probabilities,
+)
 
 
 @keras.saving.register_keras_serializable("keras_fip")
-class WeightDiversity(Objective):
+class WeightDiversity(ScaledObjective):
     """Pushes the trainable weights away from reference points in weight space.
 
     The term is `-weight * mean_k log(||w - w_k||^2 + floor)` over the references
@@ -46,6 +48,8 @@ class WeightDiversity(Objective):
         weight: multiplier of the term.
         capacity: most references held (the start plus the members).
         floor: added to the squared distances (keeps the log finite at a reference).
+        adaptive: hold the weight's scale in a variable that a
+            `FunctionalTrustRegion` adapts during the path.
 
     Example:
         >>> diversity = WeightDiversity(weight=1.0, capacity=11)
@@ -54,11 +58,11 @@ class WeightDiversity(Objective):
     """
 
     def __init__(self, weight=1.0, capacity=16, floor=1e-6, name="weight_diversity",
-                 eps=None, **kwargs):
+                 eps=None, adaptive=False, **kwargs):
         if eps is not None:  # the name in files saved before keras-fip 0.2
             floor = eps
         super().__init__(checks.number(weight, "WeightDiversity weight", minimum=0),
-                         name=name, **kwargs)
+                         name=name, adaptive=adaptive, **kwargs)
         self.capacity = checks.count(capacity, "WeightDiversity capacity")
         self.floor = checks.number(floor, "WeightDiversity floor", minimum=0, strict=True)
         self._references = None  # one (capacity, *shape) weight per network weight
@@ -115,6 +119,11 @@ class WeightDiversity(Objective):
         mask[slot] = 1.0
         self._mask.assign(mask)
 
+    def member_sampled(self, network):
+        """Called by `MemberSampler` when a member is taken: it becomes a reference."""
+        if self.num_references < self.capacity:
+            self.add_reference(network.trainable_weights)
+
     def squared_distances(self, weights):
         """`||w - w_k||^2` to each slot (0 where no reference is stored)."""
         terms = []
@@ -146,12 +155,16 @@ class GrowthResult:
     """What `grow_ensemble` returns.
 
     Attributes:
-        ensemble: the `FIPEnsemble` of the sampled members.
+        ensemble: the `FIPEnsemble` of the accepted members.
         members: the member networks (also `ensemble.members`).
         records: one dict per member: `member`, `step` (path steps taken when
             it was sampled), `weight_distance` (L2 from the start, all weights),
-            `path_length` (steps times step length, for `PathStep`), and the
-            fit logs at that point (`loss`, the distance on the training batches).
+            `path_length` (steps times step length, for `PathStep` without a
+            trust region), the fit logs at that point (`loss`, the distance on
+            the training batches, `val_distance` under a trust region) and,
+            with a validation split, `val_accuracy`.
+        rejected: the candidates refused by the acceptance test, recorded the
+            same way (empty without a validation split).
         steps: path steps taken; `seconds`: wall time of the path.
         config: the settings used.
     """
@@ -162,32 +175,46 @@ class GrowthResult:
     steps: int
     seconds: float
     config: dict
+    rejected: list = dataclasses.field(default_factory=list)
 
 
 class MemberSampler(keras.callbacks.Callback):
     """Samples members (copies of the walking network) along a path.
 
-    A member is taken at the end of an epoch once `burn_in` steps are done and
-    then every `steps_between` steps; each is also added as a reference to the
-    `WeightDiversity` objective, so the rest of the path moves away from it too.
-    The members sampled so far are saved with the path's checkpoints.
+    A candidate is taken at the end of an epoch once `burn_in` steps are done
+    and then every `steps_between` steps. With `acceptance` (a
+    `MemberAcceptance`) it joins only when it keeps the start's validation
+    accuracy; a refused candidate is recorded in `rejected`, and the trust
+    region (if any) takes the walker back and shortens its steps. Each member
+    is passed to the objective's `member_sampled` (`WeightDiversity` adds it as
+    a reference; `RandomDirection` draws a new direction). Once `target`
+    members are accepted the path stops. The members so far are saved with the
+    path's checkpoints.
 
     Args:
-        diversity: the `WeightDiversity` to add members to (or None).
+        diversity: the objective told about each member (or None).
         start_weights: the starting network's weights (`get_weights()` order),
             to record the distance from the start.
         burn_in: path steps before the stretch in which members are sampled.
-        steps_between: path steps between two members.
+        steps_between: path steps between two candidates.
+        acceptance: a `MemberAcceptance`, or None to accept every candidate.
+        target: stop the path once this many members are accepted (None: never).
+        region: the path's `FunctionalTrustRegion`, undone on a rejection.
     """
 
-    def __init__(self, diversity=None, start_weights=None, burn_in=0, steps_between=1):
+    def __init__(self, diversity=None, start_weights=None, burn_in=0, steps_between=1,
+                 acceptance=None, target=None, region=None):
         super().__init__()
         self.diversity = diversity
         self.start_weights = start_weights
         self.burn_in = int(burn_in)
         self.steps_between = int(steps_between)
+        self.acceptance = acceptance
+        self.target = target
+        self.region = region
         self.members = []
         self.records = []
+        self.rejected = []
 
     def _network(self):
         return self.model.network
@@ -197,17 +224,34 @@ class MemberSampler(keras.callbacks.Callback):
         if step <= self.burn_in or (step - self.burn_in) % self.steps_between:
             return
         network = self._network()
+        record = {"step": step, **{k: float(v) for k, v in (logs or {}).items()}}
+        if self.start_weights is not None:
+            record["weight_distance"] = weight_distance(self.start_weights, network.get_weights())
+        reason = None
+        if self.region is not None and self.region.just_undone and self.region.back_at_member:
+            # The walker was just taken back to the last member: a copy would repeat it.
+            reason = "outside the trust region"
+        elif self.acceptance is not None:
+            accepted, record["val_accuracy"] = self.acceptance(network)
+            if not accepted:
+                reason = "validation accuracy below the tolerance"
+                if self.region is not None:
+                    self.region.candidate_rejected()
+        if reason is not None:
+            self.rejected.append({"candidate": len(self.members) + len(self.rejected) + 1,
+                                  "reason": reason, **record})
+            return
         member = fresh_copy(network)
         for layer in member.layers:  # members are for inference; trainable again
             layer.trainable = True
         self.members.append(member)
-        record = {"member": len(self.members), "step": step,
-                  **{k: float(v) for k, v in (logs or {}).items()}}
-        if self.start_weights is not None:
-            record["weight_distance"] = weight_distance(self.start_weights, member.get_weights())
-        self.records.append(record)
-        if self.diversity is not None and self.diversity.num_references < self.diversity.capacity:
-            self.diversity.add_reference(network.trainable_weights)
+        self.records.append({"member": len(self.members), **record})
+        if self.region is not None:
+            self.region.member_accepted()
+        if self.diversity is not None:
+            self.diversity.member_sampled(network)
+        if self.target is not None and len(self.members) >= self.target:
+            self.model.stop_training = True
 
     # The path's checkpoints carry the members sampled so far.
     def save_checkpoint(self, folder):
@@ -215,11 +259,14 @@ class MemberSampler(keras.callbacks.Callback):
                   for j, w in enumerate(member.get_weights())}
         np.savez(f"{folder}/members.npz", **arrays)
         with open(f"{folder}/members.json", "w") as f:
-            json.dump(self.records, f)
+            json.dump({"records": self.records, "rejected": self.rejected}, f)
 
     def load_checkpoint(self, folder):
         with open(f"{folder}/members.json") as f:
-            self.records = json.load(f)
+            saved_records = json.load(f)
+        if isinstance(saved_records, list):  # checkpoints before the acceptance test
+            saved_records = {"records": saved_records, "rejected": []}
+        self.records, self.rejected = saved_records["records"], saved_records["rejected"]
         self.members = []
         with np.load(f"{folder}/members.npz") as saved:
             for i in range(len(self.records)):
@@ -265,28 +312,42 @@ def weight_distance(a, b):
     )))
 
 
+SAMPLINGS = ("diversity", "random_direction")
+
+
 def grow_ensemble(
     network, x, *, members=10, steps_between=100, diversity_weight=1.0,
     burn_in=0, distance="bhattacharyya", optimizer=None, step_length=0.05, batch_size=128,
     initial_kick=None, freeze_batchnorm=True, average="probabilities", seed=0,
-    verbose=0, callbacks=None, checkpoint_dir=None,
+    verbose=0, callbacks=None, checkpoint_dir=None, validation=None, max_distance=None,
+    tolerance=0.01, max_candidates=None, check_every=None, sampling="diversity",
 ):
     """Walks a weight-diversifying FIP from `network` and samples an ensemble.
 
     Each path step minimises `D(start outputs, outputs)` on a batch of `x`
     (the starting network's outputs on all of `x` are computed once and cached)
-    plus `WeightDiversity` (away from the start and every member sampled so
-    far), with the given optimizer (default: `PathStep`, fixed-length steps).
-    A member is sampled every `steps_between` steps.
+    plus the secondary objective: `WeightDiversity` (away from the start and
+    every member sampled so far; `sampling="diversity"`) or `RandomDirection`
+    (along a random direction redrawn per member; `sampling="random_direction"`),
+    with the given optimizer (default: `PathStep`, fixed-length steps). A
+    candidate member is taken every `steps_between` steps.
+
+    With `validation=(x_val, y_val)` (carved from the training data) the members
+    keep the function: a candidate is accepted only when its validation
+    accuracy is within `tolerance` of the start's (the others are listed in
+    `rejected`), and with `max_distance` a `FunctionalTrustRegion` holds the
+    path within that mean Bhattacharyya distance of the start on `x_val`,
+    adapting the step length and the objective's weight. The path then runs
+    until `members` are accepted or `max_candidates` candidates were taken.
 
     Args:
         network: the trained starting network (a `keras.Model`); not modified.
         x: the data whose outputs must be kept (the training inputs).
         members: number of members to sample (the paper uses 10).
-        steps_between: path steps between two members.
+        steps_between: path steps between two candidates.
         burn_in: path steps before the stretch in which members are sampled
             (the first member comes `burn_in + steps_between` steps from the start).
-        diversity_weight: weight of `WeightDiversity` against the distance.
+        diversity_weight: weight of the secondary objective against the distance.
         distance: output distance (`"bhattacharyya"`, the paper's, `"l2"`, `"kl"`,
             a `Distance` or a function).
         optimizer: a Keras optimizer; default `PathStep(step_length)`.
@@ -299,20 +360,33 @@ def grow_ensemble(
             keep their parameters fixed along the path.
         average: how the ensemble averages its members: `"probabilities"` or
             `"logits"`.
-        seed: seed of the random kick and the batch order.
+        seed: seed of the random kick, the directions and the batch order.
         verbose: Keras fit verbosity.
         callbacks: more Keras callbacks for the path's `fit`.
         checkpoint_dir: if given, the path (members included) is checkpointed
             there, and a killed run started again with the same arguments
             continues from there (see `keras_fip.engine.traverse`).
+        validation: `(x_val, y_val)` for the acceptance test and the trust region.
+        max_distance: the trust region's budget (needs `validation`; None: no
+            trust region).
+        tolerance: accuracy a member may lose against the start on `validation`.
+        max_candidates: most candidates taken (default: `members` without
+            `validation`, `2 * members` with it).
+        check_every: path steps between two trust-region checks (default
+            `steps_between`); the path's epochs are the gcd of this,
+            `steps_between` and `burn_in`.
+        sampling: `"diversity"` or `"random_direction"` (see above).
 
     Returns:
-        A `GrowthResult` (`.ensemble`, `.members`, `.records`, `.steps`, `.seconds`).
+        A `GrowthResult` (`.ensemble`, `.members`, `.records`, `.rejected`,
+        `.steps`, `.seconds`).
 
     Example:
-        >>> result = grow_ensemble(network, data.x_train, members=10, steps_between=50)
+        >>> result = grow_ensemble(network, x_fit, members=10, steps_between=50,
+        ...                        validation=(x_val, y_val), max_distance=0.05)
         >>> result.ensemble.predict(data.x_test)
     """
+    from keras_fip.robustness.directions import RandomDirection
     from keras_fip.robustness.ensemble import AVERAGES, FIPEnsemble
 
     if not isinstance(network, keras.Model):
@@ -328,29 +402,61 @@ def grow_ensemble(
         initial_kick = checks.number(initial_kick, "initial_kick", minimum=0)
     if average not in AVERAGES:
         raise ValueError(f"Unknown average {average!r}; choose one of {AVERAGES}.")
+    if sampling not in SAMPLINGS:
+        raise ValueError(f"Unknown sampling {sampling!r}; choose one of {SAMPLINGS}.")
+    tolerance = checks.number(tolerance, "tolerance", minimum=0, maximum=1)
+    check_every = checks.count(check_every or steps_between, "check_every")
+    if max_distance is not None:
+        max_distance = checks.number(max_distance, "max_distance", minimum=0, strict=True)
+        if validation is None:
+            raise ValueError("max_distance (the trust region) needs validation=(x_val, y_val).")
     x = checks.inputs(x, network, "x", empty="grow_ensemble got no data (x is empty).")
+    if validation is not None:
+        x_val, y_val = checks.labelled_pair(validation, network, "validation")
+    candidates = checks.count(max_candidates or (members if validation is None else 2 * members),
+                              "max_candidates")
+    if candidates < members:
+        raise ValueError(f"max_candidates ({candidates}) must be at least members ({members}).")
     from_logits = outputs_are_logits(network)
     DistanceLoss(distance, from_logits=from_logits)  # an unknown distance stops here
 
-    diversity = WeightDiversity(diversity_weight, capacity=members + 1)
+    adaptive = max_distance is not None
     # The start, in the weights the path trains (frozen BatchNorm's excluded).
     start = freeze(fresh_copy(network)) if freeze_batchnorm else network
-    diversity.add_reference(start.trainable_weights)
+    if sampling == "diversity":
+        objective = WeightDiversity(diversity_weight, capacity=members + 1, adaptive=adaptive)
+        objective.add_reference(start.trainable_weights)
+    else:
+        objective = RandomDirection(diversity_weight, seed=seed, adaptive=adaptive)
     kick = step_length if initial_kick is None else float(initial_kick)
-    sampler = MemberSampler(diversity, network.get_weights(), burn_in, steps_between)
-    # Members come every `steps_between` steps after the burn-in: epochs end there.
+    region = acceptance = None
+    if validation is not None:
+        acceptance = MemberAcceptance(x_val, y_val, _accuracy(network, x_val, y_val), tolerance)
+        if adaptive:
+            region = FunctionalTrustRegion(x_val, softmax_probabilities(network, x_val),
+                                           max_distance, objective)
+    sampler = MemberSampler(objective, network.get_weights(), burn_in, steps_between,
+                            acceptance=acceptance, target=members, region=region)
+    # Candidates come every `steps_between` steps after the burn-in: epochs end there.
+    epoch_steps = math.gcd(math.gcd(burn_in, steps_between), check_every)
     path = traverse(
-        network, x, steps=burn_in + members * steps_between, objectives=[diversity],
+        network, x, steps=burn_in + candidates * steps_between, objectives=[objective],
         step_length=step_length, optimizer=optimizer, distance=distance, batch_size=batch_size,
-        epoch_steps=math.gcd(burn_in, steps_between) if burn_in else steps_between,
-        freeze_batch_norm=freeze_batchnorm,
-        callbacks=[InitialKick(kick, seed), sampler, *(callbacks or [])],
+        epoch_steps=epoch_steps, freeze_batch_norm=freeze_batchnorm,
+        callbacks=[InitialKick(kick, seed), *([region] if region else []), sampler,
+                   *(callbacks or [])],
         checkpoint_dir=checkpoint_dir, seed=seed, verbose=verbose, name="diversifying path",
     )
-    seconds = path.seconds
+    if not sampler.members:
+        raise ValueError(
+            f"No candidate of the path was accepted ({len(sampler.rejected)} rejected): every "
+            f"one lost more than {tolerance:g} validation accuracy; try a shorter step_length, a "
+            "smaller diversity_weight or a max_distance."
+        )
     optimizer_name = type(path.model.optimizer).__name__
     for record in sampler.records:
-        if isinstance(path.model.optimizer, PathStep) and not path.model.optimizer.momentum:
+        if isinstance(path.model.optimizer, PathStep) and not path.model.optimizer.momentum \
+                and region is None:
             record["path_length"] = kick + record["step"] * step_length
     ensemble = FIPEnsemble(sampler.members, average=average, from_logits=from_logits)
     config = {
@@ -359,9 +465,23 @@ def grow_ensemble(
         "optimizer": optimizer_name, "step_length": float(step_length),
         "batch_size": batch_size, "initial_kick": kick,
         "freeze_batchnorm": bool(freeze_batchnorm), "average": average, "seed": seed,
-        "protected_samples": int(len(x)),
+        "protected_samples": int(len(x)), "sampling": sampling,
+        "objective": type(objective).__name__,
+        "validation_samples": None if validation is None else int(len(x_val)),
+        "tolerance": None if validation is None else tolerance,
+        "start_val_accuracy": None if acceptance is None else acceptance.start_accuracy,
+        "max_distance": max_distance, "max_candidates": candidates,
+        "check_every": check_every if region else None,
+        "accepted": len(sampler.members), "rejected": len(sampler.rejected),
+        "trust_region_undone_epochs": region.rejected_epochs if region else None,
     }
     return GrowthResult(
         ensemble=ensemble, members=list(sampler.members), records=sampler.records,
-        steps=burn_in + members * steps_between, seconds=seconds, config=config,
+        steps=path.steps, seconds=path.seconds, config=config, rejected=sampler.rejected,
     )
+
+
+def _accuracy(network, x, y):
+    from keras_fip.engine.networks import accuracy
+
+    return accuracy(network, x, y)

@@ -1,11 +1,28 @@
-"""The robustness experiment: a FIP ensemble, the single network and a deep ensemble under attack.
+"""The robustness experiment: ensembles that keep the function against their peers, under attack.
 
 `run_robust_experiment` is what `keras-fip robust` runs and what
-`benchmarks/robustness.py` runs once per seed: train a network, grow an ensemble
-along a weight-diversifying functionally invariant path from it, train a deep
-ensemble of the same size as the baseline, attack all three through cleverhans
-(transfer: examples crafted on the starting network; white-box: crafted on each
-model) and return the report's payload.
+`benchmarks/robustness.py` runs once per seed:
+
+1. carve a validation split (stratified, `validation_fraction`) from the
+   training data; every method trains on the rest, and the FIP paths measure
+   their functional constraint and accept members on it (never on the test split);
+2. train the starting network;
+3. build the ensembles asked for (`methods`), all with the same network, data
+   and member count:
+   - `fip`: members along a weight-diversifying functionally invariant path
+     (`WeightDiversity`, our design) held by a functional trust region and
+     accepted only within `tolerance` of the start's validation accuracy;
+   - `fip_path`: the paper's sampling, members along a path under the same
+     functional constraint with a random secondary direction instead of
+     `WeightDiversity` (`RandomDirection`);
+   - `deep`: independently trained networks (deep ensemble);
+   - `fge`: fast geometric ensembling from the start (Garipov et al. 2018);
+   - `snapshot`: snapshot ensemble from scratch (Huang et al. 2017);
+4. train the attackers' own networks (`attackers`): `surrogate`, the same
+   architecture from another seed, and `other`, another architecture
+   (`surrogate_model`); `start` is the starting network itself;
+5. attack a fixed subset of the test split: transfer from each attacker, and
+   white-box with each model's own gradient; return the report's payload.
 
 Example:
     >>> from keras_fip.robustness.experiment import format_table, run_robust_experiment
@@ -15,67 +32,127 @@ Example:
 
 import math
 
+import numpy as np
+
 from keras_fip import experiment_common
 
-METHODS = ("single", "deep_ensemble", "fip_ensemble")
+# `--methods` name -> the report's name for that ensemble.
+METHODS = {"fip": "fip_ensemble", "fip_path": "fip_path_ensemble", "deep": "deep_ensemble",
+           "fge": "fge_ensemble", "snapshot": "snapshot_ensemble"}
+# `--attackers` name -> the transfer setting it gives in the report.
+ATTACKERS = {"start": "transfer", "surrogate": "transfer_surrogate",
+             "other": "transfer_other_arch"}
+DEFAULT_METHODS = ("fip", "fip_path", "deep", "fge", "snapshot")
+DEFAULT_ATTACKERS = ("start", "surrogate", "other")
+DESCRIPTIONS = {
+    "fip_ensemble": "members along a FIP with WeightDiversity (ours), functional trust region, "
+                    "accepted within the tolerance",
+    "fip_path_ensemble": "members along a FIP with a random secondary direction (the paper's "
+                         "sampling), same trust region and acceptance",
+    "deep_ensemble": "independently trained networks (seeds 1000*seed+1..members)",
+    "fge_ensemble": "fast geometric ensembling from the start: SGD, triangular cyclical "
+                    "learning rate, a member at each cycle's middle",
+    "snapshot_ensemble": "snapshot ensemble from scratch: SGD, cosine annealing with "
+                         "restarts, a member at each cycle's end",
+}
+
+
+def split_validation(x, y, fraction, seed):
+    """`(x_fit, y_fit, x_val, y_val)`: `fraction` of each class held out, by `seed`."""
+    rng = np.random.default_rng(10_000 + seed)
+    held = []
+    for label in np.unique(y):
+        where = np.flatnonzero(y == label)
+        held.extend(rng.permutation(where)[:max(1, int(round(fraction * len(where))))])
+    mask = np.zeros(len(y), bool)
+    mask[np.asarray(held, int)] = True
+    return x[~mask], y[~mask], x[mask], y[mask]
 
 
 def run_robust_experiment(*, dataset="digits", data_dir=None, model="reference_cnn",
                           hidden=(256, 256), cnn_filters=None, cnn_dense=None, members=10,
-                          attacks=("fgsm", "pgd"), eps=(0.1, 0.2, 0.3), clip_min=0.0,
-                          clip_max=1.0, nb_iter=40, epochs=20, batch_size=32,
-                          learning_rate=1e-3, steps_between=40, burn_in=200, step_length=0.2,
-                          diversity_weight=1.0, path_batch_size=128, average="probabilities",
-                          attack_samples=1000, whitebox_samples=200, matrix_samples=200,
-                          whitebox=True, seed=0, verbose=0, progress=True):
-    """Grows a FIP ensemble, trains the baselines, attacks them; returns the report's payload.
+                          methods=DEFAULT_METHODS, attackers=DEFAULT_ATTACKERS,
+                          surrogate_model="mlp", attacks=("fgsm", "pgd", "mim"),
+                          eps=(0.1, 0.2, 0.3), clip_min=0.0, clip_max=1.0, nb_iter=40,
+                          epochs=20, batch_size=32, learning_rate=1e-3, steps_between=40,
+                          burn_in=200, step_length=0.2, diversity_weight=1.0,
+                          path_batch_size=128, validation_fraction=0.1, tolerance=0.01,
+                          max_distance=0.05, check_every=10, max_candidates=None,
+                          fge_lr_max=0.01, fge_lr_min=1e-4, snapshot_lr=0.02,
+                          average="probabilities", attack_samples=1000, whitebox_samples=200,
+                          matrix_samples=200, whitebox=True, seed=0, verbose=0, progress=True):
+    """Builds the ensembles, the attackers' networks, attacks them; returns the report's payload.
 
     Args:
         dataset: "digits", a .npz file, a folder of IDX files, "tfds:NAME", or a
             `keras_fip.data.Dataset`; its inputs must lie in [clip_min, clip_max].
         data_dir: tensorflow-datasets data folder for "tfds:" datasets.
         model: the network's name in `keras_fip.models`.
-        hidden: hidden widths when `model` is "mlp".
+        hidden: hidden widths when `model` (or `surrogate_model`) is "mlp".
         cnn_filters, cnn_dense: conv filters and Dense widths when `model` is
             "reference_cnn" (None: the reference notebook's).
-        members: members of the FIP and of the deep ensemble.
+        members: members of every ensemble.
+        methods: among "fip", "fip_path", "deep", "fge", "snapshot" (the single
+            starting network is always measured).
+        attackers: whose gradients craft the transfer examples, among "start"
+            (the starting network), "surrogate" (same architecture, another
+            seed) and "other" (`surrogate_model`, another seed).
+        surrogate_model: the other architecture's name in `keras_fip.models`.
         attacks: names among fgsm, fgm_l2, pgd, pgd_l2, bim, mim.
         eps: attack budgets (L-inf or L2, as the attack measures).
         clip_min, clip_max: the valid input range.
         nb_iter: iterations of pgd, bim and mim.
-        epochs, batch_size, learning_rate: training of the start and of each
-            deep-ensemble member.
-        steps_between, burn_in, step_length, diversity_weight, path_batch_size:
-            the FIP path (`grow_ensemble`).
+        epochs, batch_size, learning_rate: training of the start, of the
+            attackers' networks and of each deep-ensemble member (Adam).
+        steps_between, burn_in, step_length, diversity_weight, path_batch_size,
+            tolerance, max_distance, check_every, max_candidates: the FIP paths
+            (`grow_ensemble`); `max_distance` is the trust region's first radius.
+        validation_fraction: share of the training data held out for the
+            constraint and the acceptance test.
+        fge_lr_max, fge_lr_min: FGE's cyclical learning rates (SGD, momentum 0.9).
+        snapshot_lr: the snapshot ensemble's learning rate at each restart.
         average: what the ensembles average, "probabilities" or "logits".
         attack_samples: test images attacked by transfer (the first N).
         whitebox_samples: test images attacked white-box (the first N).
-        matrix_samples: test images of the transfer matrix.
+        matrix_samples: test images of the member transfer matrix.
         whitebox: run the white-box attacks.
-        seed: seed of the split, the training, the path and the attacks.
+        seed: seed of the split, the training, the paths and the attacks.
         verbose: passed to Keras' `fit`.
         progress: print a line as each stage starts.
 
     Returns:
         The payload of `report.json` (everything but the header): `config`,
         `clean_accuracy`, `results` (`{setting: {method: {"clean": acc,
-        attack: {eps: acc}}}}` for "transfer" and "white-box"), `compute`,
-        `attack_seconds`, `members` (per ensemble: member accuracies, distances
-        from the start, diversity) and `transfer_matrix`.
+        attack: {eps: acc}}}}` for "transfer" (from the start),
+        "transfer_surrogate", "transfer_other_arch" and "white-box"), `compute`
+        (steps, examples, seconds per method), `attack_seconds`, `members` (per
+        ensemble: member accuracies, distances from the start, diversity; for
+        the FIP ensembles the accepted and rejected candidates) and
+        `transfer_matrix`.
 
     Raises:
-        ValueError: unknown or refused attacks, negative or non-finite eps, an
-            L-inf eps wider than the clip range, data outside the clip range,
-            or a network that cannot take the data.
+        ValueError: unknown methods, attackers or attacks, refused attacks,
+            negative or non-finite eps, an L-inf eps wider than the clip range,
+            data outside the clip range, or a network that cannot take the data.
         ImportError: cleverhans is not installed.
     """
     eps_values, attack_names = _check_attacks(attacks, eps, clip_min, clip_max)
+    method_keys = _check_names(methods, METHODS, "--methods")
+    attacker_keys = _check_names(attackers, ATTACKERS, "--attackers")
+    if not 0.0 < float(validation_fraction) < 1.0:
+        raise ValueError(f"--validation-fraction must be in (0, 1), got {validation_fraction}")
+    if not 0.0 <= float(tolerance) <= 1.0:
+        raise ValueError(f"--tolerance must be in [0, 1] (0.01 is one point), got {tolerance}")
+    if float(fge_lr_min) > float(fge_lr_max):
+        raise ValueError(f"--fge-lr-min ({fge_lr_min:g}) must not exceed --fge-lr-max "
+                         f"({fge_lr_max:g})")
 
     from keras_fip import models
     from keras_fip.robustness import analysis
     from keras_fip.robustness.attacks import Attack, cleverhans_module, generate
     from keras_fip.robustness.baselines import deep_ensemble, train_network
     from keras_fip.robustness.diversify import grow_ensemble
+    from keras_fip.robustness.fast_ensembles import fge_ensemble, snapshot_ensemble
 
     cleverhans_module()  # a missing extra stops here, before any training
     say = experiment_common.printer(progress)
@@ -87,108 +164,185 @@ def run_robust_experiment(*, dataset="digits", data_dir=None, model="reference_c
         raise ValueError(f"the data ranges over [{low:g}, {high:g}], outside the clip range "
                          f"[{clip_min:g}, {clip_max:g}]; set --clip-min/--clip-max")
     options = experiment_common.model_options(model, hidden, cnn_filters, cnn_dense)
+    other_options = experiment_common.model_options(surrogate_model, hidden, None, None)
 
-    def build():
-        return models.get(model, input_shape=data.input_shape, num_classes=data.num_classes,
-                          **options)
+    def builder(name, opts):
+        return lambda: models.get(name, input_shape=data.input_shape,
+                                  num_classes=data.num_classes, **opts)
 
+    build = builder(model, options)
     build()  # a network that cannot take this data fails here, before any training
+    if "other" in attacker_keys:
+        builder(surrogate_model, other_options)()
     attack_list = [Attack(name, e, clip_min, clip_max, nb_iter, seed=seed)
                    for name in attack_names for e in eps_values]
-    say(f"{data.name}: {data.split or data.description}")
+    x_fit, y_fit, x_val, y_val = split_validation(data.x_train, data.y_train,
+                                                  float(validation_fraction), seed)
+    say(f"{data.name}: {data.split or data.description}; {len(x_val)} training samples "
+        "held out for validation")
     train = dict(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate)
 
     say("training the starting network ...")
-    start, start_cost = train_network(build, data.x_train, data.y_train, seed=seed,
-                                      verbose=verbose, **train)
-    say(f"growing the FIP ensemble ({members} members) ...")
-    growth = grow_ensemble(
-        start, data.x_train, members=members, steps_between=steps_between, burn_in=burn_in,
-        step_length=step_length, diversity_weight=diversity_weight, batch_size=path_batch_size,
-        average=average, seed=seed, verbose=verbose,
+    start, start_cost = train_network(build, x_fit, y_fit, seed=seed, verbose=verbose, **train)
+    start_val = analysis.accuracy(start, x_val, y_val)
+    ensembles, compute, growths = {}, {"single": dict(start_cost)}, {}
+    path_budget = burn_in + members * steps_between  # the path's steps when no candidate fails
+    path_settings = dict(
+        members=members, steps_between=steps_between, burn_in=burn_in, step_length=step_length,
+        diversity_weight=diversity_weight, batch_size=path_batch_size, average=average,
+        seed=seed, verbose=verbose, validation=(x_val, y_val), max_distance=max_distance,
+        tolerance=tolerance, check_every=check_every, max_candidates=max_candidates,
     )
-    fip = growth.ensemble
-    say(f"training the deep ensemble ({members} members) ...")
-    deep, deep_cost = deep_ensemble(build, data.x_train, data.y_train, members=members,
-                                    seed=seed, average=average, verbose=verbose, **train)
-    path_examples = growth.steps * path_batch_size
-    compute = {
-        "single": dict(start_cost),
-        "deep_ensemble": deep_cost,
-        "fip_ensemble": {
-            "steps": start_cost["steps"] + growth.steps,
-            "examples": start_cost["examples"] + path_examples,
-            "seconds": start_cost["seconds"] + growth.seconds,
-            "path_steps": growth.steps, "path_examples": path_examples,
-            "path_seconds": growth.seconds,
-        },
-    }
-    methods = {"single": start, "deep_ensemble": deep, "fip_ensemble": fip}
+    for key in method_keys:
+        name = METHODS[key]
+        say(f"building the {name.replace('_', ' ')} ({members} members) ...")
+        if key in ("fip", "fip_path"):
+            growth = grow_ensemble(start, x_fit, **path_settings,
+                                   sampling="diversity" if key == "fip" else "random_direction")
+            growths[name] = growth
+            ensemble = growth.ensemble
+            growth_examples = growth.steps * path_batch_size
+            compute[name] = _plus(start_cost, growth.steps, growth_examples, growth.seconds)
+        elif key == "deep":
+            ensemble, cost = deep_ensemble(build, x_fit, y_fit, members=members, seed=seed,
+                                           average=average, verbose=verbose, **train)
+            compute[name] = cost
+        elif key == "fge":
+            cycle = max(2, path_budget // members)
+            ensemble, cost = fge_ensemble(start, x_fit, y_fit, members=members, cycle_steps=cycle,
+                                          lr_max=fge_lr_max, lr_min=fge_lr_min,
+                                          batch_size=batch_size, average=average, seed=seed,
+                                          verbose=verbose)
+            compute[name] = _plus(start_cost, cost["steps"], cost["examples"], cost["seconds"])
+        else:  # snapshot: the start's budget plus the path's, from scratch
+            steps = start_cost["steps"] + path_budget
+            ensemble, cost = snapshot_ensemble(build, x_fit, y_fit, members=members,
+                                               steps=max(steps, 2 * members), lr_max=snapshot_lr,
+                                               batch_size=batch_size, average=average,
+                                               seed=1000 * seed + 500, verbose=verbose)
+            compute[name] = cost
+        ensembles[name] = ensemble
+    models_under_test = {"single": start, **ensembles}
+
+    sources = {}
+    for key in attacker_keys:
+        if key == "start":
+            sources[key] = start
+            continue
+        say(f"training the attacker's own network ({key}) ...")
+        kind, opts = (model, options) if key == "surrogate" else (surrogate_model, other_options)
+        sources[key], _ = train_network(builder(kind, opts), x_fit, y_fit,
+                                        seed=1000 * seed + 999 - (key == "other"),
+                                        verbose=verbose, **train)
 
     n = min(attack_samples, len(data.x_test))
     x, y = data.x_test[:n], data.y_test[:n]
-    say(f"attacking {n} test images (transfer from the starting network) ...")
     clean = {name: analysis.accuracy(net, data.x_test, data.y_test)
-             for name, net in methods.items()}
-    clean_subset = {name: analysis.accuracy(net, x, y) for name, net in methods.items()}
-    transfer, transfer_seconds = analysis.adversarial_accuracies(methods, x, y, attack_list,
-                                                                 source=start)
-    results = {"transfer": {name: {"clean": clean_subset[name], **transfer[name]}
-                            for name in methods}}
-    whitebox_seconds, m = None, None
+             for name, net in models_under_test.items()}
+    clean_subset = {name: analysis.accuracy(net, x, y) for name, net in models_under_test.items()}
+    results, attack_seconds = {}, {}
+    for key, source in sources.items():
+        setting = ATTACKERS[key]
+        say(f"attacking {n} test images ({setting.replace('_', ' ')}) ...")
+        transfer, seconds = analysis.adversarial_accuracies(models_under_test, x, y, attack_list,
+                                                            source=source)
+        results[setting] = {name: {"clean": clean_subset[name], **transfer[name]}
+                            for name in models_under_test}
+        attack_seconds[setting] = seconds
+    m = None
     if whitebox:
         m = min(whitebox_samples, len(data.x_test))
         xw, yw = data.x_test[:m], data.y_test[:m]
         say(f"attacking {m} test images white-box ...")
-        attacked, whitebox_seconds = analysis.adversarial_accuracies(methods, xw, yw, attack_list)
+        attacked, attack_seconds["white-box"] = analysis.adversarial_accuracies(
+            models_under_test, xw, yw, attack_list)
         results["white-box"] = {
             name: {"clean": analysis.accuracy(net, xw, yw), **attacked[name]}
-            for name, net in methods.items()
+            for name, net in models_under_test.items()
         }
+    attacker_clean = {key: analysis.accuracy(net, data.x_test, data.y_test)
+                      for key, net in sources.items()}
 
     k = min(matrix_samples, len(data.x_test))
     matrix_attack = Attack(attack_names[0], eps_values[len(eps_values) // 2], clip_min,
                            clip_max, nb_iter, seed=seed)
-    say(f"transfer matrix ({matrix_attack.name}, eps {matrix_attack.eps:g}, {k} images) ...")
-    networks = [start, *fip.members]
-    labels = ["start", *[f"fip {i + 1}" for i in range(len(fip.members))]]
+    first = next(iter(ensembles.values())) if ensembles else None
+    networks, labels = [start], ["start"]
+    if first is not None:
+        label = next(iter(ensembles)).replace("_ensemble", "")
+        networks += first.members
+        labels += [f"{label} {i + 1}" for i in range(len(first.members))]
+    say(f"member transfer matrix ({matrix_attack.name}, eps {matrix_attack.eps:g}, {k} images) ...")
     matrix = analysis.transfer_matrix(networks, data.x_test[:k], data.y_test[:k], matrix_attack)
     strongest = max(attack_list, key=lambda a: (a.eps, a.name == attack_names[-1]))
     adversarial = generate(start, x, y, strongest)
 
-    def member_report(ensemble):
-        return {
+    member_reports = {}
+    for name, ensemble in ensembles.items():
+        report = {
             "clean_accuracy": analysis.member_accuracies(ensemble, data.x_test, data.y_test),
-            "distances_from_start": analysis.distances_from_start(start, ensemble, data.x_train),
+            "val_accuracy": analysis.member_accuracies(ensemble, x_val, y_val),
+            "distances_from_start": analysis.distances_from_start(start, ensemble, x_fit),
+            "diversity_clean": analysis.diversity(ensemble, x),
+            "diversity_transfer": {"attack": strongest.describe(),
+                                   **analysis.diversity(ensemble, adversarial)},
         }
-
-    fip_members = {
-        **member_report(fip),
-        "path": growth.records,
-        "diversity_clean": analysis.diversity(fip, x),
-        "diversity_transfer": {"attack": strongest.describe(), **analysis.diversity(fip, adversarial)},
-    }
-    deep_members = {
-        **member_report(deep),
-        "diversity_clean": analysis.diversity(deep, x),
-        "diversity_transfer": {"attack": strongest.describe(), **analysis.diversity(deep, adversarial)},
-    }
+        if name in growths:
+            report["path"] = growths[name].records
+            report["rejected"] = growths[name].rejected
+        member_reports[name] = report
     return {
         "config": {
             "dataset": dataset_name, "dataset_split": data.split or data.description,
-            "train_samples": len(data.x_train), "test_samples": len(data.x_test),
-            "attack_samples": n, "whitebox_samples": m, "matrix_samples": k,
-            "model": {"kind": model, **options}, **train, "members": members,
-            "fip": growth.config, "attacks": [a.describe() for a in attack_list],
-            "seed": seed,
+            "train_samples": len(x_fit), "validation_samples": len(x_val),
+            "validation_fraction": float(validation_fraction),
+            "test_samples": len(data.x_test), "attack_samples": n, "whitebox_samples": m,
+            "matrix_samples": k, "model": {"kind": model, **options}, **train,
+            "members": members, "methods": {METHODS[k]: DESCRIPTIONS[METHODS[k]]
+                                            for k in method_keys},
+            "fip": {name: g.config for name, g in growths.items()},
+            "fge": {"cycle_steps": max(2, path_budget // members), "lr_max": fge_lr_max,
+                    "lr_min": fge_lr_min, "momentum": 0.9, "batch_size": batch_size}
+            if "fge" in method_keys else None,
+            "snapshot": {"steps": compute["snapshot_ensemble"]["steps"], "lr_max": snapshot_lr,
+                         "momentum": 0.9, "batch_size": batch_size}
+            if "snapshot" in method_keys else None,
+            "attackers": {key: {"setting": ATTACKERS[key], "model": {
+                "start": f"the starting network ({model})",
+                "surrogate": f"{model}, seed 1000*seed+999, trained like the start",
+                "other": f"{surrogate_model}, seed 1000*seed+998, trained like the start",
+            }[key], "clean_accuracy": attacker_clean[key]} for key in attacker_keys},
+            "attacks": [a.describe() for a in attack_list], "seed": seed,
         },
         "clean_accuracy": clean,
+        "start_val_accuracy": start_val,
         "results": results,
         "compute": compute,
-        "attack_seconds": {"transfer": transfer_seconds, "white-box": whitebox_seconds},
-        "members": {"fip_ensemble": fip_members, "deep_ensemble": deep_members},
+        "attack_seconds": attack_seconds,
+        "members": member_reports,
         "transfer_matrix": {"attack": matrix_attack.describe(), "labels": labels, "matrix": matrix},
     }
+
+
+def _plus(start_cost, steps, examples, seconds):
+    """A method's cost: the start's training plus its own."""
+    return {"steps": start_cost["steps"] + int(steps),
+            "examples": start_cost["examples"] + int(examples),
+            "seconds": start_cost["seconds"] + float(seconds),
+            "own_steps": int(steps), "own_examples": int(examples), "own_seconds": float(seconds)}
+
+
+def _check_names(values, known, option):
+    if isinstance(values, str):
+        values = values.split(",")
+    names = [str(v).strip().lower() for v in values if str(v).strip()]
+    unknown = [v for v in names if v not in known]
+    if unknown:
+        raise ValueError(f"{option}: unknown {', '.join(map(repr, unknown))}; choose among "
+                         f"{', '.join(known)}")
+    if not names and option == "--attackers":
+        raise ValueError(f"{option}: give at least one")
+    return list(dict.fromkeys(names))
 
 
 def _check_attacks(attacks, eps, clip_min, clip_max):
