@@ -1,4 +1,4 @@
-"""`keras-fip sparsify`: sparsify a network along a FIP beside tfmot and one-shot pruning.
+"""`keras-fip sparsify`: sparsify a network along a FIP beside global-magnitude and tfmot pruning.
 
 Parses the options, runs `keras_fip.sparsity.experiment.run_sparsify_experiment`,
 writes report.json and the plot, prints the table.
@@ -8,13 +8,13 @@ from keras_fip.cli import _checks
 from keras_fip.cli._lists import at_least, number_list
 
 # The experiment's names, here too so that --help needs no TensorFlow.
-METHOD_NAMES = ("fip", "tfmot", "oneshot")
+METHOD_NAMES = ("fip", "oneshot", "gmp", "tfmot", "tfmot_global")
 
 
 def add_parser(commands):
     parser = commands.add_parser(
         "sparsify",
-        help="sparsify a trained network along a FIP, beside tfmot and one-shot pruning",
+        help="sparsify a trained network along a FIP, beside magnitude and tfmot pruning",
         description="Train (or load) a network, sparsify it to each target with each method "
         "on the same step budget, report test accuracy and measured sparsity, plot accuracy "
         "against sparsity, and optionally export the FIP models as .keras, SavedModel and TFLite.",
@@ -34,10 +34,18 @@ def add_parser(commands):
     parser.add_argument("--sparsity", default="0.9,0.95",
                         help="comma-separated target sparsities in [0, 1) (default 0.9,0.95)")
     parser.add_argument("--methods", default=",".join(METHOD_NAMES),
-                        help=f"comma-separated among {', '.join(METHOD_NAMES)}")
+                        help=f"comma-separated among {', '.join(METHOD_NAMES)} (fip: the path "
+                        "then fine-tuning; oneshot: global magnitude pruning + fine-tuning; gmp: "
+                        "gradual global magnitude pruning, cubic schedule; tfmot: tfmot's "
+                        "PolynomialDecay, every layer to the target; tfmot_global: tfmot with "
+                        "per-layer targets from one global magnitude cut)")
     parser.add_argument("--steps", type=at_least(2), default=1000,
-                        help="step budget of every method at --batch-size (default 1000); FIP "
-                        "spends half along the path and half fine-tuning with the mask held")
+                        help="step budget of every method at --batch-size (default 1000); FIP's "
+                        "path takes at most half and stops once it reaches the sparse set, the "
+                        "rest fine-tunes with the mask held")
+    parser.add_argument("--min-density", type=_density, default=0.0,
+                        help="least fraction of each layer's weights kept, for every method "
+                        "(default 0: one global cut, which may empty a small layer)")
     parser.add_argument("--batch-size", type=at_least(1), default=200)
     parser.add_argument("--export", default=None,
                         help="folder to write the FIP models to (one subfolder per sparsity: "
@@ -71,6 +79,7 @@ def run(args):
         dataset=args.dataset, data_dir=args.data_dir, model=args.model or None,
         architecture=args.architecture, epochs=args.epochs, sparsity=targets, methods=methods,
         steps=args.steps, batch_size=args.batch_size, export=args.export, int8=args.int8,
+        min_density=args.min_density,
         overwrite=args.overwrite, seed=args.seed, verbose=args.verbose,
     )
     out = report.ensure_dir(args.out)
@@ -82,3 +91,18 @@ def run(args):
     print(format_table(payload))
     print(f"\nwrote {out}/report.json, {out}/accuracy_vs_sparsity.png")
     return 0
+
+
+def _density(text):
+    """`--min-density`: a number in [0, 1)."""
+    import argparse
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
+    if not (math.isfinite(value) and 0.0 <= value < 1.0):
+        raise argparse.ArgumentTypeError(
+            f"must be in [0, 1) (the least fraction of each layer's weights kept), got {text}")
+    return value

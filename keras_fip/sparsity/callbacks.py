@@ -22,11 +22,14 @@ class SparsityMonitor(keras.callbacks.Callback):
         validation_data: optional `(x, y)`; accuracy is measured at epoch end.
         check_every: batches between checks of the gap.
         pull_growth: 1 (the reference's constant lambda) or a factor > 1 by
-            which the pull's lambda grows, at each check, while the gap to the
-            sparse set is more than a quarter of the length the path has left
+            which the pull's lambda grows after each step while the gap to the
+            sparse set is more than 0.4 of the length the path has left
             (the remaining steps' lengths summed). Near the sparse set the
             distance term balances a constant pull and the path circles short
-            of it; a growing pull points it at the set in time to arrive.
+            of it; a pull grown while the path is off this track points it at
+            the set in time to arrive. (A pull that also shrank when ahead
+            was tried: the distance term then undoes the progress faster than
+            the shrinking steps can remake it.)
         budget: the path's step budget, and
         step_length: its step length (a number or a schedule), both needed
             with `pull_growth`.
@@ -57,9 +60,11 @@ class SparsityMonitor(keras.callbacks.Callback):
         return int(self.objective.step.numpy()) >= self.objective.ramp_steps
 
     def on_train_batch_end(self, batch, logs=None):
-        if (batch + 1) % self.check_every:
-            return
         if not self._at_final_target():
+            return
+        if self.pull_growth > 1.0:
+            self._steer(int(self.objective.step.numpy()), float(self.objective.gap.numpy()))
+        if (batch + 1) % self.check_every:
             return
         gap = float(self.objective.gap.numpy())
         if gap < 10 * self.tolerance:
@@ -69,12 +74,10 @@ class SparsityMonitor(keras.callbacks.Callback):
         if gap < self.tolerance:
             self.reached = True
             self.model.stop_training = True
-        elif self.pull_growth > 1.0:
-            self._grow_if_stalled(int(self.objective.step.numpy()), gap)
 
-    def _grow_if_stalled(self, step, gap):
+    def _steer(self, step, gap):
         left = self._left[min(step, self.budget)]
-        if gap > 0.25 * left:  # off track: point the path more at the set
+        if gap > 0.4 * left:  # off track: point the path more at the set
             self.objective.pull.assign(self.objective.pull * self.pull_growth)
 
     def on_epoch_end(self, epoch, logs=None):

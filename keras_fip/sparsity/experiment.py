@@ -20,7 +20,7 @@ import sys
 
 from keras_fip import experiment_common
 
-METHOD_NAMES = ("fip", "tfmot", "oneshot")
+METHOD_NAMES = ("fip", "oneshot", "gmp", "tfmot", "tfmot_global")
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 
 
@@ -28,7 +28,9 @@ def run_sparsify_experiment(*, dataset="digits", data_dir=None, model=None,
                             architecture="lenet_300_100", hidden=None, cnn_filters=None,
                             cnn_dense=None, epochs=20, sparsity=(0.9, 0.95),
                             methods=METHOD_NAMES, steps=1000, batch_size=200, export=None,
-                            int8=False, overwrite=False, seed=0, verbose=0, progress=True):
+                            int8=False, overwrite=False, scope="kernels_and_biases",
+                            min_density=0.0, hyperparameters=None, seed=0, verbose=0,
+                            progress=True):
     """Sparsifies one network to each target with each method; returns the report's payload.
 
     Args:
@@ -49,6 +51,14 @@ def run_sparsify_experiment(*, dataset="digits", data_dir=None, model=None,
             model.keras, saved_model/ and model.tflite), or None.
         int8: also export int8 TFLite (needs `export`).
         overwrite: replace existing export folders.
+        scope: the weights every method counts and prunes (tfmot, which prunes
+            kernels only, is given kernel targets that leave as many nonzero
+            weights over `scope`); "kernels_and_biases" is every parameter the
+            FIP path moves in these networks (BatchNorm is frozen along it).
+        min_density: the least fraction of each layer's weights kept, for
+            every method (0: none).
+        hyperparameters: `{method: {setting: value}}` (see
+            `keras_fip.sparsity.tuning`); default `tuning.DEFAULTS`.
         seed: seed of the data split, the dense training and every method.
         verbose: passed to Keras' `fit`; 2 also shows the TFLite converter's logs.
         progress: print the dense accuracy and a progress bar over the runs.
@@ -65,7 +75,13 @@ def run_sparsify_experiment(*, dataset="digits", data_dir=None, model=None,
             readable single network or does not fit the data, or bad data.
         FileNotFoundError: no file at `model`.
     """
+    from keras_fip.sparsity.objective import check_min_density
+    from keras_fip.sparsity.tuning import DEFAULTS
+
     targets = [_target(s) for s in sparsity]
+    min_density = check_min_density(min_density)
+    hyperparameters = {m: dict(DEFAULTS[m], **(hyperparameters or {}).get(m, {}))
+                       for m in METHOD_NAMES}
     methods = list(methods)
     unknown = [m for m in methods if m not in METHOD_NAMES]
     if not methods:
@@ -86,6 +102,7 @@ def run_sparsify_experiment(*, dataset="digits", data_dir=None, model=None,
     from keras_fip.console import silenced_stderr
     from keras_fip.sparsity import export as export_lib
     from keras_fip.engine.networks import accuracy
+    from keras_fip.sparsity.prunable import measured_sparsity
 
     say = experiment_common.printer(progress)
     data, dataset_name = experiment_common.load_data(dataset, seed=seed, data_dir=data_dir)
@@ -115,12 +132,18 @@ def run_sparsify_experiment(*, dataset="digits", data_dir=None, model=None,
     for target in targets:
         for method in methods:
             result = run_method(method, network, x, y, sparsity=target, steps=steps,
-                                batch_size=batch_size, seed=seed, verbose=verbose)
-            results.append({
+                                batch_size=batch_size, seed=seed, verbose=verbose, scope=scope,
+                                min_density=min_density, **hyperparameters[method])
+            row = {
                 "method": method, "target_sparsity": target, "accuracy": test_accuracy(result.model),
-                "measured_sparsity": result.sparsity, "path_steps": result.path_steps,
+                "measured_sparsity": measured_sparsity(result.model, scope)[0],
+                "min_layer_density": min_layer_density(result.model, scope),
+                "path_steps": result.path_steps,
                 "finetune_steps": result.finetune_steps, "seconds": result.seconds,
-            })
+            }
+            if method == "fip":
+                row.update(reached=result.reached, gap=result.gap, path=result.path)
+            results.append(row)
             if method == "fip" and export:
                 folder = os.path.join(export, f"sparsity_{target:g}")
                 # The converter and the TFLite runtime log from C++ to stderr.
@@ -133,7 +156,8 @@ def run_sparsify_experiment(*, dataset="digits", data_dir=None, model=None,
     config = {
         "dataset": dataset_name, "dataset_split": data.split or data.description,
         "model": model_name, "steps": steps, "batch_size": batch_size, "seed": seed,
-        "targets": targets, "methods": methods,
+        "targets": targets, "methods": methods, "scope": scope, "min_density": min_density,
+        "hyperparameters": {m: hyperparameters[m] for m in methods},
     }
     if options and model is None:
         config["model_options"] = options
@@ -141,39 +165,65 @@ def run_sparsify_experiment(*, dataset="digits", data_dir=None, model=None,
             "exports": exports}
 
 
-def run_method(method, network, x, y, *, sparsity, steps, batch_size=200, seed=0, verbose=0):
+def run_method(method, network, x, y, *, sparsity, steps, batch_size=200, seed=0, verbose=0,
+               scope="kernels_and_biases", min_density=0.0, learning_rate=1e-3,
+               path_fraction=0.5):
     """Sparsifies `network` with one method on a budget of `steps` training steps.
 
     Args:
-        method: "fip" (half the budget along the path with `learning_rate="auto"`,
-            the other half fine-tuning with the mask held), "tfmot" (tfmot's
-            PolynomialDecay, all of the budget) or "oneshot" (magnitude pruning at
-            once, the whole budget fine-tuning).
+        method: one of `METHOD_NAMES`:
+            - "fip": the path (`sparsify`, step length "auto") for at most
+              `path_fraction` of the budget, stopping once it reaches the
+              sparse set; snap to zeros; the rest of the budget fine-tunes
+              with the mask held;
+            - "oneshot": global magnitude pruning at once, the whole budget
+              fine-tuning;
+            - "gmp": gradual global magnitude pruning on the cubic schedule;
+            - "tfmot" / "tfmot_global": tfmot's PolynomialDecay, every layer to
+              the target / each layer to its share of a global cut.
         network: the trained Keras network (not modified).
         x, y: training inputs and integer labels.
-        sparsity: the target fraction of zero weights.
+        sparsity: the target fraction of zero weights over `scope`.
         steps: the budget, at `batch_size`.
         seed: seed of the method's batches.
-        verbose: passed to Keras' `fit` (FIP only).
+        verbose: passed to Keras' `fit`.
+        scope, min_density: what counts, and the least density of each layer.
+        learning_rate: Adam learning rate of the training on labels.
+        path_fraction: FIP only: the most of the budget the path may take.
 
     Returns:
         A `SparsificationResult` (`.model`, `.sparsity`, `.path_steps`,
-        `.finetune_steps`, `.seconds`).
+        `.finetune_steps`, `.reached`, `.gap`, `.path`, `.seconds`).
     """
     from keras_fip.sparsity import baselines, fip
 
+    common = dict(batch_size=batch_size, seed=seed, scope=scope, min_density=min_density)
     if method == "fip":
-        path = steps // 2
-        return fip.sparsify(network, x, y, sparsity=sparsity, steps=path, step_length="auto",
-                            batch_size=batch_size, finetune_steps=steps - path, seed=seed,
-                            verbose=verbose)
-    if method == "tfmot":
-        return baselines.tfmot_polynomial(network, x, y, sparsity=sparsity, steps=steps,
-                                          batch_size=batch_size, seed=seed)
+        path = fip.sparsify(network, x, sparsity=sparsity, steps=max(1, int(steps * path_fraction)),
+                            step_length="auto", verbose=verbose, **common)
+        path.finetune_steps = fip.finetune(
+            path.model, x, y, path.masks, steps=steps - path.path_steps, batch_size=batch_size,
+            learning_rate=learning_rate, seed=seed, verbose=verbose)
+        return path
     if method == "oneshot":
         return baselines.one_shot(network, x, y, sparsity=sparsity, steps=steps,
-                                  batch_size=batch_size, seed=seed)
+                                  learning_rate=learning_rate, **common)
+    if method == "gmp":
+        return baselines.gradual_magnitude(network, x, y, sparsity=sparsity, steps=steps,
+                                           learning_rate=learning_rate, **common)
+    if method in ("tfmot", "tfmot_global"):
+        return baselines.tfmot_polynomial(
+            network, x, y, sparsity=sparsity, steps=steps, learning_rate=learning_rate,
+            allocation="global" if method == "tfmot_global" else "uniform", **common)
     raise ValueError(f"unknown method {method!r}; choose from {', '.join(METHOD_NAMES)}")
+
+
+def min_layer_density(model, scope="kernels_and_biases"):
+    """The smallest fraction of nonzero weights in any counted kernel."""
+    from keras_fip.sparsity.prunable import prunable_variables, zero_fraction
+
+    kernels = [v for v in prunable_variables(model, scope) if len(v.shape) >= 2]
+    return min(1.0 - zero_fraction([v]) for v in kernels)
 
 
 def train_dense(architecture, data, *, epochs=20, seed=0, verbose=0, **options):
@@ -205,10 +255,12 @@ def train_dense(architecture, data, *, epochs=20, seed=0, verbose=0, **options):
 
 def format_table(payload):
     """The plain-text results table, then one line per exported model."""
-    lines = [f"{'method':10s} {'target':>7s} {'sparsity':>9s} {'accuracy':>9s}"]
+    lines = [f"{'method':13s} {'target':>7s} {'sparsity':>9s} {'accuracy':>9s}  path"]
     for r in payload["results"]:
-        lines.append(f"{r['method']:10s} {r['target_sparsity']:7.2f} "
-                     f"{r['measured_sparsity']:9.4f} {r['accuracy']:9.4f}")
+        path = (f"  {r['path_steps']} steps, gap {r['gap']:.4f}, "
+                f"{'reached' if r['reached'] else 'NOT reached'}") if r["method"] == "fip" else ""
+        lines.append(f"{r['method']:13s} {r['target_sparsity']:7.2f} "
+                     f"{r['measured_sparsity']:9.4f} {r['accuracy']:9.4f}{path}")
     for target, e in payload["exports"].items():
         files = e["files"]
         lines.append(

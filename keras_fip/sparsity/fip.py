@@ -114,7 +114,7 @@ def finetune(network, x, y, masks, *, steps, batch_size=200, learning_rate=1e-3,
 
 def sparsify(network, x, y=None, *, sparsity=None, steps=2000, batch_size=200,
              step_length=0.01, decay=True, weight=0.1, tolerance=0.01, momentum=0.0,
-             distance="bhattacharyya", distance_reduction="sum", pull_growth=2.0,
+             distance="bhattacharyya", distance_reduction="sum", pull_growth=1.5,
              ramp_steps=0, scope="all", granularity="global",
              min_density=0.0, structure=None, threshold_every=50, freeze_batch_norm=True,
              finetune_steps=0, finetune_learning_rate=1e-3, validation_data=None,
@@ -142,8 +142,8 @@ def sparsify(network, x, y=None, *, sparsity=None, steps=2000, batch_size=200,
         distance: output distance kept small along the path.
         distance_reduction: `"sum"` over the batch (the reference's) or
             `"mean"` (then `weight` means `batch_size` times more).
-        pull_growth: lambda is multiplied by this every 10 steps while the gap
-            to the sparse set is more than a quarter of the length the path has left,
+        pull_growth: lambda is multiplied by this after every step while the
+            gap to the sparse set is more than 0.4 of the length the path has left,
             so that the path arrives within `steps` instead of settling where
             the distance term balances the pull (1: the reference's constant
             lambda, which may never arrive).
