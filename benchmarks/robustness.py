@@ -1,12 +1,14 @@
-"""Robustness benchmark: FIP ensemble vs the single network vs a deep ensemble, several seeds.
+"""Robustness benchmark: FIP ensembles that keep the function vs deep, FGE and snapshot ensembles.
 
 Each seed runs the experiment behind `keras-fip robust`
-(`keras_fip.robustness.experiment.run_robust_experiment`) on the dataset: train
-the starting network, grow a 10-member FIP ensemble from it, train
-a 10-member deep ensemble (each member trained like the start, from its own
-seed), then attack a fixed subset of the test split: transfer (crafted on the
-starting network, the paper's setting) and white-box (crafted on each model).
-Prints a table (mean over seeds) and writes JSON with every seed's report.
+(`keras_fip.robustness.experiment.run_robust_experiment`) on the dataset: carve
+a validation split from the training data, train the starting network, grow the
+FIP ensembles (trust region and acceptance on the validation split), build the
+peers with the same network, data and member count, train the attackers' own
+networks, then attack a fixed subset of the test split: transfer (crafted on the
+starting network, on a surrogate of the same architecture and on one of another
+architecture) and white-box (crafted on each model). Prints a table (mean over
+seeds) and the issue's must-show check, and writes JSON with every seed's report.
 
     python benchmarks/robustness.py --dataset ../shared/data/mnist --out benchmarks/results/robustness_mnist.json
 """
@@ -24,7 +26,6 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 
-METHODS = ("single", "deep_ensemble", "fip_ensemble")
 
 
 def main():
@@ -78,7 +79,11 @@ def _list(kind):
 # arguments of `run_robust_experiment` (same names, comma lists as lists).
 ROBUST_OPTIONS = {
     "data_dir": str, "model": str, "hidden": _list(int), "cnn_filters": _list(int),
-    "cnn_dense": _list(int), "members": int, "attacks": _list(str.strip), "eps": _list(float),
+    "cnn_dense": _list(int), "members": int, "methods": _list(str.strip),
+    "attackers": _list(str.strip), "surrogate_model": str, "attacks": _list(str.strip),
+    "eps": _list(float), "validation_fraction": float, "tolerance": float,
+    "max_distance": float, "check_every": int, "max_candidates": int, "fge_lr_max": float,
+    "fge_lr_min": float, "snapshot_lr": float,
     "clip_min": float, "clip_max": float, "nb_iter": int, "epochs": int, "batch_size": int,
     "learning_rate": float, "steps_between": int, "burn_in": int, "step_length": float,
     "diversity_weight": float, "path_batch_size": int, "average": str,
@@ -114,17 +119,18 @@ def write(args, runs):
 
 
 def summarise(runs):
-    """Mean, min and max over seeds of every accuracy and of the compute."""
-    summary = {"clean_accuracy": {}, "results": {}, "compute": {}}
-    for method in METHODS:
+    """Mean, min and max over seeds of every accuracy and of the compute; the must-show check."""
+    methods = list(runs[0]["clean_accuracy"])
+    summary = {"clean_accuracy": {}, "results": {}, "compute": {}, "members": {}}
+    for method in methods:
         values = [r["clean_accuracy"][method] for r in runs]
         summary["clean_accuracy"][method] = _stats(values)
         summary["compute"][method] = {
             key: float(np.mean([r["compute"][method][key] for r in runs]))
             for key in ("steps", "examples", "seconds")
         }
-    for setting, methods in runs[0]["results"].items():
-        for method, row in methods.items():
+    for setting, rows in runs[0]["results"].items():
+        for method, row in rows.items():
             for attack, cells in row.items():
                 if attack == "clean":
                     values = [r["results"][setting][method]["clean"] for r in runs]
@@ -134,15 +140,56 @@ def summarise(runs):
                     values = [r["results"][setting][method][attack][eps] for r in runs]
                     (summary["results"].setdefault(setting, {}).setdefault(method, {})
                      .setdefault(attack, {}))[eps] = _stats(values)
-    summary["fip_members"] = {
-        "mean_member_clean_accuracy": _stats([float(np.mean(r["members"]["fip_ensemble"]["clean_accuracy"])) for r in runs]),
-        "last_member_weight_distance": _stats([r["members"]["fip_ensemble"]["distances_from_start"][-1]["weight_distance"] for r in runs]),
-        "last_member_relative_weight_distance": _stats([r["members"]["fip_ensemble"]["distances_from_start"][-1]["relative_weight_distance"] for r in runs]),
-        "deep_member_relative_weight_distance": _stats([float(np.mean([d["relative_weight_distance"] for d in r["members"]["deep_ensemble"]["distances_from_start"]])) for r in runs]),
-        "fip_disagreement_transfer": _stats([r["members"]["fip_ensemble"]["diversity_transfer"]["disagreement"] for r in runs]),
-        "deep_disagreement_transfer": _stats([r["members"]["deep_ensemble"]["diversity_transfer"]["disagreement"] for r in runs]),
-    }
+    for method in methods:
+        if method == "single":
+            continue
+        reports = [r["members"][method] for r in runs]
+        entry = {
+            "mean_member_clean_accuracy": _stats([float(np.mean(m["clean_accuracy"])) for m in reports]),
+            "lowest_member_clean_accuracy": _stats([float(np.min(m["clean_accuracy"])) for m in reports]),
+            "members": [len(m["clean_accuracy"]) for m in reports],
+            "mean_relative_weight_distance": _stats([float(np.mean(
+                [d["relative_weight_distance"] for d in m["distances_from_start"]])) for m in reports]),
+            "disagreement_transfer": _stats([m["diversity_transfer"]["disagreement"] for m in reports]),
+        }
+        if "rejected" in reports[0]:
+            entry["rejected"] = [len(m["rejected"]) for m in reports]
+        summary["members"][method] = entry
+    summary["must_show"] = must_show(runs)
     return summary
+
+
+def must_show(runs, attack="pgd", eps="0.2"):
+    """The issue's check, per seed: transfer `attack` at `eps` from the start and the
+    surrogate, FIP at or above every peer; clean within 1 point of the single
+    network; at most half the deep ensemble's training steps."""
+    checks = {}
+    for fip in ("fip_ensemble", "fip_path_ensemble"):
+        if fip not in runs[0]["clean_accuracy"]:
+            continue
+        peers = [m for m in ("deep_ensemble", "fge_ensemble", "snapshot_ensemble")
+                 if m in runs[0]["clean_accuracy"]]
+        rows = []
+        for r in runs:
+            row = {"seed": r["config"]["seed"]}
+            for setting in ("transfer", "transfer_surrogate"):
+                if setting not in r["results"]:
+                    continue
+                res = r["results"][setting]
+                row[setting] = {m: res[m][attack][eps] for m in [fip, *peers]}
+                row[setting + "_at_or_above_peers"] = all(
+                    res[fip][attack][eps] >= res[p][attack][eps] for p in peers)
+            row["clean_minus_single"] = r["clean_accuracy"][fip] - r["clean_accuracy"]["single"]
+            row["clean_within_1_point"] = row["clean_minus_single"] >= -0.01
+            if "deep_ensemble" in r["compute"]:
+                row["steps_over_deep"] = r["compute"][fip]["steps"] / r["compute"]["deep_ensemble"]["steps"]
+                row["at_most_half_deep_steps"] = row["steps_over_deep"] <= 0.5
+            row["holds"] = all(v for k, v in row.items()
+                               if k.endswith(("_peers", "_point", "_steps")))
+            rows.append(row)
+        checks[fip] = {"attack": f"{attack} eps {eps}", "per_seed": rows,
+                       "holds_on_every_seed": all(row["holds"] for row in rows)}
+    return checks
 
 
 def _stats(values):
@@ -154,10 +201,11 @@ def format_summary(summary):
     lines = []
     for setting, methods in summary["results"].items():
         columns = [(a, e) for a, row in methods["single"].items() if a != "clean" for e in row]
-        header = f"{setting:<14} {'clean':>6} " + " ".join(f"{a + ' ' + e:>9}" for a, e in columns)
+        lines.append(setting)
+        header = f"{'':<18} {'clean':>6} " + " ".join(f"{a + ' ' + e:>9}" for a, e in columns)
         lines += [header, "-" * len(header)]
         for method, row in methods.items():
-            lines.append(f"{method:<14} {row['clean']['mean']:>6.3f} "
+            lines.append(f"{method:<18} {row['clean']['mean']:>6.3f} "
                          + " ".join(f"{row[a][e]['mean']:>9.3f}" for a, e in columns))
         lines.append("")
     lines.append("full test split clean accuracy: " + ", ".join(
@@ -165,6 +213,14 @@ def format_summary(summary):
     lines.append("training compute (mean): " + "; ".join(
         f"{m} {c['steps']:.0f} steps, {c['examples']:.0f} examples, {c['seconds']:.0f}s"
         for m, c in summary["compute"].items()))
+    for fip, check in summary["must_show"].items():
+        lines.append(f"must show ({fip}, {check['attack']}): "
+                     + ("holds on every seed" if check["holds_on_every_seed"] else "does not hold")
+                     + "; " + "; ".join(
+                         f"seed {row['seed']}: " + ", ".join(
+                             k for k, v in row.items() if v is False and k != "holds")
+                         for row in check["per_seed"]
+                         if not row["holds"]))
     return "\n".join(lines)
 
 

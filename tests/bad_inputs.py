@@ -350,6 +350,17 @@ def _deep(x=None, y=None, **kwargs):
                          digits.y_train if y is None else y, **kwargs)
 
 
+def _fast(kind, **kwargs):
+    from keras_fip import robustness
+
+    digits = _digits()
+    if kind == "fge":
+        return robustness.fge_ensemble(_digits_network(), digits.x_train, digits.y_train,
+                                       **{"members": 2, "cycle_steps": 2, **kwargs})
+    return robustness.snapshot_ensemble(_digits_network, digits.x_train, digits.y_train,
+                                        **{"members": 2, "steps": 4, **kwargs})
+
+
 def _train(build=_digits_network, x=None, y=None, **kwargs):
     from keras_fip.robustness import train_network
 
@@ -447,6 +458,14 @@ ROBUST_CLI = [
             "label"),
     CliCase("robust --dataset with mismatched lengths",
             ("robust", "--dataset", "{tmp}/mismatched.npz", "--out", "{tmp}/run"), "mismatched"),
+    CliCase("robust --methods unknown", ("robust", "--methods", "fip,magic"), "--methods"),
+    CliCase("robust --attackers unknown", ("robust", "--attackers", "oracle"), "--attackers"),
+    CliCase("robust --tolerance 2", ("robust", "--tolerance", "2"), "--tolerance"),
+    CliCase("robust --validation-fraction 0", ("robust", "--validation-fraction", "0"),
+            "--validation-fraction"),
+    CliCase("robust --max-distance nan", ("robust", "--max-distance", "nan"), "--max-distance"),
+    CliCase("robust --fge-lr-min above --fge-lr-max",
+            ("robust", "--fge-lr-max", "0.001", "--fge-lr-min", "0.01"), "--fge-lr-min"),
     CliCase("robust --dataset empty",
             ("robust", "--dataset", "{tmp}/empty.npz", "--out", "{tmp}/run"), "empty"),
     CliCase("robust --dataset outside the clip range",
@@ -489,6 +508,22 @@ SPARSITY_ROBUSTNESS_API = [
             "step_length"),
     ApiCase("grow_ensemble(): unknown average (before the path)",
             lambda tmp: _grow(average="median"), "median"),
+    ApiCase("grow_ensemble(): max_distance without validation",
+            lambda tmp: _grow(max_distance=0.05), "validation"),
+    ApiCase("grow_ensemble(): validation inputs with NaN",
+            lambda tmp: _grow(validation=(_with_nan(_digits().x_test), _digits().y_test)), "NaN"),
+    ApiCase("grow_ensemble(): validation labels out of range",
+            lambda tmp: _grow(validation=(_digits().x_test, _digits().y_test + 10)), "label"),
+    ApiCase("grow_ensemble(): tolerance above 1",
+            lambda tmp: _grow(validation=(_digits().x_test, _digits().y_test), tolerance=5),
+            "tolerance"),
+    ApiCase("grow_ensemble(): unknown sampling", lambda tmp: _grow(sampling="walk"), "sampling"),
+    ApiCase("fge_ensemble(): lr_min above lr_max",
+            lambda tmp: _fast("fge", lr_max=0.001, lr_min=0.01), "lr_min"),
+    ApiCase("fge_ensemble(): lr_max nan", lambda tmp: _fast("fge", lr_max=float("nan")),
+            "lr_max"),
+    ApiCase("snapshot_ensemble(): fewer steps than two per member",
+            lambda tmp: _fast("snapshot", steps=3), "steps"),
     ApiCase("deep_ensemble(): labels out of range", lambda tmp: _deep(y=_digits().y_train + 10),
             "label"),
     ApiCase("deep_ensemble(): one-hot labels", lambda tmp: _deep(y=_one_hot(_digits().y_train)),
