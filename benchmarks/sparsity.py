@@ -1,21 +1,32 @@
-"""FIP sparsification against tfmot's PolynomialDecay and one-shot pruning + fine-tune.
+"""FIP sparsification against global-magnitude and tfmot pruning, hyperparameters tuned.
 
-Same dense start, data and step budget for every method (batch 200):
-- fip: half the budget along the path (PathStep, lambda 0.1, step length
-  "auto"), snap to zeros, the other half fine-tuning with the mask held;
-- tfmot: prune_low_magnitude + PolynomialDecay(0 -> s over 75% of the budget), all
-  of it training on labels;
-- oneshot: global magnitude pruning at once, the whole budget fine-tuning.
-Then the FIP model of the first seed is exported through tfmot and its gzip
-TFLite size compared with the dense model's.
+Same dense start, data, step budget and batch (200) for every method:
+- fip: the reference's path (Bhattacharyya distance summed over the batch,
+  lambda 0.1 steered up until the path is on track to arrive, every parameter
+  the path moves counted, BatchNorm frozen) for at most `path_fraction` of the
+  budget, stopping once within 0.01 of the sparse set; snap; the rest of the
+  budget fine-tunes with the mask held;
+- oneshot: global magnitude pruning at once, the whole budget fine-tuning;
+- gmp: gradual magnitude pruning, one global threshold, Zhu & Gupta's cubic
+  schedule over 75% of the budget, mask updated every budget // 100 steps;
+- tfmot: prune_low_magnitude + PolynomialDecay, every layer to the target;
+- tfmot_global: the same with each layer's target from one global cut.
 
-    python benchmarks/sparsity.py --out benchmarks/results/sparsity_mnist.json
+Protocol: MNIST t10k split 8,000 train / 2,000 test by seed. Hyperparameters:
+on seed 0, 10% of each class of the training split is held out, a dense
+network is trained on the rest, and every method tries its four settings
+(`keras_fip.sparsity.tuning.GRIDS`) at `--tune-sparsity`, scored on the held-out
+part. The chosen settings then run on every seed (dense network trained on the
+whole training split) at every sparsity; the test split is used once, at the end.
+
+    python benchmarks/sparsity.py --models lenet_300_100 --out benchmarks/results/sparsity_mnist_lenet.json
 """
 
 import argparse
 import os
 import sys
 import tempfile
+import types
 
 import numpy as np
 
@@ -23,8 +34,12 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from keras_fip import report  # noqa: E402
 from keras_fip.data import load_dataset  # noqa: E402
-from keras_fip.sparsity import export  # noqa: E402
+from keras_fip.sparsity import export, tuning  # noqa: E402
 from keras_fip.sparsity.experiment import run_sparsify_experiment, train_dense  # noqa: E402
+
+
+def pairs(text, cast=int):
+    return {k: cast(v) for k, v in (p.split("=") for p in text.split(","))}
 
 
 def main():
@@ -32,92 +47,118 @@ def main():
     parser.add_argument("--dataset", default="../shared/data/mnist")
     parser.add_argument("--models", default="lenet_300_100,reference_cnn")
     parser.add_argument("--sparsities", default="0.9,0.95,0.98,0.99")
-    parser.add_argument("--methods", default="fip,tfmot,oneshot")
+    parser.add_argument("--methods", default="fip,oneshot,gmp,tfmot,tfmot_global")
     parser.add_argument("--seeds", default="0,1,2")
-    parser.add_argument("--budget", default="lenet_300_100=1500,reference_cnn=300",
+    parser.add_argument("--budget", default="lenet_300_100=1000,reference_cnn=200,lenet5=600",
                         help="steps per method at batch 200, per model")
-    parser.add_argument("--dense-epochs", default="lenet_300_100=20,reference_cnn=20",
+    parser.add_argument("--dense-epochs", default="lenet_300_100=20,reference_cnn=5,lenet5=10",
                         help="epochs of dense training before pruning, per model")
+    parser.add_argument("--tune-sparsity", type=float, default=0.98)
+    parser.add_argument("--min-density", type=float, default=0.0)
+    parser.add_argument("--no-tune", action="store_true", help="use tuning.DEFAULTS")
     parser.add_argument("--out", default="benchmarks/results/sparsity_mnist.json")
-    parser.add_argument("--cnn-filters", default=None,
-                        help="conv filters of reference_cnn, e.g. 16,32 (default: the notebook's 32,64)")
-    parser.add_argument("--cnn-dense", default=None,
-                        help="hidden Dense widths of reference_cnn, e.g. 128 (default 600,120)")
     args = parser.parse_args()
-    cnn = {}
-    if args.cnn_filters:
-        cnn["filters"] = tuple(int(v) for v in args.cnn_filters.split(","))
-    if args.cnn_dense:
-        cnn["dense"] = tuple(int(v) for v in args.cnn_dense.split(","))
-    options = {"reference_cnn": cnn}
-    budgets = dict((k, int(v)) for k, v in (p.split("=") for p in args.budget.split(",")))
-    dense_epochs = dict((k, int(v)) for k, v in (p.split("=") for p in args.dense_epochs.split(",")))
+    budgets, dense_epochs = pairs(args.budget), pairs(args.dense_epochs)
     sparsities = [float(s) for s in args.sparsities.split(",")]
     methods = args.methods.split(",")
     seeds = [int(s) for s in args.seeds.split(",")]
-    rows, exports = [], []
+    rows, exports, tuned = [], [], {}
     for kind in args.models.split(","):
+        tuned[kind] = {} if args.no_tune else tune(args, kind, methods, budgets[kind],
+                                                   dense_epochs[kind])
+        write(args, rows, exports, tuned)
         for seed in seeds:
             data = load_dataset(args.dataset, seed=seed)
-            network = train_dense(kind, data, epochs=dense_epochs[kind], seed=seed,
-                                  **options.get(kind, {}))
+            network = train_dense(kind, data, epochs=dense_epochs[kind], seed=seed)
             exporting = seed == seeds[0] and "fip" in methods
             with tempfile.TemporaryDirectory() as tmp:
-                # The experiment behind `keras-fip sparsify`, from this dense start.
                 result = run_sparsify_experiment(
                     dataset=data, model=network, sparsity=sparsities, methods=methods,
-                    steps=budgets[kind], seed=seed, progress=False,
+                    steps=budgets[kind], seed=seed, progress=False, min_density=args.min_density,
+                    hyperparameters={m: {k: v for k, v in tuned[kind].get(m, {}).items()
+                                         if k != "validation"} for m in methods},
+                    # Accuracy along the path, on training images (the test split is touched once).
+                    path_validation=(data.x_train[:2000], data.y_train[:2000]),
                     export=os.path.join(tmp, "sparse") if exporting else None)
                 dense = export.export_sparse(network, os.path.join(tmp, "dense")) if exporting else None
             dense_acc = result["dense_accuracy"]
             print(f"{kind} seed {seed}: dense accuracy {dense_acc:.4f}", flush=True)
             for r in result["results"]:
-                row = {
-                    "model": kind, "seed": seed, "sparsity": r["target_sparsity"],
-                    "method": r["method"], "accuracy": r["accuracy"], "dense_accuracy": dense_acc,
-                    "measured_sparsity": r["measured_sparsity"], "path_steps": r["path_steps"],
-                    "finetune_steps": r["finetune_steps"], "budget": budgets[kind],
-                    "seconds": r["seconds"],
-                }
+                row = {"model": kind, "seed": seed, "sparsity": r["target_sparsity"],
+                       "dense_accuracy": dense_acc, "budget": budgets[kind], **r}
+                row.pop("target_sparsity")
                 rows.append(row)
-                print(f"  s={row['sparsity']:.2f} {row['method']:8s} acc {row['accuracy']:.4f} "
-                      f"(measured sparsity {row['measured_sparsity']:.4f}, "
-                      f"{row['seconds']:.0f}s)", flush=True)
+                extra = (f" path {r['path_steps']} steps, gap {r['gap']:.4f}, reached {r['reached']}"
+                         if r["method"] == "fip" else "")
+                print(f"  s={row['sparsity']:.2f} {row['method']:13s} acc {row['accuracy']:.4f} "
+                      f"(sparsity {row['measured_sparsity']:.4f}, {row['seconds']:.0f}s){extra}",
+                      flush=True)
             for target, sparse in result["exports"].items():
                 exports.append({
                     "model": kind, "sparsity": float(target),
                     "tflite_gzip_bytes": sparse["files"]["tflite"]["gzip_bytes"],
                     "dense_tflite_gzip_bytes": dense.files["tflite"]["gzip_bytes"],
                     "tflite_bytes": sparse["files"]["tflite"]["bytes"],
-                    "agreement": sparse["agreement"],
-                })
-            write(args, rows, exports, methods)  # after every seed: nothing finished is lost
-    table = write(args, rows, exports, methods)
-    print("\n| model | sparsity | " + " | ".join(methods) + " |")
-    print("|---|---|" + "---|" * len(methods))
-    for key, values in table.items():
-        kind, s = key.split(" s=")
-        print(f"| {kind} | {s} | " + " | ".join(f"{values[m]['mean']:.4f}" for m in methods) + " |")
-    for e in exports:
-        print(f"{e['model']} s={e['sparsity']}: gzip TFLite {e['tflite_gzip_bytes']} B vs dense "
-              f"{e['dense_tflite_gzip_bytes']} B ({e['dense_tflite_gzip_bytes'] / e['tflite_gzip_bytes']:.1f}x)")
+                    "agreement": sparse["agreement"]})
+            write(args, rows, exports, tuned)  # after every seed: nothing finished is lost
+    print_table(write(args, rows, exports, tuned), methods)
     print(f"wrote {args.out}")
 
 
-def write(args, rows, exports, methods):
-    """Writes everything measured so far."""
-    summary = {}
+def tune(args, kind, methods, steps, epochs):
+    """Each method's setting with the best held-out accuracy on seed 0 at --tune-sparsity."""
+    data = load_dataset(args.dataset, seed=0)
+    (x, y), (x_val, y_val) = tuning.split_validation(data.x_train, data.y_train, 0.1, seed=0)
+    fit = types.SimpleNamespace(x_train=x, y_train=y, input_shape=data.input_shape,
+                                num_classes=data.num_classes)
+    network = train_dense(kind, fit, epochs=epochs, seed=0)
+    chosen = {}
+    for method in methods:
+        best, scores = tuning.tune(method, network, x, y, x_val, y_val,
+                                   sparsity=args.tune_sparsity, steps=steps,
+                                   min_density=args.min_density)
+        chosen[method] = dict(best, validation=[{"setting": s, "accuracy": a} for s, a in scores])
+        print(f"{kind} tuned {method}: {best} "
+              f"({', '.join(f'{a:.4f}' for _, a in scores)})", flush=True)
+    return chosen
+
+
+def write(args, rows, exports, tuned):
+    """Writes everything measured so far; returns the summary table."""
+    groups = {}
     for row in rows:
-        key = f"{row['model']} s={row['sparsity']}"
-        summary.setdefault(key, {}).setdefault(row["method"], []).append(row["accuracy"])
-    table = {k: {m: {"mean": float(np.mean(v)), "min": float(np.min(v)), "runs": v}
-                 for m, v in methods_.items()} for k, methods_ in summary.items()}
+        groups.setdefault((row["model"], row["sparsity"], row["method"]), []).append(row)
+    table = []
+    for (kind, sparsity, method), runs in groups.items():
+        entry = {"model": kind, "sparsity": sparsity, "method": method,
+                 "mean": float(np.mean([r["accuracy"] for r in runs])),
+                 "min": float(np.min([r["accuracy"] for r in runs])),
+                 "runs": [r["accuracy"] for r in runs], "seeds": [r["seed"] for r in runs],
+                 "min_layer_density": float(np.min([r["min_layer_density"] for r in runs]))}
+        if method == "fip":
+            entry.update(reached=sum(r["reached"] for r in runs),
+                         path_steps=[r["path_steps"] for r in runs],
+                         max_gap=float(np.max([r["gap"] for r in runs])))
+        table.append(entry)
     os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
     report.write_json(args.out, {
         **report.header("python " + " ".join(sys.argv)), "config": vars(args),
-        "split": "MNIST t10k split 8000/2000 stratified by seed",
-        "table": table, "rows": rows, "exports": exports})
+        "split": "MNIST t10k split 8000/2000 stratified by seed; tuning on seed 0's training "
+                 "split less 10% per class held out",
+        "hyperparameters": {k: {m: {n: v for n, v in s.items() if n != "validation"}
+                                for m, s in t.items()} for k, t in tuned.items()},
+        "tuning": tuned, "table": table, "rows": rows, "exports": exports})
     return table
+
+
+def print_table(table, methods):
+    print("\n| model | sparsity | " + " | ".join(methods) + " |")
+    print("|---|---|" + "---|" * len(methods))
+    cells = {(e["model"], e["sparsity"], e["method"]): e for e in table}
+    for kind, sparsity in dict.fromkeys((e["model"], e["sparsity"]) for e in table):
+        print(f"| {kind} | {sparsity:g} | " + " | ".join(
+            f"{cells[kind, sparsity, m]['mean']:.4f} ({cells[kind, sparsity, m]['min']:.4f})"
+            if (kind, sparsity, m) in cells else "" for m in methods) + " |")
 
 
 if __name__ == "__main__":

@@ -29,8 +29,8 @@ def run_sparsify_experiment(*, dataset="digits", data_dir=None, model=None,
                             cnn_dense=None, epochs=20, sparsity=(0.9, 0.95),
                             methods=METHOD_NAMES, steps=1000, batch_size=200, export=None,
                             int8=False, overwrite=False, scope="kernels_and_biases",
-                            min_density=0.0, hyperparameters=None, seed=0, verbose=0,
-                            progress=True):
+                            min_density=0.0, hyperparameters=None, path_validation=None,
+                            seed=0, verbose=0, progress=True):
     """Sparsifies one network to each target with each method; returns the report's payload.
 
     Args:
@@ -59,6 +59,8 @@ def run_sparsify_experiment(*, dataset="digits", data_dir=None, model=None,
             every method (0: none).
         hyperparameters: `{method: {setting: value}}` (see
             `keras_fip.sparsity.tuning`); default `tuning.DEFAULTS`.
+        path_validation: `(x, y)` whose accuracy FIP's path records after each
+            of its epochs (not the test split: it is touched once, at the end).
         seed: seed of the data split, the dense training and every method.
         verbose: passed to Keras' `fit`; 2 also shows the TFLite converter's logs.
         progress: print the dense accuracy and a progress bar over the runs.
@@ -133,7 +135,9 @@ def run_sparsify_experiment(*, dataset="digits", data_dir=None, model=None,
         for method in methods:
             result = run_method(method, network, x, y, sparsity=target, steps=steps,
                                 batch_size=batch_size, seed=seed, verbose=verbose, scope=scope,
-                                min_density=min_density, **hyperparameters[method])
+                                min_density=min_density, **hyperparameters[method],
+                                **({"validation_data": path_validation}
+                                   if method == "fip" and path_validation is not None else {}))
             row = {
                 "method": method, "target_sparsity": target, "accuracy": test_accuracy(result.model),
                 "measured_sparsity": measured_sparsity(result.model, scope)[0],
@@ -167,7 +171,7 @@ def run_sparsify_experiment(*, dataset="digits", data_dir=None, model=None,
 
 def run_method(method, network, x, y, *, sparsity, steps, batch_size=200, seed=0, verbose=0,
                scope="kernels_and_biases", min_density=0.0, learning_rate=1e-3,
-               path_fraction=0.5):
+               path_fraction=0.5, validation_data=None):
     """Sparsifies `network` with one method on a budget of `steps` training steps.
 
     Args:
@@ -190,6 +194,7 @@ def run_method(method, network, x, y, *, sparsity, steps, batch_size=200, seed=0
         scope, min_density: what counts, and the least density of each layer.
         learning_rate: Adam learning rate of the training on labels.
         path_fraction: FIP only: the most of the budget the path may take.
+        validation_data: FIP only: `(x, y)` whose accuracy the path records.
 
     Returns:
         A `SparsificationResult` (`.model`, `.sparsity`, `.path_steps`,
@@ -200,7 +205,8 @@ def run_method(method, network, x, y, *, sparsity, steps, batch_size=200, seed=0
     common = dict(batch_size=batch_size, seed=seed, scope=scope, min_density=min_density)
     if method == "fip":
         path = fip.sparsify(network, x, sparsity=sparsity, steps=max(1, int(steps * path_fraction)),
-                            step_length="auto", verbose=verbose, **common)
+                            step_length="auto", validation_data=validation_data,
+                            verbose=verbose, **common)
         path.finetune_steps = fip.finetune(
             path.model, x, y, path.masks, steps=steps - path.path_steps, batch_size=batch_size,
             learning_rate=learning_rate, seed=seed, verbose=verbose)

@@ -14,7 +14,8 @@ import numpy as np
 GRIDS = {
     # FIP: the share of the budget the path may take (the rest fine-tunes), and
     # the fine-tuning learning rate.
-    "fip": [{"path_fraction": p, "learning_rate": lr} for p in (0.25, 0.5) for lr in (1e-3, 2e-3)],
+    "fip": [{"path_fraction": p, "learning_rate": 1e-3} for p in (0.25, 0.5, 0.75)]
+    + [{"path_fraction": 0.5, "learning_rate": 2e-3}],
     "oneshot": [{"learning_rate": lr} for lr in (5e-4, 1e-3, 2e-3, 4e-3)],
     "gmp": [{"learning_rate": lr} for lr in (5e-4, 1e-3, 2e-3, 4e-3)],
     "tfmot": [{"learning_rate": lr} for lr in (5e-4, 1e-3, 2e-3, 4e-3)],
