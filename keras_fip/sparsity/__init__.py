@@ -7,8 +7,8 @@ tensorflow-model-optimization and tf_keras are imported only by the export and
 the tfmot baseline, and never change what `keras` / `tf.keras` mean for the caller.
 """
 
-from keras_fip.sparsity.baselines import one_shot, tfmot_polynomial
-from keras_fip.sparsity.callbacks import HoldMask, SparsityMonitor
+from keras_fip.sparsity.baselines import gradual_magnitude, one_shot, tfmot_polynomial
+from keras_fip.sparsity.callbacks import GradualMask, HoldMask, SparsityMonitor
 from keras_fip.sparsity.convert import (
     SUPPORTED_LAYERS, UnsupportedModelError, from_tf_keras, to_tf_keras,
 )
@@ -23,7 +23,8 @@ from keras_fip.sparsity.prunable import masks_of, measured_sparsity, prunable_va
 from keras_fip.sparsity.schedules import ConstantSparsity, PolynomialSparsity, SparsitySchedule
 
 __all__ = [
-    "ConstantSparsity", "PolynomialSparsity", "SparsitySchedule", "ExportFolderError", "ExportReport", "HoldMask", "SUPPORTED_LAYERS", "SparsificationResult",
+    "ConstantSparsity", "PolynomialSparsity", "SparsitySchedule", "ExportFolderError",
+    "ExportReport", "GradualMask", "HoldMask", "gradual_magnitude", "SUPPORTED_LAYERS", "SparsificationResult",
     "SparsityMonitor", "SparsityObjective", "UnsupportedModelError", "export_sparse",
     "finetune", "from_tf_keras", "gzip_size", "masks_of", "measured_sparsity",
     "one_shot", "prunable_variables", "saved_model_predict", "sparsify",

@@ -78,9 +78,9 @@ class SparsityMonitor(keras.callbacks.Callback):
     def _steer(self, step, gap):
         left = self._left[min(step, self.budget)]
         if gap > 0.4 * left:  # off track: point the path more at the set
-            # Capped: past 1e6 the direction is the pull's alone, and more overflows.
+            # Capped: far past the distance term, and short of overflowing the loss.
             self.objective.pull.assign(min(float(self.objective.pull.numpy()) * self.pull_growth,
-                                           1e6))
+                                           1e12))
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is None:

@@ -12,10 +12,10 @@ functional distance and the compiled `PathStep` normalises the sum.
 
 Finding the magnitude threshold needs a sort of every prunable weight. The
 reference recomputes it at every step, which costs several training steps'
-worth of time; here the threshold lives in a variable on the device and is
-recomputed every `threshold_every` steps (weights move at most one step length per
-step, so the threshold drifts slowly). Between refreshes the pull acts on the
-weights under the held threshold.
+worth of time; here the threshold and the mask live in variables on the device
+and are recomputed every `threshold_every` steps (weights move at most one step
+length per step, so the set drifts slowly). Between refreshes the pull acts on
+the weights of the held mask.
 """
 
 import types
@@ -244,6 +244,12 @@ class SparsityObjective(Objective):
         self.thresholds = self.add_weight(shape=(count,), initializer=keras.initializers.Constant(-1.0),
                                           trainable=False, name="thresholds")
         self.gap = self.add_weight(shape=(), initializer="zeros", trainable=False, name="gap")
+        # The mask of the last refresh, held between refreshes: the pull acts on
+        # the same weights until the next one. (Holding the threshold instead lets
+        # weights just above it, already half pulled in, drift back out.)
+        self.held_masks = [self.add_weight(shape=v.shape, initializer="ones", trainable=False,
+                                           name=f"held_mask_{i}")
+                           for i, v in enumerate(variables)] if self._nm is None else []
         # Multiplies `weight`; a `SparsityMonitor` raises it when the path stalls.
         self.pull = self.add_weight(shape=(), initializer="ones", trainable=False, name="pull")
 
@@ -301,6 +307,8 @@ class SparsityObjective(Objective):
     def _refresh(self, step):
         new = self._exact_thresholds(self.target_at(step))
         self.thresholds.assign(new)
+        for held, mask in zip(self.held_masks, self._masks(new)):
+            held.assign(mask)
         return new
 
     def call(self, model):
@@ -308,11 +316,10 @@ class SparsityObjective(Objective):
         step = tf.convert_to_tensor(self.step)
         if self._nm is None:
             due = tf.equal((step - 1) % self.threshold_every, 0)
-            thresholds = tf.cond(due, lambda: self._refresh(step),
-                                 lambda: tf.convert_to_tensor(self.thresholds))
+            tf.cond(due, lambda: self._refresh(step), lambda: tf.convert_to_tensor(self.thresholds))
+            masks = [tf.convert_to_tensor(m) for m in self.held_masks]
         else:
-            thresholds = None
-        masks = [tf.stop_gradient(m) for m in self._masks(thresholds)]
+            masks = [tf.stop_gradient(m) for m in self._masks(None)]
         # 1/2 ||w - P_s(w)||^2: its gradient is (w - P_s(w)) on the pruned weights.
         pruned = tf.add_n([tf.reduce_sum(tf.square(v * (1.0 - m))) for v, m in zip(self.pruned_variables, masks)])
         gap = tf.sqrt(pruned)
@@ -331,7 +338,7 @@ class SparsityObjective(Objective):
     def refresh(self):
         """Recomputes the held thresholds exactly now; returns the exact gap (a float)."""
         if self._nm is None:
-            self.thresholds.assign(self._exact_thresholds(self.target_at(self.step)))
+            self._refresh(self.step)
         return self.distance_to_sparse_set()
 
     def masks_at(self, sparsity):
