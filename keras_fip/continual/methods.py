@@ -345,7 +345,7 @@ class DERModel(FIPModel):
         if self.beta:
             x, _, y = self.memory_batch()
             replayed = keras.losses.sparse_categorical_crossentropy(
-                y, self(x, training=False), from_logits=self.from_logits)
+                y, ops.cast(self(x, training=False), "float32"), from_logits=self.from_logits)
             loss = loss + self.beta * ops.mean(replayed)
         return loss
 

@@ -35,6 +35,13 @@ def _scaled(value):
     return value / replicas if replicas > 1 else value
 
 
+def _as_float32(outputs):
+    """Half-precision outputs (a mixed-precision policy) as float32; others as they are."""
+    if keras.backend.standardize_dtype(outputs.dtype) in ("float16", "bfloat16"):
+        return ops.cast(outputs, "float32")
+    return outputs
+
+
 def _nan_unless_finite(x, loss):
     """`loss`, or NaN when the batch holds a non-finite input.
 
@@ -347,8 +354,10 @@ class FIPModel(keras.Model):
         memory_x, anchor_outputs, memory_y = self.memory.sample(self.memory_batch_size, seed)
         # Inference mode, like the cached anchor outputs (`predict`): the
         # distance measures the function the user gets, not dropout noise or
-        # batch statistics mixed with the task batch.
-        return anchor_outputs, memory_y, self(memory_x, training=False)
+        # batch statistics mixed with the task batch. Float32 under mixed
+        # precision, as the anchors are stored: every memory term compares the
+        # two, and small distances vanish in float16.
+        return anchor_outputs, memory_y, _as_float32(self(memory_x, training=False))
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """The compiled loss, plus the memory term and the objectives when training.
