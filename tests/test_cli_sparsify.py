@@ -19,19 +19,21 @@ def exit_code(argv):
 def test_sparsify_compares_methods_and_exports(tmp_path, capsys):
     out, export = tmp_path / "run", tmp_path / "export"
     code = main(["sparsify", "--epochs", "2", "--steps", "20", "--sparsity", "0.5,0.8",
-                 "--export", str(export), "--out", str(out)])
+                 "--methods", "fip,oneshot,gmp,tfmot", "--export", str(export), "--out", str(out)])
     assert code == 0
     report = json.loads((out / "report.json").read_text())
     assert report["command"].startswith("keras-fip sparsify --epochs 2")
     rows = report["results"]
     assert {(r["method"], r["target_sparsity"]) for r in rows} == {
-        (m, s) for m in ("fip", "tfmot", "oneshot") for s in (0.5, 0.8)}
+        (m, s) for m in ("fip", "oneshot", "gmp", "tfmot") for s in (0.5, 0.8)}
     for r in rows:
         assert r["measured_sparsity"] == pytest.approx(r["target_sparsity"], abs=0.01)
         assert 0.0 <= r["accuracy"] <= 1.0
-        # The same budget for all: exactly 20 steps (FIP may stop its path early).
-        used = r["path_steps"] + r["finetune_steps"]
-        assert used == 20 if r["method"] != "fip" else 10 <= used <= 20
+        # The same budget for all: exactly 20 steps; what FIP's path leaves fine-tunes.
+        assert r["path_steps"] + r["finetune_steps"] == 20
+    fip = [r for r in rows if r["method"] == "fip"]
+    assert all({"reached", "gap", "path_steps", "path"} <= set(r) for r in fip)
+    assert all(r["reached"] == (r["gap"] < 0.01) for r in fip)
     assert (out / "accuracy_vs_sparsity.png").stat().st_size > 0
     exported = report["exports"]["0.8"]
     assert exported["agreement"]["tflite"]["argmax_agreement"] >= 0.999
@@ -71,6 +73,8 @@ def test_sparsify_starts_from_a_keras_file(tmp_path, digits):
     (["--out", __file__], "--out"),
     (["--export", __file__], "--export"),
     (["--int8"], "give --export FOLDER too"),
+    (["--min-density", "1"], "--min-density"),
+    (["--min-density", "-0.1"], "--min-density"),
 ])
 def test_bad_arguments_get_one_clear_line(args, message, capsys):
     assert exit_code(["sparsify", *args]) == 2

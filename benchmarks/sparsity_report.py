@@ -1,0 +1,91 @@
+"""Tables and plots of `benchmarks/sparsity.py` results: mean and lowest seed per method.
+
+    python benchmarks/sparsity_report.py benchmarks/results/sparsity_mnist_lenet.json \
+        benchmarks/results/sparsity_mnist_cnn.json --plot-dir benchmarks/results
+
+Prints a markdown table per model (test accuracy, mean over seeds with the lowest
+seed in brackets, FIP's arrival record, the gzip TFLite size of the exported FIP
+model) and the tuned hyperparameters, and writes `sparsity_<model>.png`
+(accuracy against sparsity, one line per method, the lowest seed shaded).
+"""
+
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("results", nargs="+")
+    parser.add_argument("--plot-dir", default=None)
+    args = parser.parse_args()
+    for path in args.results:
+        with open(path) as f:
+            payload = json.load(f)
+        for kind in dict.fromkeys(e["model"] for e in payload["table"]):
+            entries = [e for e in payload["table"] if e["model"] == kind]
+            print(f"\n### {kind} ({path})\n")
+            print(table(payload, kind, entries))
+            print("\nhyperparameters:", json.dumps(payload["hyperparameters"].get(kind, {})))
+            if args.plot_dir:
+                out = os.path.join(args.plot_dir, f"sparsity_{kind}.png")
+                plot(kind, entries, payload, out)
+                print(f"wrote {out}")
+
+
+def table(payload, kind, entries):
+    methods = list(dict.fromkeys(e["method"] for e in entries))
+    sparsities = sorted({e["sparsity"] for e in entries})
+    cells = {(e["sparsity"], e["method"]): e for e in entries}
+    dense = [r["dense_accuracy"] for r in payload["rows"] if r["model"] == kind and
+             r["method"] == methods[0] and r["sparsity"] == sparsities[0]]
+    sizes = {e["sparsity"]: e for e in payload["exports"] if e["model"] == kind}
+    lines = ["| sparsity | dense | " + " | ".join(methods) +
+             " | FIP path: reached, steps, max gap | gzip TFLite (dense) |",
+             "|---|---|" + "---|" * len(methods) + "---|---|"]
+    for s in sparsities:
+        row = [f"{100 * s:g}%", f"{np.mean(dense):.4f}"]
+        best = max(cells[s, m]["mean"] for m in methods if (s, m) in cells)
+        for m in methods:
+            e = cells.get((s, m))
+            text = f"{e['mean']:.4f} ({e['min']:.4f})" if e else ""
+            row.append(f"**{text}**" if e and e["mean"] == best else text)
+        fip = cells.get((s, "fip"))
+        row.append(f"{fip['reached']}/{len(fip['runs'])}, {int(np.mean(fip['path_steps']))}, "
+                   f"{fip['max_gap']:.4f}" if fip else "")
+        size = sizes.get(s)
+        row.append(f"{size['tflite_gzip_bytes'] / 1024:.0f} KB "
+                   f"({size['dense_tflite_gzip_bytes'] / 1024:.0f} KB)" if size else "")
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def plot(kind, entries, payload, out):
+    from keras_fip.report import pyplot, save_figure
+
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    for method in dict.fromkeys(e["method"] for e in entries):
+        rows = sorted((e for e in entries if e["method"] == method), key=lambda e: e["sparsity"])
+        xs = [100 * e["sparsity"] for e in rows]
+        line, = ax.plot(xs, [e["mean"] for e in rows], marker="o", label=method)
+        ax.fill_between(xs, [e["min"] for e in rows], [e["mean"] for e in rows],
+                        color=line.get_color(), alpha=0.15)
+    dense = np.mean([r["dense_accuracy"] for r in payload["rows"] if r["model"] == kind])
+    ax.axhline(dense, color="gray", linestyle="--", label="dense")
+    ax.set_xlabel("zero weights (%)")
+    ax.set_ylabel("test accuracy (mean; lowest seed shaded)")
+    ax.set_title(f"{kind}, MNIST")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    save_figure(fig, out)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    main()
