@@ -2,9 +2,10 @@
 
 Same network and batch (200, MNIST-shaped), in one process:
 - plain: `keras.Model` with Adam on cross-entropy;
-- fip: `FIPModel` + `SparsityObjective(0.95)` with `PathStep` and the functional
-  distance to cached outputs as loss; the magnitude threshold is held in a
-  variable and recomputed exactly (one sort) every `threshold_every` steps;
+- fip: `FIPModel` + `SparsityObjective(0.95, scope="all")` with `PathStep` and the
+  functional distance to cached outputs, summed over the batch, as loss; the
+  magnitude threshold and mask are held in variables and recomputed exactly (one
+  sort) every `threshold_every` steps;
 - fip_sort_every_step: the same with the threshold recomputed at every step, the
   reference implementation's cost (it also copies the weights to NumPy, which
   this does not).
@@ -60,8 +61,10 @@ def main():
         network = keras.models.clone_model(plain)
         network.set_weights(plain.get_weights())
         model = FIPModel.from_model(network, objectives=[
-            SparsityObjective(0.95, weight=0.1, threshold_every=every)])
-        model.compile(PathStep(1e-3), loss=DistanceLoss())
+            # The reference's path, as `sparsify` runs it: every parameter counted,
+            # the distance summed over the batch.
+            SparsityObjective(0.95, weight=0.1, scope="all", threshold_every=every)])
+        model.compile(PathStep(1e-3), loss=DistanceLoss(reduction="sum"))
         return model
 
     variants = {
