@@ -84,9 +84,8 @@ class FunctionalTrustRegion(keras.callbacks.Callback):
     - `d > max_distance`: the epoch's steps are undone (weights back to the
       last epoch that ended inside), and the step length (the optimizer's
       learning rate) and the objective's scale are multiplied by `shrink`;
-    - `d < max_distance / 2`: both grow by `1 / sqrt(shrink)`, up to their
-      initial values;
-    - otherwise they stay.
+    - otherwise both grow by `1 / sqrt(shrink)`, up to their initial values,
+      so a walker held at the boundary keeps moving along it.
 
     When a `MemberAcceptance` refuses a candidate inside the region, the
     region was wider than the function allows: `candidate_rejected` narrows it
@@ -188,10 +187,9 @@ class FunctionalTrustRegion(keras.callbacks.Callback):
         if self.just_undone:
             self.undo()
             distance = self.distance()
-        else:
+        else:  # a step inside: the steps grow back (a trust region's expansion)
             self._good = self.model.network.get_weights()
-            if distance < self.max_distance / 2:
-                self._rescale(1 / np.sqrt(self.shrink))
+            self._rescale(1 / np.sqrt(self.shrink))
         self.last_distance = distance
         if logs is not None:
             logs.update({

@@ -79,7 +79,7 @@ def run_robust_experiment(*, dataset="digits", data_dir=None, model="reference_c
                           path_batch_size=128, validation_fraction=0.1, tolerance=0.01,
                           max_distance=0.05, check_every=10, max_candidates=None,
                           fge_lr_max=0.01, fge_lr_min=1e-4, snapshot_lr=0.02,
-                          average="probabilities", attack_samples=1000, whitebox_samples=200,
+                          average="probabilities", attack_samples=1000, whitebox_samples=100,
                           matrix_samples=200, whitebox=True, seed=0, verbose=0, progress=True):
     """Builds the ensembles, the attackers' networks, attacks them; returns the report's payload.
 
@@ -380,11 +380,11 @@ def format_table(payload):
     for setting, methods in payload["results"].items():
         columns = [(a, e) for a, row in next(iter(methods.values())).items() if a != "clean"
                    for e in row]
-        header = f"{setting:<14} {'clean':>6} " + " ".join(f"{a + ' ' + e:>10}" for a, e in columns)
+        header = f"{setting:<19} {'clean':>6} " + " ".join(f"{a + ' ' + e:>9}" for a, e in columns)
         lines += [header, "-" * len(header)]
         for name, row in methods.items():
-            lines.append(f"{name:<14} {row['clean']:>6.3f} "
-                         + " ".join(f"{row[a][e]:>10.3f}" for a, e in columns))
+            lines.append(f"{name:<19} {row['clean']:>6.3f} "
+                         + " ".join(f"{row[a][e]:>9.3f}" for a, e in columns))
         lines.append("")
     compute = payload["compute"]
     lines.append("training compute: " + "; ".join(
