@@ -1,0 +1,111 @@
+"""Markdown tables of a robustness benchmark's JSON (or of one `keras-fip robust` report).
+
+    python benchmarks/robustness_tables.py benchmarks/results/robustness_mnist_issue14.json
+
+Prints, from the file alone: accuracy against eps per method and attacker (mean
+over seeds, lowest seed in brackets), clean accuracy of each ensemble and of its
+members, compute per method, the attacker x method transfer matrix at one
+budget, the FIP paths' accepted and rejected candidates, and the issue's
+must-show check per seed.
+"""
+
+import argparse
+import json
+
+import numpy as np
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("path")
+    parser.add_argument("--attack", default="pgd")
+    parser.add_argument("--eps", default="0.2")
+    args = parser.parse_args()
+    with open(args.path) as f:
+        payload = json.load(f)
+    runs = payload["runs"] if "runs" in payload else [payload]
+    print(tables(runs, args.attack, args.eps))
+
+
+def _cell(values, digits=3):
+    values = [float(v) for v in values]
+    mean = f"{np.mean(values):.{digits}f}"
+    return mean if len(values) == 1 else f"{mean} ({np.min(values):.{digits}f})"
+
+
+def tables(runs, attack="pgd", eps="0.2"):
+    methods = list(runs[0]["clean_accuracy"])
+    lines = [f"Seeds: {', '.join(str(r['config']['seed']) for r in runs)}. Cells: mean over "
+             "seeds (lowest seed in brackets).", ""]
+    for setting, rows in runs[0]["results"].items():
+        columns = [(a, e) for a, cells in rows["single"].items() if a != "clean" for e in cells]
+        n = runs[0]["config"]["attack_samples" if setting != "white-box" else "whitebox_samples"]
+        lines.append(f"| {setting} ({n} images) | clean | "
+                     + " | ".join(f"{a.upper()} {e}" for a, e in columns) + " |")
+        lines.append("|---" * (len(columns) + 2) + "|")
+        for method in methods:
+            cells = [_cell([r["results"][setting][method]["clean"] for r in runs])]
+            cells += [_cell([r["results"][setting][method][a][e] for r in runs]) for a, e in columns]
+            lines.append(f"| {method} | " + " | ".join(cells) + " |")
+        lines.append("")
+
+    lines.append(f"Transfer matrix, {attack.upper()} eps {eps}: accuracy of each method (columns) "
+                 "on examples crafted on each attacker's network (rows); mean over seeds.")
+    lines.append("")
+    settings = [s for s in runs[0]["results"] if s != "white-box"]
+    lines.append("| crafted on | " + " | ".join(methods) + " |")
+    lines.append("|---" * (len(methods) + 1) + "|")
+    for setting in settings:
+        lines.append(f"| {setting} | " + " | ".join(
+            f"{np.mean([r['results'][setting][m][attack][eps] for r in runs]):.3f}"
+            for m in methods) + " |")
+    lines.append("")
+
+    lines.append("| method | clean (full test split) | per seed | members' mean clean | lowest "
+                 "member | steps | examples | seconds | steps / deep |")
+    lines.append("|---" * 9 + "|")
+    for method in methods:
+        clean = [r["clean_accuracy"][method] for r in runs]
+        steps = [r["compute"][method]["steps"] for r in runs]
+        deep = [r["compute"].get("deep_ensemble", {}).get("steps") for r in runs]
+        if method == "single":
+            member_mean = member_low = "-"
+        else:
+            member_mean = _cell([np.mean(r["members"][method]["clean_accuracy"]) for r in runs])
+            member_low = _cell([np.min(r["members"][method]["clean_accuracy"]) for r in runs])
+        ratio = (f"{np.mean([s / d for s, d in zip(steps, deep)]):.2f}"
+                 if all(deep) else "-")
+        lines.append(
+            f"| {method} | {np.mean(clean):.4f} | " + " / ".join(f"{c:.4f}" for c in clean)
+            + f" | {member_mean} | {member_low} | {np.mean(steps):.0f} | "
+            f"{np.mean([r['compute'][method]['examples'] for r in runs]):.0f} | "
+            f"{np.mean([r['compute'][method]['seconds'] for r in runs]):.0f} | {ratio} |")
+    lines.append("")
+
+    for method in [m for m in methods if m.startswith("fip")]:
+        lines.append(f"{method}: accepted / rejected candidates per seed: " + "; ".join(
+            f"seed {r['config']['seed']}: {len(r['members'][method]['clean_accuracy'])} / "
+            f"{len(r['members'][method]['rejected'])}" for r in runs)
+            + "; members' distance from the start (relative to its weight norm), mean: "
+            + ", ".join(f"{np.mean([d['relative_weight_distance'] for d in r['members'][method]['distances_from_start']]):.3f}"
+                        for r in runs)
+            + "; path steps: " + ", ".join(str(r["compute"][method]["own_steps"]) for r in runs))
+        for r in runs:
+            for row in r["members"][method]["rejected"]:
+                lines.append(f"  - seed {r['config']['seed']}, candidate {row['candidate']} at "
+                             f"step {row['step']}: {row['reason']}"
+                             + (f" (validation accuracy {row['val_accuracy']:.4f})"
+                                if "val_accuracy" in row else ""))
+    lines.append("")
+    for method in [m for m in methods if m != "single"]:
+        lines.append(f"{method}: mean relative weight distance of the members from the start "
+                     + ", ".join(f"{np.mean([d['relative_weight_distance'] for d in r['members'][method]['distances_from_start']]):.3f}"
+                                 for r in runs)
+                     + "; disagreement on transfer examples "
+                     + ", ".join(f"{r['members'][method]['diversity_transfer']['disagreement']:.3f}"
+                                 for r in runs))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
