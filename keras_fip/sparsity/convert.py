@@ -161,8 +161,11 @@ def _read_call(node):
 
 
 def _check_call_kwargs(kwargs):
-    # Keras 3 records `mask=None` on every call; only real arguments matter.
-    given = sorted(k for k, v in (kwargs or {}).items() if v is not None)
+    # Keras 3 records `mask=None` on every call, and `training=False` on a Dropout
+    # built into a functional graph; neither changes the model (a call's own
+    # `training` replaces the recorded one). Only real arguments matter.
+    given = sorted(k for k, v in (kwargs or {}).items()
+                   if v is not None and k != "training")
     if given:
         raise UnsupportedModelError(f"Call arguments {given} are not converted.")
 
