@@ -17,7 +17,9 @@ from keras_fip.sparsity import (
 @pytest.fixture(scope="module")
 def sparse_cnn(digits):
     keras.utils.set_random_seed(0)
-    network = models.reference_cnn(input_shape=(8, 8, 1), num_classes=10)
+    # The notebook's CNN shrinks 8x8 digits to one pixel; this one keeps 2x2.
+    network = models.compact_cnn(input_shape=(8, 8, 1), num_classes=10, filters=(32, 64),
+                                 dense=(600, 120))
     network.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     network.fit(digits.x_train, digits.y_train, epochs=2, verbose=0)
     return one_shot(network, digits.x_train, digits.y_train, sparsity=0.9, steps=20).model
@@ -26,11 +28,12 @@ def sparse_cnn(digits):
 @pytest.mark.parametrize("build", [
     lambda: models.lenet_300_100(input_shape=(8, 8, 1)),
     lambda: models.reference_cnn(input_shape=(8, 8, 1)),
+    lambda: models.compact_cnn(input_shape=(8, 8, 1)),
     lambda: models.resnet20(input_shape=(8, 8, 1), width=0.25),
     lambda: keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(),
                               keras.layers.Dense(5, kernel_regularizer="l2"),
                               keras.layers.Dropout(0.1), keras.layers.Dense(3)]),
-], ids=["lenet", "reference_cnn", "resnet20", "sequential"])
+], ids=["lenet", "reference_cnn", "compact_cnn", "resnet20", "sequential"])
 def test_round_trip_through_tf_keras_is_exact(build, digits):
     import tf_keras
 
