@@ -1,4 +1,4 @@
-"""The sparsification experiment: FIP beside tfmot and one-shot pruning, one report.
+"""The sparsification experiment: FIP beside magnitude and tfmot pruning, one report.
 
 `run_sparsify_experiment` is what `keras-fip sparsify` runs and what
 `benchmarks/sparsity.py` runs once per network and seed: start from a trained
@@ -10,8 +10,8 @@ Example:
     >>> from keras_fip.sparsity.experiment import format_table, run_sparsify_experiment
     >>> report = run_sparsify_experiment(epochs=2, sparsity=[0.9], steps=100)
     >>> print(format_table(report))  # doctest: +SKIP
-    method      target  sparsity  accuracy
-    fip           0.90    0.9000    0.9583
+    method         target  sparsity  accuracy  path
+    fip              0.90    0.9000    0.9583  210 steps, gap 0.0081, reached
     ...
 """
 
