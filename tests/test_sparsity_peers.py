@@ -111,3 +111,16 @@ def test_tfmot_targets_leave_as_many_nonzeros_as_a_global_cut(trained, digits):
     assert measured_sparsity(pruned.model)[0] == pytest.approx(0.9, abs=0.01)
     # tfmot lands near each layer's share (its schedule rounds), far from the uniform target.
     assert layer_sparsity(pruned.model)["logits"] == pytest.approx(shared["logits"], abs=0.04)
+
+
+def test_the_path_runs_dropout_off_and_returns_the_users_architecture(digits):
+    from keras_fip import models
+
+    keras.utils.set_random_seed(0)
+    network = models.reference_cnn((8, 8, 1), 10)  # the notebook's: Dropout 0.25 after fc1
+    network.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    network.fit(digits.x_train, digits.y_train, epochs=2, verbose=0)
+    # Dropout off, the starting point is the anchor: the first distances are ~0.
+    result = sparsify(network, digits.x_train, sparsity=0.5, steps=3, verbose=0)
+    assert result.path[0]["distance"] < 1e-3
+    assert result.model.get_layer("dropout").rate == 0.25

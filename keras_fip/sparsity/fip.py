@@ -13,11 +13,12 @@ parameter counted by the magnitude projection. Against a batch *mean* the same
 path has lambda `0.1 / batch_size` (the normalised direction of
 `sum D + lambda r` is that of `mean D + lambda / B * r`).
 
-BatchNormalization runs in inference mode along the path (its scale and offset
-held, not counted): the anchors are the network's inference-mode outputs, so
-the path keeps the function users get. The reference runs both networks in
-training mode on the same batch instead, which keeps batch statistics
-consistent but keeps a function nobody runs.
+The path runs the network in inference mode, as the anchors were computed:
+BatchNormalization uses its moving statistics (its scale and offset are held
+and not counted) and Dropout drops nothing. The path then keeps the function
+users get. The reference runs both networks in training mode on the same batch
+instead (batch statistics and dropout in both), which keeps a function nobody
+runs and adds dropout noise to the distance.
 """
 
 import dataclasses
@@ -28,7 +29,7 @@ import keras
 from keras_fip import checks
 from keras_fip.engine.batches import epoch_length, path_batches
 from keras_fip.engine.callbacks import NaNGuard
-from keras_fip.engine.networks import all_layers, fresh_copy, outputs_are_logits
+from keras_fip.engine.networks import fresh_copy, outputs_are_logits
 from keras_fip.engine.steps import PathStep
 from keras_fip.engine.traverse import traverse
 from keras_fip.sparsity.callbacks import HoldMask, SparsityMonitor
@@ -154,8 +155,9 @@ def sparsify(network, x, y=None, *, sparsity=None, steps=2000, batch_size=200,
             no layer is emptied (0: the plain global cut).
         ramp_steps, granularity, structure, threshold_every: see
             `SparsityObjective`.
-        freeze_batch_norm: run BatchNormalization in inference mode along the
-            path, consistent with the cached anchors (see the module notes).
+        freeze_batch_norm: run the path in inference mode, consistent with
+            the cached anchors: BatchNormalization frozen, Dropout off (see the
+            module notes). The returned network is the input's architecture.
         finetune_steps: steps of cross-entropy training afterwards with the
             mask held (needs `y`).
         finetune_learning_rate: Adam learning rate of the fine-tune.
@@ -203,23 +205,24 @@ def sparsify(network, x, y=None, *, sparsity=None, steps=2000, batch_size=200,
                               pull_growth=pull_growth, budget=steps, step_length=length)
     keras.utils.set_random_seed(seed)
     path = traverse(
-        network, x, steps=steps, objectives=[objective], optimizer=PathStep(length, momentum),
+        _without_dropout(network) if freeze_batch_norm else network, x, steps=steps, objectives=[objective], optimizer=PathStep(length, momentum),
         distance=distance, batch_size=batch_size,
         freeze_batch_norm=freeze_batch_norm, distance_reduction=distance_reduction,
         callbacks=[monitor, *(callbacks or [])], checkpoint_dir=checkpoint_dir, seed=seed,
         verbose=verbose, name="sparsification path",
     )
-    walked = path.network
     path_steps = int(objective.step.numpy())  # the monitor may have stopped it early
     gap = objective.distance_to_sparse_set(path.model)
-    masks = objective.snap(walked)
-    _unfreeze_like(walked, network)  # fine-tuning trains it as the user's network trains
+    masks = objective.snap(path.network)
+    # The user's architecture (Dropout, trainable BatchNorm) with the path's weights.
+    walked = fresh_copy(network)
+    walked.set_weights(path.network.get_weights())
     start = time.perf_counter()
     tuned = finetune(walked, x, y, masks, steps=finetune_steps, batch_size=batch_size,
                      learning_rate=finetune_learning_rate, seed=seed,
                      verbose=verbose) if finetune_steps else 0
     return SparsificationResult(
-        model=walked, masks=masks, sparsity=zero_fraction(objective.pruned_variables),
+        model=walked, masks=masks, sparsity=zero_fraction(list(masks.values())),
         path_steps=path_steps, finetune_steps=tuned, reached=bool(gap < tolerance), gap=gap,
         path=path.records, seconds=path.seconds + time.perf_counter() - start,
     )
@@ -232,8 +235,16 @@ def _frozen(network):
     return freeze_batchnorm(fresh_copy(network))
 
 
-def _unfreeze_like(walked, network):
-    """Gives `walked`'s layers back the trainability of `network`'s."""
-    for mine, theirs in zip(all_layers(walked), all_layers(network)):
-        if isinstance(mine, keras.layers.BatchNormalization):
-            mine.trainable = theirs.trainable
+def _without_dropout(network):
+    """`network`, or a copy whose Dropout layers drop nothing (the anchors' mode)."""
+    config = network.get_config()
+    dropouts = [layer for layer in config.get("layers", [])
+                if "Dropout" in layer.get("class_name", "")]
+    if not dropouts:
+        return network
+    for layer in dropouts:
+        layer["config"]["rate"] = 0.0
+    kind = keras.Sequential if isinstance(network, keras.Sequential) else keras.Model
+    copy = kind.from_config(config)
+    copy.set_weights(network.get_weights())
+    return copy
