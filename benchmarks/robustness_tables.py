@@ -25,6 +25,8 @@ def main():
         payload = json.load(f)
     runs = payload["runs"] if "runs" in payload else [payload]
     print(tables(runs, args.attack, args.eps))
+    print()
+    print(must_show_table(runs, args.attack, args.eps))
 
 
 def _cell(values, digits=3):
@@ -104,6 +106,38 @@ def tables(runs, attack="pgd", eps="0.2"):
                      + "; disagreement on transfer examples "
                      + ", ".join(f"{r['members'][method]['diversity_transfer']['disagreement']:.3f}"
                                  for r in runs))
+    return "\n".join(lines)
+
+
+def must_show_table(runs, attack="pgd", eps="0.2"):
+    """The issue's check per seed, from the benchmark's own `must_show`."""
+    import os
+    import sys
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from robustness import must_show
+
+    lines = []
+    for fip, check in must_show(runs, attack, eps).items():
+        peers = [m for m in check["per_seed"][0]["transfer"] if m != fip]
+        lines.append(f"Must-show for {fip} ({check['attack']}): "
+                     + ("holds on every seed." if check["holds_on_every_seed"] else
+                        "does not hold on every seed."))
+        lines.append("")
+        lines.append("| seed | " + " | ".join(
+            f"{s}: {fip} vs " + ", ".join(p.replace("_ensemble", "") for p in peers)
+            for s in ("transfer", "transfer_surrogate")) + " | clean - single | steps / deep | holds |")
+        lines.append("|---" * 6 + "|")
+        for row in check["per_seed"]:
+            cells = []
+            for setting in ("transfer", "transfer_surrogate"):
+                values = row[setting]
+                cells.append(f"{values[fip]:.3f} vs " + ", ".join(f"{values[p]:.3f}" for p in peers)
+                             + (" (at or above all)" if row[setting + "_at_or_above_peers"] else ""))
+            lines.append(f"| {row['seed']} | " + " | ".join(cells)
+                         + f" | {row['clean_minus_single']:+.4f} | {row['steps_over_deep']:.2f} | "
+                         + ("yes" if row["holds"] else "no") + " |")
+        lines.append("")
     return "\n".join(lines)
 
 
