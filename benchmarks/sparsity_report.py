@@ -32,6 +32,7 @@ def main():
             print(f"\n### {kind} ({path})\n")
             print(table(payload, kind, entries))
             print("\nhyperparameters:", json.dumps(payload["hyperparameters"].get(kind, {})))
+            print("\n" + verdict(entries))
             if args.plot_dir:
                 out = os.path.join(args.plot_dir, f"sparsity_{kind}.png")
                 plot(kind, entries, payload, out)
@@ -62,6 +63,27 @@ def table(payload, kind, entries):
         row.append(f"{size['tflite_gzip_bytes'] / 1024:.0f} KB "
                    f"({size['dense_tflite_gzip_bytes'] / 1024:.0f} KB)" if size else "")
         lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def verdict(entries):
+    """FIP against each peer: level when FIP's mean is no lower than the peer's mean
+    minus the larger of the two mean-to-lowest-seed spreads; else below (or above)."""
+    cells = {(e["sparsity"], e["method"]): e for e in entries}
+    lines = []
+    for s in sorted({e["sparsity"] for e in entries}):
+        fip = cells.get((s, "fip"))
+        if fip is None:
+            continue
+        words = []
+        for (t, method), peer in cells.items():
+            if t != s or method == "fip":
+                continue
+            noise = max(fip["mean"] - fip["min"], peer["mean"] - peer["min"])
+            diff = fip["mean"] - peer["mean"]
+            word = "above" if diff > noise else "level" if diff >= -noise else "BELOW"
+            words.append(f"{method} {word} ({100 * diff:+.2f} pts, noise {100 * noise:.2f})")
+        lines.append(f"- {100 * s:g}%: fip vs " + "; ".join(words))
     return "\n".join(lines)
 
 
