@@ -122,6 +122,9 @@ def test_reference_cnn_is_the_notebooks_network():
     (drop,) = [l for l in net.layers if isinstance(l, keras.layers.Dropout)]
     assert drop.rate == 0.25
     assert net.count_params() == 1_475_530
+    # PyTorch's BatchNorm2d defaults, in Keras' terms.
+    assert {(l.momentum, l.epsilon) for l in net.layers
+            if isinstance(l, keras.layers.BatchNormalization)} == {(0.9, 1e-5)}
 
 
 def test_lenet5_and_the_compact_cnn_are_built_by_name():

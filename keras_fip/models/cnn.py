@@ -15,6 +15,7 @@ def reference_cnn(
 
         Conv2D 32 3x3 'same' -> BatchNorm -> ReLU -> MaxPool 2
         Conv2D 64 3x3 'valid' -> BatchNorm -> ReLU -> MaxPool 2
+        (BatchNorm with PyTorch's defaults: momentum 0.1, i.e. 0.9 in Keras; eps 1e-5)
         Flatten -> Dense 600 -> Dropout 0.25 -> Dense 120 -> Dense num_classes
 
     The Dense layers have no activation between them, as in the notebook (its
@@ -52,7 +53,10 @@ def reference_cnn(
     for i, width in enumerate(filters, start=1):
         padding = "same" if i == 1 else "valid"
         x = keras.layers.Conv2D(width, 3, padding=padding, name=f"block{i}_conv")(x)
-        x = keras.layers.BatchNormalization(name=f"block{i}_bn")(x)
+        # PyTorch's BatchNorm2d defaults: momentum 0.1 there is 0.9 here, eps 1e-5.
+        # (Keras' 0.99 lags so far behind this network's early training that its
+        # inference-mode accuracy after 5 epochs on 8,000 MNIST images was 0.75.)
+        x = keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5, name=f"block{i}_bn")(x)
         x = keras.layers.ReLU(name=f"block{i}_relu")(x)
         x = keras.layers.MaxPooling2D(2, name=f"block{i}_pool")(x)
     x = keras.layers.Flatten(name="flatten")(x)
