@@ -31,10 +31,12 @@ def main():
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--memory-per-class", type=int, default=20)
     parser.add_argument("--hidden", default="256,256")
-    parser.add_argument("--fip-weight", default="10",
-                        help="lambda of FIP; a comma-separated list runs one FIP per value")
+    parser.add_argument("--fip-weight", default=None,
+                        help="lambda of FIP (default: the method's); a comma-separated list "
+                        "runs one FIP per value")
     parser.add_argument("--fip-distance", default="bhattacharyya")
-    parser.add_argument("--ewc-weight", type=float, default=1000.0)
+    parser.add_argument("--ewc-weight", type=float, default=None,
+                        help="lambda of EWC (default: the method's)")
     parser.add_argument("--tune", action="store_true",
                         help="choose each method's hyperparameters per seed on a validation "
                         "split of the training data (4 settings each) before the test run")
@@ -50,8 +52,8 @@ def main():
     from keras_fip.data import load_dataset
 
     hidden = [int(h) for h in args.hidden.split(",")]
-    fip_weights = [float(w) for w in args.fip_weight.split(",")]
-    chosen = {"ewc": lambda: EWC(ewc_weight=args.ewc_weight)}
+    fip_weights = [float(w) for w in args.fip_weight.split(",")] if args.fip_weight else [None]
+    chosen = {} if args.ewc_weight is None else {"ewc": lambda: EWC(ewc_weight=args.ewc_weight)}
     methods = []
     for name in args.methods.split(","):
         if name != "fip":
@@ -59,7 +61,8 @@ def main():
             continue
         for weight in fip_weights:
             label = "fip" if len(fip_weights) == 1 else f"fip_w{weight:g}"
-            chosen[label] = lambda w=weight: FIP(fip_weight=w, distance=args.fip_distance)
+            chosen[label] = lambda w=weight: FIP(**({} if w is None else {"fip_weight": w}),
+                                                 distance=args.fip_distance)
             methods.append(label)
     seeds = [int(s) for s in args.seeds.split(",")]
     runs = []

@@ -1,6 +1,8 @@
 """Prints the markdown tables of RESULTS.md from the JSON files in results/.
 
     python benchmarks/tables.py continual benchmarks/results/continual_digits.json
+    python benchmarks/tables.py continual_many A.json B.json   # methods of both runs
+    python benchmarks/tables.py chosen benchmarks/results/continual_mnist_tuned.json
     python benchmarks/tables.py step benchmarks/results/step_cost.json
     python benchmarks/tables.py two_task benchmarks/results/two_task_mnist_permuted.json
     python benchmarks/tables.py sparsity benchmarks/results/sparsity_mnist_lenet.json \
@@ -21,6 +23,39 @@ def continual(path):
         print(f"| {name} | {s['average_accuracy_mean']:.4f} | {s['average_accuracy_min']:.4f} "
               f"| {s['average_accuracy_max']:.4f} | {s['backward_transfer_mean']:+.4f} "
               f"| {s['forgetting_mean']:.4f} | {s['train_seconds_mean']:.1f} |")
+
+
+def continual_many(*paths):
+    """One table from several runs (each method's rows from the last file that has it)."""
+    summary, seeds, memory = {}, set(), set()
+    for path in paths:
+        data = json.load(open(path))
+        summary.update(data["summary"])
+        seeds |= {r["seed"] for r in data["runs"]}
+        memory.add(data["settings"]["memory_per_class"])
+    print(f"| method | average accuracy (mean, seeds {','.join(map(str, sorted(seeds)))}) | min "
+          "| max | backward transfer | forgetting | train seconds |")
+    print("|---|---|---|---|---|---|---|")
+    for name, s in summary.items():
+        print(f"| {name} | {s['average_accuracy_mean']:.4f} | {s['average_accuracy_min']:.4f} "
+              f"| {s['average_accuracy_max']:.4f} | {s['backward_transfer_mean']:+.4f} "
+              f"| {s['forgetting_mean']:.4f} | {s['train_seconds_mean']:.1f} |")
+
+
+def chosen(*paths):
+    """The setting `--tune` chose for each method and seed, from tuned runs."""
+    rows = {}
+    for path in paths:
+        for r in json.load(open(path))["runs"]:
+            for name, table in r.get("tuning", {}).items():
+                if len(table["tried"]) > 1:
+                    setting = ", ".join(f"{k} {v:g}" for k, v in table["chosen"].items())
+                    rows.setdefault(name, {})[r["seed"]] = setting
+    seeds = sorted({s for per in rows.values() for s in per})
+    print("| method | " + " | ".join(f"seed {s}" for s in seeds) + " |")
+    print("|---|" + "---|" * len(seeds))
+    for name, per in rows.items():
+        print(f"| {name} | " + " | ".join(per.get(s, "") for s in seeds) + " |")
 
 
 def step(path):
@@ -78,4 +113,5 @@ def sparsity(*paths):
 
 if __name__ == "__main__":
     {"continual": continual, "step": step, "two_task": two_task,
-     "sparsity": sparsity}[sys.argv[1]](*sys.argv[2:])
+     "sparsity": sparsity,
+     "continual_many": continual_many, "chosen": chosen}[sys.argv[1]](*sys.argv[2:])

@@ -9,8 +9,9 @@ import os
 from keras_fip.cli._lists import at_least, non_negative, number_list, positive
 
 # The experiment's names, here too so that --help needs no TensorFlow.
-DEFAULT_METHODS = ("fip", "derpp", "er_ace", "replay", "ewc", "finetune", "joint")
-METHOD_NAMES = DEFAULT_METHODS + ("der", "fip_l2", "fip_views", "fip_labels", "derpp_views")
+DEFAULT_METHODS = ("fip", "fip_views", "derpp", "derpp_views", "er_ace", "replay", "ewc", "finetune",
+                   "joint")
+METHOD_NAMES = DEFAULT_METHODS + ("der", "fip_l2", "fip_labels")
 
 
 def add_parser(commands):
@@ -40,7 +41,8 @@ def add_parser(commands):
                         help="samples stored per class of each finished task (default 20)")
     parser.add_argument("--methods", default=",".join(DEFAULT_METHODS),
                         help=f"comma-separated methods among {', '.join(METHOD_NAMES)}")
-    parser.add_argument("--epochs", type=at_least(1), default=20, help="epochs per task (default 20)")
+    parser.add_argument("--epochs", type=at_least(1), default=40,
+                        help="epochs per task (default 40, chosen on validation data)")
     parser.add_argument("--batch-size", type=at_least(1), default=32)
     parser.add_argument("--learning-rate", type=positive, default=1e-3)
     parser.add_argument("--fip-weight", type=non_negative, default=None,

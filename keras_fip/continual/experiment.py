@@ -18,8 +18,9 @@ import os
 
 from keras_fip import experiment_common
 
-DEFAULT_METHODS = ("fip", "derpp", "er_ace", "replay", "ewc", "finetune", "joint")
-METHOD_NAMES = DEFAULT_METHODS + ("der", "fip_l2", "fip_views", "fip_labels", "derpp_views")
+DEFAULT_METHODS = ("fip", "fip_views", "derpp", "derpp_views", "er_ace", "replay", "ewc", "finetune",
+                   "joint")
+METHOD_NAMES = DEFAULT_METHODS + ("der", "fip_l2", "fip_labels")
 
 # The settings that decide the results: `resume=True` continues only a run that
 # was started with the same ones.
@@ -30,7 +31,7 @@ SETTINGS = ("dataset", "data_dir", "scenario", "tasks", "class_order", "memory_p
 
 def run_continual_experiment(*, dataset="digits", data_dir=None, scenario="class", tasks=5,
                              class_order=None, memory_per_class=20, methods=DEFAULT_METHODS,
-                             epochs=20, batch_size=32, learning_rate=1e-3, fip_weight=None,
+                             epochs=40, batch_size=32, learning_rate=1e-3, fip_weight=None,
                              model="mlp", hidden=(256, 256), seed=0, tune=False,
                              validation_fraction=0.1, checkpoint_dir=None, resume=False,
                              verbose=0, progress=True):

@@ -13,6 +13,10 @@ hooks run around each task (`StoreSamples`, the memory policy; `RefreshAnchors`;
   a quadratic pull towards the previous weights, weighted by the diagonal Fisher
   information accumulated over tasks.
 - `joint`: trains on all tasks seen so far together: the upper bound.
+
+Each method's default settings are the ones with the best validation accuracy
+averaged over the tuned benchmark runs (digits and MNIST, 20 and 50 stored per
+class, 3 seeds; `benchmarks/continual_defaults.py`), never the test split.
 """
 
 import numpy as np
@@ -195,7 +199,7 @@ class FIP(Method):
 
     name = "fip"
 
-    def __init__(self, fip_weight=10.0, distance="bhattacharyya", refresh_anchors=True,
+    def __init__(self, fip_weight=300.0, distance="bhattacharyya", refresh_anchors=True,
                  label_weight=0.0, views=0):
         plugins = [RefreshAnchors()] if refresh_anchors else []
         super().__init__(plugins + [StoreSamples(views=views)])
@@ -235,7 +239,7 @@ class FIPViews(FIPL2):
 
     name = "fip_views"
 
-    def __init__(self, fip_weight=0.03, distance="l2", refresh_anchors=False, label_weight=0.0,
+    def __init__(self, fip_weight=0.1, distance="l2", refresh_anchors=False, label_weight=0.0,
                  views=4):
         FIP.__init__(self, fip_weight, distance, refresh_anchors, label_weight, views)
 
@@ -246,7 +250,7 @@ class FIPLabels(FIP):
     name = "fip_labels"
 
     def __init__(self, fip_weight=100.0, distance="bhattacharyya", refresh_anchors=True,
-                 label_weight=1.0):
+                 label_weight=0.5):
         super().__init__(fip_weight, distance, refresh_anchors, label_weight)
 
 
@@ -291,7 +295,7 @@ class Replay(Method):
 
     name = "replay"
 
-    def __init__(self, replay_weight=1.0):
+    def __init__(self, replay_weight=4.0):
         super().__init__([StoreSamples()])
         self.replay_weight = replay_weight
 
@@ -369,7 +373,7 @@ class DER(Method):
 
     name = "der"
 
-    def __init__(self, alpha=0.5, beta=0.0, views=0):
+    def __init__(self, alpha=0.1, beta=0.0, views=0):
         super().__init__([StoreSamples(views=views)])
         self.alpha, self.beta, self.views = alpha, beta, int(views)
 
@@ -386,7 +390,7 @@ class DERPP(DER):
 
     name = "derpp"
 
-    def __init__(self, alpha=0.5, beta=0.5, views=0):
+    def __init__(self, alpha=0.1, beta=0.5, views=0):
         super().__init__(alpha, beta, views)
 
 
@@ -396,7 +400,7 @@ class DERPPViews(DERPP):
 
     name = "derpp_views"
 
-    def __init__(self, alpha=0.5, beta=0.5, views=4):
+    def __init__(self, alpha=0.3, beta=1.0, views=4):
         super().__init__(alpha, beta, views)
 
 
@@ -494,7 +498,7 @@ class EWC(Method):
 
     name = "ewc"
 
-    def __init__(self, ewc_weight=1000.0, fisher_samples=256):
+    def __init__(self, ewc_weight=1e5, fisher_samples=256):
         super().__init__([Consolidate(ewc_weight, fisher_samples)])
         self.ewc_weight = ewc_weight
         self.fisher_samples = fisher_samples
