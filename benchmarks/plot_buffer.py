@@ -1,8 +1,8 @@
 """Average accuracy against memory size, one line per method, from continual runs.
 
 Each JSON is one `benchmarks/continual.py` run; its memory size (stored samples per
-class) is read from the file. Points are the mean over seeds, bars span the lowest
-and highest seed.
+class) is read from the file, and a later file's method at the same size replaces an
+earlier one's. Points are the mean over seeds, bars span the lowest and highest seed.
 
     python benchmarks/plot_buffer.py --out benchmarks/results/continual_mnist_buffer.png \
         benchmarks/results/continual_mnist_tuned.json \
@@ -17,18 +17,22 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def points(paths):
-    """`{method: [(memory per class, mean, min, max), ...]}`, sorted by memory."""
+def points(paths, methods=None):
+    """`{method: [(memory per class, mean, min, max), ...]}`, sorted by memory.
+
+    A later file's (method, memory) replaces an earlier one's.
+    """
     curves = {}
     for path in paths:
         with open(path) as f:
             data = json.load(f)
         memory = int(data["settings"]["memory_per_class"])
         for name, s in data["summary"].items():
-            curves.setdefault(name, []).append(
-                (memory, s["average_accuracy_mean"], s["average_accuracy_min"],
-                 s["average_accuracy_max"]))
-    return {name: sorted(p) for name, p in curves.items()}
+            if methods is None or name in methods:
+                curves.setdefault(name, {})[memory] = (
+                    s["average_accuracy_mean"], s["average_accuracy_min"],
+                    s["average_accuracy_max"])
+    return {name: [(m, *v) for m, v in sorted(p.items())] for name, p in curves.items()}
 
 
 def main():
@@ -36,12 +40,13 @@ def main():
     parser.add_argument("runs", nargs="+", help="JSON files written by benchmarks/continual.py")
     parser.add_argument("--out", required=True, help="the figure (.png)")
     parser.add_argument("--title", default=None)
+    parser.add_argument("--methods", default=None, help="comma-separated; default: all")
     args = parser.parse_args()
 
     from keras_fip import report
 
     plt = report.pyplot()
-    curves = points(args.runs)
+    curves = points(args.runs, args.methods.split(",") if args.methods else None)
     fig, ax = plt.subplots(figsize=(6, 4))
     for name, p in curves.items():
         memory, mean, low, high = zip(*p)

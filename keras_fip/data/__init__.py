@@ -12,6 +12,7 @@ from .digits import load_digits
 from .dispatch import load_dataset
 from .idx import load_idx, read_idx
 from .npz import load_npz
+from .synthetic import synthetic_dataset
 from .tfds import TFDSNotPreparedError, load_tfds, load_tfds_pipeline
 from .tfds import prepared as tfds_prepared
 
@@ -25,5 +26,6 @@ __all__ = [
     "load_tfds",
     "load_tfds_pipeline",
     "read_idx",
+    "synthetic_dataset",
     "tfds_prepared",
 ]
