@@ -80,3 +80,30 @@ def test_steps_per_execution_runs_several_fip_steps_per_call(digits):
 
     for one, four in zip(trained(1), trained(4)):
         np.testing.assert_allclose(one, four, atol=1e-5)
+
+
+def trained_network(digits):
+    network = small_network(digits)
+    network.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    network.fit(digits.x_train, digits.y_train, epochs=5, verbose=0)
+    return network
+
+
+def test_sparsify_walks_its_path_under_mixed_precision(digits, policy):
+    from keras_fip.sparsity import sparsify
+
+    result = sparsify(trained_network(digits), digits.x_train, digits.y_train, sparsity=0.9,
+                      steps=100, verbose=0)
+    assert result.sparsity == pytest.approx(0.9, abs=0.01)  # snapped to exact zeros
+    assert result.model.layers[-1].compute_dtype != "float32"  # still the user's policy
+    assert np.all(np.isfinite(result.model.predict(digits.x_test[:20], verbose=0)))
+
+
+def test_an_ensemble_grows_under_mixed_precision(digits, policy):
+    from keras_fip.robustness import grow_ensemble
+
+    result = grow_ensemble(trained_network(digits), digits.x_train, members=2,
+                           steps_between=10, burn_in=10)
+    probabilities = np.asarray(result.ensemble.predict(digits.x_test[:20], verbose=0), np.float32)
+    assert len(result.ensemble.members) == 2
+    np.testing.assert_allclose(probabilities.sum(axis=-1), 1.0, atol=1e-2)
