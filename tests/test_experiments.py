@@ -60,7 +60,8 @@ def test_sparsify_experiment_runs_every_method(tmp_path):
     )
     assert list(payload) == ["config", "dense_accuracy", "results", "exports"]
     runs = {(r["method"], r["target_sparsity"]) for r in payload["results"]}
-    assert runs == {(m, s) for m in ("fip", "tfmot", "oneshot") for s in (0.5, 0.8)}
+    every = ("fip", "oneshot", "gmp", "tfmot", "tfmot_global")
+    assert runs == {(m, s) for m in every for s in (0.5, 0.8)}
     for r in payload["results"]:
         assert r["measured_sparsity"] == pytest.approx(r["target_sparsity"], abs=0.02)
     assert payload["config"]["model_options"] == {"hidden": [32]}

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from keras_fip import FIPModel
-from keras_fip.continual import ContinualConfig, class_split, run_method
+from keras_fip.continual import FIP, ContinualConfig, class_split, run_method
 from keras_fip.models import mlp
 
 POLICIES = ["mixed_float16", "mixed_bfloat16"]
@@ -56,8 +56,9 @@ def test_a_mixed_precision_model_saves_and_loads_with_its_memory(digits, policy,
                                model.predict(digits.x_test[:20], verbose=0), atol=1e-2)
 
 
-@pytest.mark.parametrize("method", ["fip", "derpp"])
+@pytest.mark.parametrize("method", [FIP(fip_weight=10.0), "derpp"], ids=["fip", "derpp"])
 def test_continual_methods_learn_under_mixed_precision(digits, policy, method):
+    # Two tasks of 5 classes in 6 epochs: a lighter FIP weight than the default.
     stream = class_split(digits, num_tasks=2, class_order=list(range(10)))
     config = ContinualConfig(epochs=6, memory_per_class=20, seed=0)
     result, _ = run_method(stream, method, lambda: small_network(digits), config, progress=False)

@@ -474,7 +474,11 @@ def test_an_objectives_state_is_a_layer_weight_that_keras_saves(small_data, tmp_
     model = FIPModel.from_model(network(), objectives=[pull])
     model.compile(PathStep(0.01), LOSS)
     model.fit(x, y, epochs=2, verbose=0)
-    assert {w.path for w in pull.weights} == {"sparsity/step", "sparsity/thresholds", "sparsity/gap"}
+    # Its counters, thresholds, gap, pull strength and the mask it holds between
+    # threshold refreshes (one per counted variable: the network's kernel and bias).
+    assert {w.path for w in pull.weights} == {
+        "sparsity/step", "sparsity/thresholds", "sparsity/gap", "sparsity/pull",
+        "sparsity/held_mask_0", "sparsity/held_mask_1"}
     model.save(tmp_path / "pulled.keras")
     restored = keras.saving.load_model(tmp_path / "pulled.keras").objectives[0]
     assert int(restored.step.numpy()) == int(pull.step.numpy()) == 6  # 2 epochs of 3 batches
