@@ -525,7 +525,8 @@ METHODS = {m.name: m for m in (FIP, FIPL2, FIPViews, FIPLabels, FineTune, Replay
 
 
 def get(name, **kwargs):
-    """A method by name: `fip`, `finetune`, `replay`, `er_ace`, `der`, `derpp`, `ewc` or `joint`."""
+    """A method by name (`sorted(METHODS)`: `fip`, `fip_l2`, `fip_views`, `fip_labels`,
+    `der`, `derpp`, `derpp_views`, `er_ace`, `replay`, `ewc`, `finetune`, `joint`)."""
     if isinstance(name, Method):
         return name
     if name not in METHODS:
