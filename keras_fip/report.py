@@ -139,13 +139,15 @@ def plot_accuracy_matrices(results, path):
     plt.close(fig)
 
 
-def plot_accuracy_along_sequence(results, path):
-    """Per method, accuracy on each task as the task sequence goes on."""
+def plot_accuracy_along_sequence(results, path, columns=5):
+    """Per method, accuracy on each task as the task sequence goes on (up to
+    `columns` panels a row)."""
     plt = pyplot()
-    fig, axes = plt.subplots(
-        1, len(results), figsize=(3.2 * len(results), 3.2), squeeze=False, sharey=True
-    )
-    for ax, result in zip(axes[0], results):
+    cols = min(columns, len(results))
+    rows = -(-len(results) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.2 * rows), squeeze=False,
+                             sharey=True)
+    for ax, result in zip(axes.flat, results):
         matrix = np.asarray(result["accuracy_matrix"])
         steps = np.arange(len(matrix))
         for j in range(matrix.shape[1]):
@@ -154,8 +156,11 @@ def plot_accuracy_along_sequence(results, path):
         ax.set_xlabel("after training task")
         ax.set_xticks(steps)
         ax.set_ylim(-0.02, 1.02)
-    axes[0][0].set_ylabel("test accuracy")
-    axes[0][-1].legend(fontsize=7, loc="lower left")
+    for ax in axes.flat[len(results):]:
+        ax.axis("off")
+    for row in axes:
+        row[0].set_ylabel("test accuracy")
+    axes.flat[len(results) - 1].legend(fontsize=7, loc="lower left")
     fig.tight_layout()
     save_figure(fig, path)
     plt.close(fig)

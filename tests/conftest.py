@@ -25,6 +25,25 @@ def digits():
     return load_digits(seed=0)
 
 
+@pytest.fixture(scope="module")
+def trained(digits):
+    """A digits MLP (64 hidden, logits) trained 20 epochs: the sparsity tests' start.
+
+    One per test module, so no module sees another's changes to it.
+    """
+    import keras
+
+    keras.utils.set_random_seed(0)
+    network = keras.Sequential([
+        keras.Input((8, 8, 1)), keras.layers.Flatten(),
+        keras.layers.Dense(64, activation="relu", name="hidden"),
+        keras.layers.Dense(10, name="logits"),
+    ])
+    network.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    network.fit(digits.x_train, digits.y_train, epochs=20, batch_size=64, verbose=0)
+    return network
+
+
 @pytest.fixture
 def small_data():
     rng = np.random.default_rng(0)

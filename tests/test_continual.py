@@ -144,6 +144,16 @@ def test_fip_views_protects_shifted_copies_with_their_stored_logits(digits):
     assert result.accuracy_matrix[1][0] > 0.5 and result.accuracy_matrix[1][1] > 0.5
 
 
+def test_views_on_flat_features_are_refused_before_any_training(digits):
+    flat = Dataset(digits.x_train.reshape(-1, 64), digits.y_train,
+                   digits.x_test.reshape(-1, 64), digits.y_test, "flat digits")
+    stream = class_split(flat, num_tasks=2)
+    config = ContinualConfig(epochs=1, memory_per_class=5, seed=0)
+    with pytest.raises(ValueError, match=r"need images shaped.*\(64,\)"):
+        run_method(stream, "fip_views", lambda: mlp(stream.input_shape, 10, (16,)), config,
+                   progress=False)
+
+
 @pytest.mark.parametrize("method", ["replay", "ewc", "joint", "er_ace", "derpp"])
 def test_every_baseline_runs_and_fills_the_matrix(digits, method):
     result, _ = run(two_task_digits(digits), method, epochs=2)

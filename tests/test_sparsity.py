@@ -15,19 +15,6 @@ def accuracy(model, x, y):
     return float(np.mean(np.argmax(model.predict(x, verbose=0), -1) == y))
 
 
-@pytest.fixture(scope="module")
-def trained(digits):
-    keras.utils.set_random_seed(0)
-    network = keras.Sequential([
-        keras.Input((8, 8, 1)), keras.layers.Flatten(),
-        keras.layers.Dense(64, activation="relu", name="hidden"),
-        keras.layers.Dense(10, name="logits"),
-    ])
-    network.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    network.fit(digits.x_train, digits.y_train, epochs=20, batch_size=64, verbose=0)
-    return network
-
-
 @pytest.mark.parametrize("bad", [-0.1, 1.0, 1.5, float("nan"), "many"])
 def test_sparsity_outside_zero_one_is_refused(bad):
     with pytest.raises(ValueError, match=r"\[0, 1\)"):

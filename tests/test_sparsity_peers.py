@@ -12,19 +12,6 @@ from keras_fip.sparsity.prunable import layer_sparsity
 
 
 @pytest.fixture(scope="module")
-def trained(digits):
-    keras.utils.set_random_seed(0)
-    network = keras.Sequential([
-        keras.Input((8, 8, 1)), keras.layers.Flatten(),
-        keras.layers.Dense(64, activation="relu", name="hidden"),
-        keras.layers.Dense(10, name="logits"),
-    ])
-    network.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    network.fit(digits.x_train, digits.y_train, epochs=20, batch_size=64, verbose=0)
-    return network
-
-
-@pytest.fixture(scope="module")
 def with_batch_norm(digits):
     keras.utils.set_random_seed(0)
     inputs = keras.Input((8, 8, 1))

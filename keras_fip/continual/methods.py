@@ -113,6 +113,13 @@ class StoreSamples(Plugin):
             model.remember(views, np.repeat(task.y_train[stored], self.views), task=index)
 
     def before_task(self, model, stream, index, config):
+        if self.views and len(stream.input_shape) != 3:
+            # Refused before the first task is learned, not after it.
+            raise ValueError(
+                f"Shifted views (views={self.views}) need images shaped (height, width, "
+                f"channels); this stream's inputs have shape {stream.input_shape}. Use a "
+                "method without views (fip, fip_l2, derpp) on flat features."
+            )
         if self.when == "before":
             self._store(model, stream, index, config)
 
