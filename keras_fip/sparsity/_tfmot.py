@@ -7,7 +7,7 @@ at yet, it then resolves to tf_keras for the rest of the process. We resolve
 
 import os
 
-import tensorflow as tf
+from keras_fip.engine import backend
 
 _MODULE = None
 
@@ -15,7 +15,10 @@ _MODULE = None
 def tfmot():
     """The `tensorflow_model_optimization` module, imported once, with Keras left as it was."""
     global _MODULE
+    backend.require_tensorflow("tensorflow-model-optimization (tfmot)")
     if _MODULE is None:
+        import tensorflow as tf
+
         getattr(tf.keras, "version", None)  # fix what tf.keras means before tfmot can flip it
         before = os.environ.get("TF_USE_LEGACY_KERAS")
         try:

@@ -19,6 +19,7 @@ import numpy as np
 import keras
 
 from keras_fip import checks
+from keras_fip.engine import backend
 from keras_fip.engine.batches import epoch_length, path_batches
 from keras_fip.engine.networks import outputs_are_logits
 from keras_fip.sparsity.callbacks import GradualMask
@@ -133,6 +134,7 @@ def tfmot_polynomial(network, x, y, *, sparsity, steps=2000, batch_size=200,
     from keras_fip.sparsity._tfmot import tfmot
     from keras_fip.sparsity.convert import from_tf_keras, to_tf_keras
 
+    backend.require_tensorflow("tfmot_polynomial (tensorflow-model-optimization's pruning)")
     sparsity = check_sparsity(sparsity)
     network = copy_network(network)
     targets = layer_targets(network, sparsity, scope=scope, allocation=allocation,

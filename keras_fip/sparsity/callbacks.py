@@ -1,9 +1,16 @@
-"""Callbacks of sparsification: watch the gap to the sparse set, hold a mask."""
+"""Callbacks of sparsification: watch the gap to the sparse set, hold a mask.
+
+On JAX the model's variables hold the step's state only after a sync, which
+reading `self.model` in a callback forces; a callback reads `self.model` before
+it reads or writes any variable, and what it writes is then what the next step
+starts from.
+"""
 
 import numpy as np
-import tensorflow as tf
 import keras
+from keras import ops
 
+from keras_fip.engine import backend
 from keras_fip.engine.networks import accuracy
 from keras_fip.sparsity.prunable import masks_of  # noqa: F401  (public here too)
 
@@ -60,6 +67,7 @@ class SparsityMonitor(keras.callbacks.Callback):
         return int(self.objective.step.numpy()) >= self.objective.ramp_steps
 
     def on_train_batch_end(self, batch, logs=None):
+        self.model  # noqa: B018  (on JAX: the objective's variables now hold the step's)
         if not self._at_final_target():
             return
         if self.pull_growth > 1.0:
@@ -85,6 +93,7 @@ class SparsityMonitor(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is None:
             return
+        self.model  # noqa: B018  (syncs on JAX)
         logs["sparse_gap_now"] = float(self.objective.gap.numpy())
         logs["target_sparsity"] = float(self.objective.target_at(self.objective.step))
         logs["pull"] = self.objective.weight * float(self.objective.pull.numpy())
@@ -125,17 +134,12 @@ class HoldMask(keras.callbacks.Callback):
             if tuple(variable.shape) != np.shape(mask):
                 raise ValueError(f"HoldMask: mask for {path!r} has shape {np.shape(mask)}, "
                                  f"the variable {tuple(variable.shape)}.")
-            pairs.append((variable, tf.constant(mask, variable.dtype)))
-
-        @tf.function
-        def apply():
-            for variable, mask in pairs:
-                variable.assign(variable * mask)
-
-        self._apply = apply
-        apply()
+            pairs.append((variable, ops.convert_to_tensor(np.asarray(mask), variable.dtype)))
+        self._apply = _masking(pairs)
+        self._apply()
 
     def on_train_batch_end(self, batch, logs=None):
+        self.model  # noqa: B018  (syncs on JAX, so the zeros reach the next step)
         self._apply()
 
 
@@ -168,6 +172,18 @@ class GradualMask(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         variables = self.objective.pruned_variables
+        if not backend.is_tensorflow():
+            # Eager: the masks are plain arrays, replaced at each update.
+            self._masks = [ops.ones(v.shape, v.dtype) for v in variables]
+
+            def update(step):
+                self._masks = list(self.objective.masks_at(self.objective.target_at(step)))
+
+            self._apply = lambda: [v.assign(v * m) for v, m in zip(variables, self._masks)]
+            self._update = update
+            return
+        import tensorflow as tf
+
         self._masks = [tf.Variable(tf.ones_like(v), trainable=False) for v in variables]
 
         @tf.function
@@ -184,9 +200,30 @@ class GradualMask(keras.callbacks.Callback):
 
     def on_train_batch_begin(self, batch, logs=None):
         if self.step % self.frequency == 0:
-            self._update(tf.constant(self.step, tf.int64))
+            self.model  # noqa: B018  (syncs on JAX: the cut reads the current weights)
+            self._update(self.step if not backend.is_tensorflow() else _tf_step(self.step))
             self._apply()
 
     def on_train_batch_end(self, batch, logs=None):
+        self.model  # noqa: B018  (syncs on JAX)
         self._apply()
         self.step += 1
+
+
+def _tf_step(step):
+    import tensorflow as tf
+
+    return tf.constant(step, tf.int64)
+
+
+def _masking(pairs):
+    """`apply()`: multiplies each variable by its mask (a `tf.function` on TensorFlow)."""
+    def apply():
+        for variable, mask in pairs:
+            variable.assign(variable * mask)
+
+    if backend.is_tensorflow():
+        import tensorflow as tf
+
+        return tf.function(apply)
+    return apply

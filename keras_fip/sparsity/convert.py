@@ -13,6 +13,8 @@ import inspect
 import numpy as np
 import keras
 
+from keras_fip.engine import backend
+
 #: Layer classes the converter rebuilds (their configs mean the same in both).
 SUPPORTED_LAYERS = frozenset({
     "InputLayer", "Dense", "Conv1D", "Conv2D", "Conv3D", "DepthwiseConv2D",
@@ -35,6 +37,7 @@ class UnsupportedModelError(ValueError):
 
 
 def _tf_keras():
+    backend.require_tensorflow("Converting to and from tf_keras (for tfmot)")
     try:
         import tf_keras
     except ImportError:

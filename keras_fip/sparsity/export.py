@@ -25,12 +25,19 @@ import shutil
 import tarfile
 
 import numpy as np
-import tensorflow as tf
 import keras
 
 from keras_fip import checks
+from keras_fip.engine import backend
 from keras_fip.sparsity.convert import from_tf_keras, to_tf_keras
 from keras_fip.sparsity.prunable import layer_sparsity, measured_sparsity, zero_fraction
+
+
+def _tf():
+    # TensorFlow only where a file is written or read: the module imports without it.
+    import tensorflow as tf
+
+    return tf
 
 
 @dataclasses.dataclass
@@ -114,6 +121,7 @@ def strip_through_tfmot(model):
 
     Returns the stripped tf_keras model and the per-layer sparsities used.
     """
+    backend.require_tensorflow("The tfmot pruning export")
     from keras_fip.sparsity._tfmot import tfmot
 
     module = tfmot()
@@ -155,6 +163,7 @@ def _copy_by_layer(source, wrapped):
 
 
 def _tflite_from_saved_model(saved_model, path, optimizations=None):
+    tf = _tf()
     converter = tf.lite.TFLiteConverter.from_saved_model(saved_model)
     if optimizations:
         converter.optimizations = optimizations
@@ -167,7 +176,7 @@ def tflite_interpreter(path):
     try:
         from ai_edge_litert.interpreter import Interpreter
     except ImportError:
-        Interpreter = tf.lite.Interpreter
+        Interpreter = _tf().lite.Interpreter
     interpreter = Interpreter(model_path=str(path))
     interpreter.allocate_tensors()
     return interpreter
@@ -211,6 +220,7 @@ def tflite_zeros(path, min_size=64):
 
 def saved_model_predict(path, x, batch_size=512):
     """Runs a SavedModel's `serving_default` signature on `x`, as TF Serving would."""
+    tf = _tf()
     serve = tf.saved_model.load(path).signatures["serving_default"]
     (name,) = serve.structured_input_signature[1].keys()
     outputs = [list(serve(**{name: tf.constant(x[i:i + batch_size])}).values())[0].numpy()
@@ -219,6 +229,7 @@ def saved_model_predict(path, x, batch_size=512):
 
 
 def _saved_model_zeros(path, min_size=64):
+    tf = _tf()
     loaded = tf.saved_model.load(path)
     return {v.name: zero_fraction([v.numpy()]) for v in loaded.variables
             if v.shape.num_elements() >= min_size and len(v.shape) >= 2}
@@ -250,6 +261,7 @@ def export_sparse(model, directory, *, overwrite=False, check_inputs=None, int8=
     Returns:
         An `ExportReport`.
     """
+    backend.require_tensorflow("export_sparse (the tfmot pruning export, SavedModel, TFLite)")
     model = checks.classifier(model, "model")
     if check_inputs is not None:
         check_inputs = checks.inputs(check_inputs, model, "check_inputs")
@@ -320,6 +332,7 @@ def _write_int8(stripped, train_data, path, epochs, batch_size, verbose):
                 tf_keras.losses.SparseCategoricalCrossentropy(from_logits=not probabilities))
     qat.fit(np.asarray(x, "float32"), np.asarray(y), epochs=epochs, batch_size=batch_size,
             verbose=verbose)
+    tf = _tf()
     converter = tf.lite.TFLiteConverter.from_keras_model(qat)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     with open(path, "wb") as f:

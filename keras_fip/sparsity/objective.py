@@ -21,14 +21,18 @@ the weights of the held mask.
 import types
 
 import numpy as np
-import tensorflow as tf
 import keras
+from keras import ops
 
 from keras_fip import checks
+from keras_fip.engine import backend
 from keras_fip.engine.objectives import Objective
 from keras_fip.sparsity import schedules
 from keras_fip.sparsity.prunable import SCOPES, prunable_variables
 from keras_fip.sparsity.schedules import check_sparsity  # noqa: F401  (public here too)
+from keras_fip.sparsity.thresholds import (  # noqa: F401  (public here too)
+    floored_thresholds, magnitude_threshold, structured_mask,
+)
 
 GRANULARITIES = ("global", "per_layer")
 
@@ -46,31 +50,6 @@ def parse_structure(structure):
     return keep, group
 
 
-def magnitude_threshold(magnitudes, sparsity):
-    """The largest magnitude that is pruned at `sparsity` (-1 when none is).
-
-    `magnitudes` is a flat tensor; the `floor(sparsity * n)` smallest entries are
-    pruned. One sort: O(n log n).
-    """
-    n = tf.size(magnitudes)
-    k = tf.cast(tf.floor(tf.cast(sparsity, tf.float64) * tf.cast(n, tf.float64)), tf.int32)
-    ordered = tf.sort(magnitudes)
-    return tf.where(k > 0, ordered[tf.maximum(k - 1, 0)], tf.constant(-1.0, magnitudes.dtype))
-
-
-def structured_mask(variable, keep, group):
-    """Mask keeping the `keep` largest of every `group` weights along the input axis."""
-    values = tf.convert_to_tensor(variable)
-    moved = tf.experimental.numpy.moveaxis(tf.abs(values), -2, -1)
-    shape = tf.shape(moved)
-    grouped = tf.reshape(moved, tf.concat([shape[:-1], [-1, group]], 0))
-    # The (group - keep)-th smallest in each group is the last one pruned.
-    cut = tf.sort(grouped, axis=-1)[..., group - keep - 1 : group - keep]
-    mask = tf.cast(grouped > cut, values.dtype)
-    mask = tf.reshape(mask, shape)
-    return tf.experimental.numpy.moveaxis(mask, -1, -2)
-
-
 def check_min_density(value):
     """`min_density` as a float in [0, 1), or a clear ValueError."""
     try:
@@ -81,56 +60,6 @@ def check_min_density(value):
         raise ValueError(f"min_density must be in [0, 1) (the least fraction of each layer's "
                          f"weights kept), got {value!r}.")
     return number
-
-
-def floored_thresholds(magnitudes, sparsity, min_density):
-    """Per-variable thresholds of one global magnitude cut that empties no variable.
-
-    The global cut prunes the `floor(sparsity * n)` smallest magnitudes over all
-    variables together; a variable that would then keep fewer than
-    `ceil(min_density * size)` weights keeps exactly that many (its largest), and
-    the cut over the others is moved so that the total stays the same. Found by
-    a fixed point (each round floors at least one more variable), on one sort.
-
-    Args:
-        magnitudes: flat tensors, one per variable.
-        sparsity: overall fraction pruned (a scalar tensor).
-        min_density: least fraction kept in each variable.
-
-    Returns:
-        A float tensor of one threshold per variable (|w| > threshold is kept).
-    """
-    sizes = [int(m.shape[0]) for m in magnitudes]
-    floors = [int(np.ceil(min_density * n)) for n in sizes]
-    values = tf.concat(magnitudes, 0)
-    ids = tf.concat([tf.fill([n], i) for i, n in enumerate(sizes)], 0)
-    order = tf.argsort(values, stable=True)
-    ordered, owner = tf.gather(values, order), tf.gather(ids, order)
-    total = tf.cast(tf.floor(tf.cast(sparsity, tf.float64) * sum(sizes)), tf.int32)
-    prunable = tf.constant([n - f for n, f in zip(sizes, floors)], tf.int32)
-    # Threshold of a floored variable: its (size - floor)-th smallest magnitude.
-    own = tf.stack([tf.sort(m)[n - f - 1] if n > f else tf.constant(-1.0, m.dtype)
-                    for m, n, f in zip(magnitudes, sizes, floors)])
-
-    def cut(floored):
-        free = tf.logical_not(tf.gather(floored, owner))
-        budget = total - tf.reduce_sum(tf.where(floored, prunable, 0))
-        seen = tf.cumsum(tf.cast(free, tf.int32))
-        index = tf.argmax(tf.cast(seen >= budget, tf.int32), output_type=tf.int32)
-        return tf.where(budget > 0, ordered[index], tf.constant(-1.0, values.dtype))
-
-    def kept(threshold):
-        return tf.math.unsorted_segment_sum(tf.cast(values > threshold, tf.int32), ids,
-                                            len(sizes))
-
-    def step(floored, _):
-        new = tf.logical_or(floored, kept(cut(floored)) < tf.constant(floors, tf.int32))
-        return new, tf.reduce_any(new != floored)
-
-    floored, _ = tf.while_loop(lambda f, changed: changed, step,
-                               (tf.zeros([len(sizes)], tf.bool), tf.constant(True)),
-                               maximum_iterations=len(sizes) + 1)
-    return tf.where(floored, own, cut(floored))
 
 
 @keras.saving.register_keras_serializable("keras_fip")
@@ -239,7 +168,9 @@ class SparsityObjective(Objective):
         self._check_min_density_fits(variables)
         self._pruned = types.SimpleNamespace(variables=variables)
         count = 1 if self._one_threshold else len(variables)
-        self.step = self.add_weight(shape=(), dtype="int64", initializer="zeros",
+        # int32 off TensorFlow: JAX holds no int64 unless x64 is enabled.
+        step_dtype = "int64" if backend.is_tensorflow() else "int32"
+        self.step = self.add_weight(shape=(), dtype=step_dtype, initializer="zeros",
                                     trainable=False, name="step")
         self.thresholds = self.add_weight(shape=(count,), initializer=keras.initializers.Constant(-1.0),
                                           trainable=False, name="thresholds")
@@ -282,6 +213,30 @@ class SparsityObjective(Objective):
         return self.schedule(step)
 
     def _exact_thresholds(self, sparsity):
+        if backend.is_tensorflow():
+            return self._tf_exact_thresholds(sparsity)
+        # Selected magnitudes carry no gradient (and JAX cannot differentiate
+        # through the while loop of the floored cut).
+        magnitudes = [ops.reshape(ops.abs(ops.stop_gradient(ops.convert_to_tensor(v))), (-1,))
+                      for v in self.pruned_variables]
+        if self._one_threshold:
+            return ops.reshape(magnitude_threshold(ops.concatenate(magnitudes, 0), sparsity), (1,))
+        if self.granularity == "global":
+            return floored_thresholds(magnitudes, sparsity, self.min_density)
+        thresholds = []
+        for m in magnitudes:  # each to the target, but keeping its floor
+            n = int(m.shape[0])
+            most = (n - int(np.ceil(self.min_density * n))) / n
+            if isinstance(sparsity, (int, float, np.floating)):  # as TensorFlow rounds it
+                target = float(min(np.float32(sparsity), np.float32(most)))
+            else:
+                target = ops.minimum(ops.cast(sparsity, "float32"), most)
+            thresholds.append(magnitude_threshold(m, target))
+        return ops.stack(thresholds)
+
+    def _tf_exact_thresholds(self, sparsity):
+        import tensorflow as tf
+
         magnitudes = [tf.reshape(tf.abs(tf.convert_to_tensor(v)), [-1]) for v in self.pruned_variables]
         if self._one_threshold:
             return tf.reshape(magnitude_threshold(tf.concat(magnitudes, 0), sparsity), [1])
@@ -300,7 +255,7 @@ class SparsityObjective(Objective):
         masks = []
         for i, v in enumerate(self.pruned_variables):
             threshold = thresholds[0 if self._one_threshold else i]
-            masks.append(tf.cast(tf.abs(v) > threshold, v.dtype))
+            masks.append(ops.cast(ops.abs(v) > threshold, v.dtype))
         return masks
 
     # ------------------------------------------------------------- step
@@ -312,6 +267,40 @@ class SparsityObjective(Objective):
         return new
 
     def call(self, model):
+        if backend.is_tensorflow():
+            return self._tf_call()
+        self.step.assign(self.step + 1)
+        step = ops.convert_to_tensor(self.step)
+        if self._nm is None:
+            # Traced by jax.jit: the branches return the new state and it is
+            # assigned after the cond (an assignment inside a branch would leak
+            # the branch's tracer into the step's state).
+            def refresh():
+                new = self._exact_thresholds(self.target_at(step))
+                return new, self._masks(new)
+
+            def hold():
+                return (ops.convert_to_tensor(self.thresholds),
+                        [ops.convert_to_tensor(m) for m in self.held_masks])
+
+            due = ops.equal((step - 1) % self.threshold_every, 0)
+            thresholds, masks = ops.cond(due, refresh, hold)
+            self.thresholds.assign(thresholds)
+            for held, mask in zip(self.held_masks, masks):
+                held.assign(mask)
+        else:
+            masks = self._masks(None)
+        masks = [ops.stop_gradient(m) for m in masks]
+        # 1/2 ||w - P_s(w)||^2: its gradient is (w - P_s(w)) on the pruned weights.
+        pruned = sum(ops.sum(ops.square(v * (1.0 - m))) for v, m in zip(self.pruned_variables, masks))
+        gap = ops.sqrt(pruned)
+        self.gap.assign(gap)
+        self.gap_metric.update_state(gap)
+        return 0.5 * pruned
+
+    def _tf_call(self):
+        import tensorflow as tf
+
         self.step.assign(self.step + 1)
         step = tf.convert_to_tensor(self.step)
         if self._nm is None:
@@ -320,7 +309,6 @@ class SparsityObjective(Objective):
             masks = [tf.convert_to_tensor(m) for m in self.held_masks]
         else:
             masks = [tf.stop_gradient(m) for m in self._masks(None)]
-        # 1/2 ||w - P_s(w)||^2: its gradient is (w - P_s(w)) on the pruned weights.
         pruned = tf.add_n([tf.reduce_sum(tf.square(v * (1.0 - m))) for v, m in zip(self.pruned_variables, masks)])
         gap = tf.sqrt(pruned)
         self.gap.assign(gap)

@@ -10,10 +10,11 @@ Small serialisable objects, as tfmot's `PruningSchedule`s are: a
 """
 
 import numpy as np
-import tensorflow as tf
 import keras
+from keras import ops
 
 from keras_fip import checks
+from keras_fip.engine import backend
 
 
 def check_sparsity(sparsity, what="sparsity"):
@@ -30,7 +31,7 @@ def check_sparsity(sparsity, what="sparsity"):
 
 
 class SparsitySchedule:
-    """Base class: `schedule(step)` -> the target sparsity (a float32 tensor)."""
+    """Base class: `schedule(step)` -> the target sparsity (a float32 tensor or a float)."""
 
     #: the target once the schedule is done.
     final_sparsity = 0.0
@@ -60,7 +61,12 @@ class ConstantSparsity(SparsitySchedule):
         self.final_sparsity = check_sparsity(sparsity)
 
     def __call__(self, step):
-        return tf.constant(self.final_sparsity, tf.float32)
+        if backend.is_tensorflow():
+            import tensorflow as tf
+
+            return tf.constant(self.final_sparsity, tf.float32)
+        # A Python number: the magnitude cut then counts what it prunes statically.
+        return self.final_sparsity
 
     def get_config(self):
         return {"sparsity": self.final_sparsity}
@@ -85,7 +91,12 @@ class PolynomialSparsity(SparsitySchedule):
         self.power = checks.number(power, "power", minimum=0, strict=True)
 
     def __call__(self, step):
-        progress = tf.minimum(tf.cast(step, tf.float32) / self.ramp_steps, 1.0)
+        if backend.is_tensorflow():
+            import tensorflow as tf
+
+            progress = tf.minimum(tf.cast(step, tf.float32) / self.ramp_steps, 1.0)
+        else:
+            progress = ops.minimum(ops.cast(step, "float32") / self.ramp_steps, 1.0)
         span = self.final_sparsity - self.initial_sparsity
         return self.final_sparsity - span * (1.0 - progress) ** self.power
 
