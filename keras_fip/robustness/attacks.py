@@ -22,8 +22,11 @@ import dataclasses
 import math
 
 import numpy as np
-import tensorflow as tf
 import keras
+
+from keras_fip.engine import backend
+
+_FEATURE = "Adversarial attacks (cleverhans, built on TensorFlow)"
 
 ATTACKS = ("fgsm", "fgm_l2", "pgd", "pgd_l2", "bim", "mim")
 _REFUSED = {
@@ -45,6 +48,7 @@ _ALIASES = {
 
 
 def cleverhans_module():
+    backend.require_tensorflow(_FEATURE)
     try:
         from cleverhans.tf2.attacks import (  # noqa: F401
             fast_gradient_method, momentum_iterative_method, projected_gradient_descent,
@@ -131,6 +135,9 @@ def logits_fn(model):
     """
     from keras_fip.engine.networks import outputs_are_logits
     from keras_fip.robustness.ensemble import FIPEnsemble
+
+    backend.require_tensorflow(_FEATURE)
+    import tensorflow as tf
 
     if isinstance(model, FIPEnsemble):
         fn = lambda x: model.logits(x, training=False)  # noqa: E731
@@ -222,6 +229,9 @@ def generate(model, x, y=None, attack="pgd", *, eps=None, clip_min=0.0, clip_max
     """
     from keras_fip import checks
 
+    backend.require_tensorflow(_FEATURE)
+    import tensorflow as tf
+
     if not isinstance(attack, Attack):
         if eps is None:
             raise ValueError("give eps (the attack budget) or an Attack.")
@@ -253,6 +263,8 @@ def generate(model, x, y=None, attack="pgd", *, eps=None, clip_min=0.0, clip_max
 
 
 def _run(fn, x, y, attack, cleverhans):
+    import tensorflow as tf
+
     clip = dict(clip_min=attack.clip_min, clip_max=attack.clip_max)
     xt = tf.constant(x)
     if attack.name in ("fgsm", "fgm_l2"):

@@ -19,12 +19,26 @@ changes during `fit`: the scale lives in a non-trainable variable, so changing
 it needs no retracing and the `.keras` file keeps it.
 """
 
+import functools
+import operator
+
 import numpy as np
-import tensorflow as tf
 import keras
+from keras import ops
 
 from keras_fip import checks
+from keras_fip.engine import backend
 from keras_fip.engine.objectives import Objective
+
+
+def add_n(terms):
+    """The sum of tensors: `tf.add_n` on TensorFlow (its order of additions, which
+    the published figures were measured with), left to right elsewhere."""
+    if backend.is_tensorflow():
+        import tensorflow as tf
+
+        return tf.add_n(terms)
+    return functools.reduce(operator.add, terms)
 
 
 def softmax_probabilities(network, x, batch_size=1000):
@@ -68,7 +82,7 @@ class ScaledObjective(Objective):
 
     def __call__(self, model):
         term = self.weight * self.call(model)
-        return term if self._scale is None else term * tf.cast(self._scale, term.dtype)
+        return term if self._scale is None else term * ops.cast(self._scale, term.dtype)
 
     def get_config(self):
         return {**super().get_config(), "adaptive": self.adaptive}

@@ -11,11 +11,11 @@ projected onto what the distance allows.
 """
 
 import numpy as np
-import tensorflow as tf
 import keras
+from keras import ops
 
 from keras_fip import checks
-from keras_fip.robustness.constraint import ScaledObjective
+from keras_fip.robustness.constraint import ScaledObjective, add_n
 
 
 @keras.saving.register_keras_serializable("keras_fip")
@@ -67,10 +67,10 @@ class RandomDirection(ScaledObjective):
 
     def call(self, model):
         if self._direction is None:
-            return tf.constant(0.0)
+            return ops.convert_to_tensor(0.0)
         weights = model.trainable_weights
-        return -tf.add_n([tf.reduce_sum(tf.cast(w, tf.float32) * d)
-                          for w, d in zip(weights, self._direction)])
+        return -add_n([ops.sum(ops.cast(w, "float32") * d)
+                       for w, d in zip(weights, self._direction)])
 
     def get_config(self):
         return {**super().get_config(), "seed": self.seed}

@@ -16,8 +16,8 @@ import json
 import math
 
 import numpy as np
-import tensorflow as tf
 import keras
+from keras import ops
 
 from keras_fip import checks
 from keras_fip.engine.distances import DistanceLoss
@@ -25,7 +25,7 @@ from keras_fip.engine.networks import fresh_copy, freeze_batchnorm as freeze, ou
 from keras_fip.engine.steps import PathStep
 from keras_fip.engine.traverse import traverse
 from keras_fip.robustness.constraint import (
-    FunctionalTrustRegion, MemberAcceptance, ScaledObjective, softmax_probabilities,
+    FunctionalTrustRegion, MemberAcceptance, ScaledObjective, add_n, softmax_probabilities,
 )
 
 
@@ -128,13 +128,13 @@ class WeightDiversity(ScaledObjective):
         """`||w - w_k||^2` to each slot (0 where no reference is stored)."""
         terms = []
         for variable, reference in zip(weights, self._references):
-            difference = tf.expand_dims(tf.cast(variable, tf.float32), 0) - reference
-            terms.append(tf.reduce_sum(tf.reshape(tf.square(difference), (self.capacity, -1)), axis=1))
-        return tf.add_n(terms)
+            difference = ops.expand_dims(ops.cast(variable, "float32"), 0) - reference
+            terms.append(ops.sum(ops.reshape(ops.square(difference), (self.capacity, -1)), axis=1))
+        return add_n(terms)
 
     def call(self, model):
         if self._references is None:
-            return tf.constant(0.0)
+            return ops.convert_to_tensor(0.0)
         weights = model.trainable_weights
         if len(weights) != len(self._references):
             raise ValueError(
@@ -142,9 +142,9 @@ class WeightDiversity(ScaledObjective):
                 f"the model trains {len(weights)}; add references from the same "
                 "trainable weights."
             )
-        logs = tf.math.log(self.squared_distances(weights) + self.floor)
-        count = tf.maximum(tf.reduce_sum(self._mask), 1.0)
-        return -tf.reduce_sum(self._mask * logs) / count
+        logs = ops.log(self.squared_distances(weights) + self.floor)
+        count = ops.maximum(ops.sum(self._mask), 1.0)
+        return -ops.sum(self._mask * logs) / count
 
     def get_config(self):
         return {**super().get_config(), "capacity": self.capacity, "floor": self.floor}
