@@ -20,9 +20,17 @@ part. The chosen settings then run on every seed (dense network trained on the
 whole training split) at every sparsity; the test split is used once, at the end.
 
     python benchmarks/sparsity.py --models lenet_300_100 --out benchmarks/results/sparsity_mnist_lenet.json
+
+A seed left out of a finished run is added to it with `--merge-into`: the file's
+tuned hyperparameters are reused (no tuning), its settings must match, its rows
+for other seeds are kept, and the merged result is written back to it:
+
+    python benchmarks/sparsity.py --models reference_cnn --seeds 2 \
+        --merge-into benchmarks/results/sparsity_mnist_cnn.json
 """
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -56,21 +64,29 @@ def main():
     parser.add_argument("--tune-sparsity", type=float, default=0.98)
     parser.add_argument("--min-density", type=float, default=0.0)
     parser.add_argument("--no-tune", action="store_true", help="use tuning.DEFAULTS")
-    parser.add_argument("--out", default="benchmarks/results/sparsity_mnist.json")
+    parser.add_argument("--out", default=None,
+                        help="default benchmarks/results/sparsity_mnist.json, or --merge-into's file")
+    parser.add_argument("--merge-into", default=None, metavar="FILE",
+                        help="add --seeds to this earlier result, with its tuned hyperparameters")
     args = parser.parse_args()
+    args.out = args.out or args.merge_into or "benchmarks/results/sparsity_mnist.json"
     budgets, dense_epochs = pairs(args.budget), pairs(args.dense_epochs)
     sparsities = [float(s) for s in args.sparsities.split(",")]
     methods = args.methods.split(",")
     seeds = [int(s) for s in args.seeds.split(",")]
     rows, exports, tuned = [], [], {}
+    if args.merge_into:
+        rows, exports, tuned = merged(args, seeds)
     for kind in args.models.split(","):
-        tuned[kind] = {} if args.no_tune else tune(args, kind, methods, budgets[kind],
-                                                   dense_epochs[kind])
+        if not args.merge_into:
+            tuned[kind] = {} if args.no_tune else tune(args, kind, methods, budgets[kind],
+                                                       dense_epochs[kind])
         write(args, rows, exports, tuned)
         for seed in seeds:
             data = load_dataset(args.dataset, seed=seed)
             network = train_dense(kind, data, epochs=dense_epochs[kind], seed=seed)
-            exporting = seed == seeds[0] and "fip" in methods
+            # The FIP model of the first seed run is exported (seed 0 in a merged file).
+            exporting = "fip" in methods and not any(e["model"] == kind for e in exports)
             with tempfile.TemporaryDirectory() as tmp:
                 result = run_sparsify_experiment(
                     dataset=data, model=network, sparsity=sparsities, methods=methods,
@@ -103,6 +119,29 @@ def main():
             write(args, rows, exports, tuned)  # after every seed: nothing finished is lost
     print_table(write(args, rows, exports, tuned), methods)
     print(f"wrote {args.out}")
+
+
+SAME = ("dataset", "models", "sparsities", "methods", "budget", "dense_epochs", "tune_sparsity",
+        "min_density", "no_tune")
+
+
+def merged(args, seeds):
+    """The rows, exports and tuning of `--merge-into`, less the rows of `seeds`.
+
+    Refuses when the file ran with other settings, or has no tuning for a model."""
+    with open(args.merge_into) as f:
+        before = json.load(f)
+    differ = {k: (before["config"].get(k), getattr(args, k)) for k in SAME
+              if before["config"].get(k) != getattr(args, k)}
+    if differ:
+        raise SystemExit(f"--merge-into {args.merge_into} ran with other settings "
+                         f"(file, now): {differ}")
+    missing = set(args.models.split(",")) - set(before["tuning"])
+    if missing:
+        raise SystemExit(f"--merge-into {args.merge_into} has no tuning for {sorted(missing)}")
+    args.commands = before.get("commands", [before["command"]])
+    rows = [r for r in before["rows"] if r["seed"] not in seeds]
+    return rows, before["exports"], before["tuning"]
 
 
 def tune(args, kind, methods, steps, epochs):
@@ -141,8 +180,11 @@ def write(args, rows, exports, tuned):
                          max_gap=float(np.max([r["gap"] for r in runs])))
         table.append(entry)
     os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
+    command = "python " + " ".join(sys.argv)
+    config = {k: v for k, v in vars(args).items() if k != "commands"}
+    history = {"commands": getattr(args, "commands", []) + [command]} if args.merge_into else {}
     report.write_json(args.out, {
-        **report.header("python " + " ".join(sys.argv)), "config": vars(args),
+        **report.header(command), **history, "config": config,
         "split": "MNIST t10k split 8000/2000 stratified by seed; tuning on seed 0's training "
                  "split less 10% per class held out",
         "hyperparameters": {k: {m: {n: v for n, v in s.items() if n != "validation"}
