@@ -24,7 +24,6 @@ def _started_as_the_command():
 
 
 if not _started_as_the_command():
-    from keras_fip import geometry  # noqa: E402
     from keras_fip.engine import (  # noqa: E402
         AnchorMemory, FIPModel, NaNGuard, Objective, PathRecorder, PathResult, PathStep,
         distances, traverse,
@@ -34,6 +33,11 @@ if not _started_as_the_command():
     # finds them after `import keras_fip`.
     from keras_fip.robustness import FIPEnsemble, WeightDiversity  # noqa: E402
     from keras_fip.sparsity import SparsityObjective  # noqa: E402
+
+    from keras_fip.engine.backend import is_tensorflow as _is_tensorflow  # noqa: E402
+
+    if _is_tensorflow():  # the geometry module is written in TensorFlow
+        from keras_fip import geometry  # noqa: E402
 
 
 def __getattr__(name):

@@ -2,7 +2,7 @@
 
 Every report (the three commands' and the benchmarks') has the same frame: the
 command that made it and when first, then the experiment's payload, then the
-versions of keras-fip, Keras, TensorFlow and Python. The plots of a
+versions of keras-fip, Keras, its backend and Python. The plots of a
 continual-learning comparison live here too; sparsification and robustness
 draw theirs in `keras_fip.sparsity.plots` and `keras_fip.robustness.plots`.
 
@@ -31,14 +31,17 @@ def header(command):
 
 
 def versions():
-    """The versions of keras-fip, Keras, TensorFlow and Python, for the end of a report."""
+    """The versions of keras-fip, Keras, its backend and Python, for the end of a report."""
+    import importlib
+
     import keras
-    import tensorflow as tf
 
     import keras_fip
 
+    backend = keras.backend.backend()
     return {"keras_fip": keras_fip.__version__, "keras": keras.__version__,
-            "tensorflow": tf.__version__, "python": platform.python_version()}
+            "backend": backend, backend: importlib.import_module(backend).__version__,
+            "python": platform.python_version()}
 
 
 def with_header(payload, command):

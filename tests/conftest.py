@@ -1,21 +1,50 @@
-"""Test setup: quiet TensorFlow, two logical CPUs for MirroredStrategy tests."""
+"""Test setup: quiet TensorFlow, two logical CPUs for MirroredStrategy tests.
+
+The suite runs on Keras' TensorFlow backend. Tests marked `any_backend` hold for
+every backend the engine supports: `tests/test_backends.py` runs them again on
+JAX (`KERAS_BACKEND=jax python -m pytest -m any_backend`); `tensorflow_only`
+skips a test there that exercises a TensorFlow-only feature.
+"""
 
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-import tensorflow as tf  # noqa: E402
 
-# Logical devices must be configured before TensorFlow runs anything.
-_cpus = tf.config.list_physical_devices("CPU")
-try:
-    tf.config.set_logical_device_configuration(
-        _cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2
-    )
-except RuntimeError:  # already initialised by an earlier import
-    pass
+TENSORFLOW = keras.backend.backend() == "tensorflow"
+
+tensorflow_only = pytest.mark.skipif(
+    not TENSORFLOW, reason="a TensorFlow-only feature (tfmot, cleverhans, tf.data, SavedModel)"
+)
+
+if TENSORFLOW:
+    import tensorflow as tf
+
+    # Logical devices must be configured before TensorFlow runs anything.
+    _cpus = tf.config.list_physical_devices("CPU")
+    try:
+        tf.config.set_logical_device_configuration(
+            _cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2
+        )
+    except RuntimeError:  # already initialised by an earlier import
+        pass
+
+
+def value_and_gradient(function, x):
+    """`function(x)` and the gradient of its sum with respect to `x`, on any backend."""
+    x = keras.ops.convert_to_tensor(x)
+    if TENSORFLOW:
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            value = function(x)
+        return np.asarray(value), np.asarray(tape.gradient(value, x))
+    import jax
+
+    value, vjp = jax.vjp(function, x)
+    return np.asarray(value), np.asarray(vjp(keras.ops.ones_like(value))[0])
 
 
 @pytest.fixture(scope="session")

@@ -9,10 +9,13 @@ import pytest
 from keras_fip.continual import (
     FIP, ContinualConfig, class_split, make_stream, permuted, run_method, summarize,
 )
+from keras_fip.continual import methods as methods_lib
 from keras_fip.continual.losses import MaskedSparseCategoricalCrossentropy
 from keras_fip.continual.metrics import backward_transfer, forgetting
 from keras_fip.data import Dataset
 from keras_fip.models import mlp
+
+pytestmark = pytest.mark.any_backend
 
 
 def test_metrics_follow_their_definitions():
@@ -98,7 +101,10 @@ def test_fip_keeps_the_first_task_that_finetuning_forgets(digits):
 def test_replay_methods_keep_the_first_task_that_finetuning_forgets(digits, method):
     stream = two_task_digits(digits)
     finetune, _ = run(stream, "finetune")
-    result, model = run(stream, method)
+    # fip_labels' default (Bhattacharyya, 100, chosen for 5 tasks of 2 in 40
+    # epochs) barely moves in 8 epochs: a lighter weight, as for `fip` above.
+    settings = {"fip_weight": 10.0} if method == "fip_labels" else {}
+    result, model = run(stream, methods_lib.get(method, **settings))
     assert finetune.accuracy_matrix[1][0] < 0.2  # class-incremental: forgotten
     assert result.accuracy_matrix[1][0] > 0.5
     assert result.summary["forgetting"] < finetune.summary["forgetting"] - 0.3
@@ -198,9 +204,9 @@ def test_ewc_penalty_holds_weights_with_high_fisher(digits):
         model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
         model.fit(stream[0].x_train, stream[0].y_train, epochs=2, verbose=0)
         method.after_task(model, stream, 0, config)
-        start = [w.numpy() for w in model.trainable_weights]
+        start = [np.array(w) for w in model.trainable_weights]
         model.fit(stream[1].x_train, stream[1].y_train, epochs=2, verbose=0)
-        return sum(float(np.sum((w.numpy() - s) ** 2)) for w, s in zip(model.trainable_weights, start))
+        return sum(float(np.sum((np.asarray(w) - s) ** 2)) for w, s in zip(model.trainable_weights, start))
 
     assert moved(1e5) < 0.5 * moved(0.0)
 

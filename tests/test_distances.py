@@ -2,7 +2,10 @@ import keras
 import numpy as np
 import pytest
 
+from conftest import value_and_gradient
 from keras_fip import distances
+
+pytestmark = pytest.mark.any_backend
 
 
 def softmax(z):
@@ -36,14 +39,12 @@ def test_bhattacharyya_with_eps_is_the_reference_formula(logits):
 
 
 def test_bhattacharyya_gradient_is_finite_for_vanishing_probabilities():
-    import tensorflow as tf
-
-    anchor = tf.constant([[40.0, -40.0, 0.0]])   # probabilities down to 1e-35
-    current = tf.Variable([[-40.0, 40.0, 0.0]])
-    with tf.GradientTape() as tape:
-        value = distances.get("bhattacharyya")(anchor, current)
-    assert np.isfinite(value.numpy()).all() and value.numpy()[0] > 10
-    assert np.isfinite(tape.gradient(value, current).numpy()).all()
+    anchor = np.array([[40.0, -40.0, 0.0]], "float32")   # probabilities down to 1e-35
+    current = np.array([[-40.0, 40.0, 0.0]], "float32")
+    value, gradient = value_and_gradient(
+        lambda z: distances.get("bhattacharyya")(anchor, z), current)
+    assert np.isfinite(value).all() and value[0] > 10
+    assert np.isfinite(gradient).all()
 
 
 def test_bhattacharyya_on_probabilities_equals_on_logits(logits):

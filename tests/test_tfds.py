@@ -87,6 +87,21 @@ def test_pipeline_reshuffles_each_epoch_reproducibly(mock_tfds):
         np.testing.assert_array_equal(epoch_a, epoch_b)
 
 
+@pytest.mark.parametrize("cache", [True, "file"])
+def test_a_cached_pipeline_gives_the_same_epochs_and_reads_the_files_once(mock_tfds, tmp_path,
+                                                                          cache):
+    def two_epochs(**kwargs):
+        ds = load_tfds_pipeline("mnist", batch_size=N, seed=0, **kwargs)
+        return [np.concatenate([x for x, _ in ds.as_numpy_iterator()]) for _ in range(2)]
+
+    path = tmp_path / "mnist_cache"
+    cached = two_epochs(cache=True if cache is True else path)
+    for epoch_cached, epoch_plain in zip(cached, two_epochs()):
+        np.testing.assert_array_equal(epoch_cached, epoch_plain)  # reshuffled as without
+    if cache == "file":
+        assert list(tmp_path.glob("mnist_cache*"))  # written on the first epoch
+
+
 def test_pipeline_without_shuffle_keeps_tfds_order(mock_tfds):
     unshuffled = first_batch(load_tfds_pipeline("mnist", batch_size=N, shuffle=False))
     shuffled = first_batch(load_tfds_pipeline("mnist", batch_size=N, seed=0))

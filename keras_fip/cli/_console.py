@@ -25,5 +25,18 @@ def quiet_libraries(verbose):
     # TensorFlow 2.21 logs through absl while it is imported, before any log
     # level applies (oneDNN, CUDA and CPU-feature notices): only silencing the
     # process's stderr for the import hides them.
+    if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
+        return  # another backend: TensorFlow may not even be installed
     with silenced_stderr():
         import tensorflow  # noqa: F401
+
+
+def quiet_tensorflow_logger():
+    """TensorFlow's Python logger at ERROR (retracing notices would break the
+    progress bars); nothing on another backend."""
+    import keras
+
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.get_logger().setLevel("ERROR")

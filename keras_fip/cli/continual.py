@@ -6,12 +6,13 @@ writes report.json and the plots, prints the table.
 
 import os
 
+from keras_fip.cli._console import quiet_tensorflow_logger
 from keras_fip.cli._lists import at_least, non_negative, number_list, positive
 
 # The experiment's names, here too so that --help needs no TensorFlow.
 DEFAULT_METHODS = ("fip", "fip_views", "derpp", "derpp_views", "er_ace", "replay", "ewc", "finetune",
                    "joint")
-METHOD_NAMES = DEFAULT_METHODS + ("der", "fip_l2", "fip_labels")
+METHOD_NAMES = DEFAULT_METHODS + ("der", "fip_l2", "fip_labels", "fip_views_labels")
 
 
 def add_parser(commands):
@@ -81,13 +82,12 @@ def run(args):
         raise ValueError(f"--hidden: widths must be at least 1, got {args.hidden}")
     report.check_folder(args.out, "--out")
 
-    import tensorflow as tf
 
     from keras_fip.continual.experiment import (
         remove_run_checkpoints, result_rows, run_continual_experiment,
     )
 
-    tf.get_logger().setLevel("ERROR")  # retracing notices would break the progress bars
+    quiet_tensorflow_logger()  # retracing notices would break the progress bars
     checkpoints = os.path.join(args.out, "checkpoints")
     payload = run_continual_experiment(
         dataset=args.dataset, data_dir=args.data_dir, scenario=args.scenario, tasks=args.tasks,

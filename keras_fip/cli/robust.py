@@ -9,6 +9,7 @@ writes report.json and the plots, prints the table.
 import argparse
 
 from keras_fip.cli import _checks
+from keras_fip.cli._console import quiet_tensorflow_logger
 from keras_fip.cli._lists import at_least, non_negative, number_list, positive
 
 
@@ -164,12 +165,11 @@ def run(args):
     attacks = [a for a in args.attacks.split(",") if a.strip()]
     report.check_folder(args.out, "--out")
 
-    import tensorflow as tf
 
     from keras_fip.robustness import plots
     from keras_fip.robustness.experiment import format_table, run_robust_experiment
 
-    tf.get_logger().setLevel("ERROR")
+    quiet_tensorflow_logger()
     payload = run_robust_experiment(
         dataset=args.dataset, data_dir=args.data_dir, model=args.model, **widths,
         members=args.members, methods=args.methods.split(","),

@@ -5,6 +5,7 @@ writes report.json and the plot, prints the table.
 """
 
 from keras_fip.cli import _checks
+from keras_fip.cli._console import quiet_tensorflow_logger
 from keras_fip.cli._lists import at_least, number_list
 
 # The experiment's names, here too so that --help needs no TensorFlow.
@@ -69,12 +70,11 @@ def run(args):
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     report.check_folder(args.out, "--out")
 
-    import tensorflow as tf
 
     from keras_fip.sparsity.experiment import format_table, run_sparsify_experiment
     from keras_fip.sparsity.plots import plot_accuracy_against_sparsity
 
-    tf.get_logger().setLevel("ERROR")
+    quiet_tensorflow_logger()
     payload = run_sparsify_experiment(
         dataset=args.dataset, data_dir=args.data_dir, model=args.model or None,
         architecture=args.architecture, epochs=args.epochs, sparsity=targets, methods=methods,

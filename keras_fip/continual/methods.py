@@ -20,11 +20,11 @@ class, 3 seeds; `benchmarks/continual_defaults.py`), never the test split.
 """
 
 import numpy as np
-import tensorflow as tf
 import keras
 from keras import ops
 
 from keras_fip.continual.losses import MaskedSparseCategoricalCrossentropy
+from keras_fip.engine import backend
 from keras_fip.engine.model import FIPModel
 from keras_fip.engine.objectives import Objective
 
@@ -251,6 +251,18 @@ class FIPViews(FIPL2):
         FIP.__init__(self, fip_weight, distance, refresh_anchors, label_weight, views)
 
 
+class FIPViewsLabels(FIPViews):
+    """`fip_views_labels`: `fip_views` plus cross-entropy on the memory batch's
+    labels. Its loss has DER++'s two terms (logits kept at storage time, labels),
+    on one memory batch where DER++ draws two."""
+
+    name = "fip_views_labels"
+
+    def __init__(self, fip_weight=0.1, distance="l2", refresh_anchors=False, label_weight=0.5,
+                 views=4):
+        super().__init__(fip_weight, distance, refresh_anchors, label_weight, views)
+
+
 class FIPLabels(FIP):
     """`fip_labels`: FIP plus cross-entropy on the memory batch's labels."""
 
@@ -291,7 +303,7 @@ class ReplayModel(FIPModel):
         loss = keras.losses.sparse_categorical_crossentropy(
             labels, outputs, from_logits=self.from_logits
         )
-        return self.replay_weight * tf.reduce_mean(loss)
+        return self.replay_weight * ops.mean(loss)
 
     def get_config(self):
         return {**super().get_config(), "replay_weight": self.replay_weight}
@@ -439,38 +451,66 @@ class EWCPenalty(Objective):
         for total, new in zip(self.fisher, fisher):
             total.assign(total + new)
         for anchor, v in zip(self.anchor, model.trainable_weights):
-            anchor.assign(v)
+            # A copy: on JAX the two variables must not share one buffer.
+            anchor.assign(np.array(v))
 
     def call(self, model):
         terms = [
-            tf.reduce_sum(f * tf.square(v - a))
+            ops.sum(f * ops.square(v - a))
             for f, v, a in zip(self.fisher, model.trainable_weights, self.anchor)
         ]
-        return 0.5 * tf.add_n(terms)
+        return 0.5 * sum(terms)
 
 
 def diagonal_fisher(model, x, y, num_samples=256, batch_size=32, seed=0):
     """Empirical diagonal Fisher: mean squared per-sample gradient of the log-likelihood."""
     rng = np.random.default_rng(seed)
     index = rng.permutation(len(x))[:num_samples]
-    weights = model.trainable_weights
-
-    @tf.function
-    def squared_gradients(xb, yb):
-        with tf.GradientTape() as tape:
-            outputs = model(xb, training=False)
-            losses = keras.losses.sparse_categorical_crossentropy(
-                yb, outputs, from_logits=model.from_logits
-            )
-        jacobians = tape.jacobian(losses, weights)
-        return [tf.reduce_sum(tf.square(j), axis=0) for j in jacobians]
-
-    totals = [np.zeros(w.shape, np.float32) for w in weights]
+    squared_gradients = _squared_gradients_function(model)
+    totals = [np.zeros(w.shape, np.float32) for w in model.trainable_weights]
     for start in range(0, len(index), batch_size):
         chunk = index[start:start + batch_size]
         for total, part in zip(totals, squared_gradients(x[chunk], y[chunk])):
-            total += part.numpy()
+            total += np.asarray(part)
     return [t / len(index) for t in totals]
+
+
+def _sample_losses(model, outputs, labels):
+    return keras.losses.sparse_categorical_crossentropy(
+        labels, outputs, from_logits=model.from_logits
+    )
+
+
+def _squared_gradients_function(model):
+    """`(x, y) -> [sum over the batch of each sample's squared gradient]`, compiled."""
+    weights = model.trainable_weights
+    if backend.is_tensorflow():
+        import tensorflow as tf
+
+        @tf.function
+        def squared_gradients(xb, yb):
+            with tf.GradientTape() as tape:
+                losses = _sample_losses(model, model(xb, training=False), yb)
+            jacobians = tape.jacobian(losses, weights)
+            return [tf.reduce_sum(tf.square(j), axis=0) for j in jacobians]
+
+        return squared_gradients
+    if backend.name() != "jax":
+        raise NotImplementedError(f"EWC's Fisher is computed on TensorFlow or JAX, not {backend.name()}.")
+    import jax
+
+    def sample_loss(trainable, non_trainable, xi, yi):
+        outputs, _ = model.stateless_call(trainable, non_trainable, xi[None], training=False)
+        return ops.sum(_sample_losses(model, outputs, yi[None]))
+
+    per_sample = jax.jit(jax.vmap(jax.grad(sample_loss), in_axes=(None, None, 0, 0)))
+
+    def squared_gradients(xb, yb):
+        grads = per_sample([v.value for v in weights],
+                           [v.value for v in model.non_trainable_variables], xb, yb)
+        return [ops.sum(ops.square(g), axis=0) for g in grads]
+
+    return squared_gradients
 
 
 class Consolidate(Plugin):
@@ -527,12 +567,13 @@ class Joint(Method):
         )
 
 
-METHODS = {m.name: m for m in (FIP, FIPL2, FIPViews, FIPLabels, FineTune, Replay, ERACE, DER,
+METHODS = {m.name: m for m in (FIP, FIPL2, FIPViews, FIPViewsLabels, FIPLabels, FineTune, Replay, ERACE, DER,
                                 DERPP, DERPPViews, EWC, Joint)}
 
 
 def get(name, **kwargs):
-    """A method by name (`sorted(METHODS)`: `fip`, `fip_l2`, `fip_views`, `fip_labels`,
+    """A method by name (`sorted(METHODS)`: `fip`, `fip_l2`, `fip_views`,
+    `fip_views_labels`, `fip_labels`,
     `der`, `derpp`, `derpp_views`, `er_ace`, `replay`, `ewc`, `finetune`, `joint`)."""
     if isinstance(name, Method):
         return name

@@ -96,6 +96,7 @@ def load_tfds_pipeline(
     seed: int = 0,
     label: str = "fine",
     shuffle_buffer: int = 10_000,
+    cache: bool | str | os.PathLike = False,
 ) -> Any:
     """A batched `tf.data.Dataset` of `(images, labels)` from a prepared tfds split.
 
@@ -114,6 +115,11 @@ def load_tfds_pipeline(
         label: "fine" (the dataset's label) or, for cifar100 only, "coarse"
             (the 20 superclasses).
         shuffle_buffer: size of the shuffle buffer.
+        cache: keep the decoded examples after the first epoch, so later epochs
+            neither read nor decode the files again: `True` in memory, a path
+            for a cache file (for sets larger than memory). The examples are
+            cached before shuffling, so every epoch is still reshuffled, in the
+            same orders as without a cache.
 
     Returns:
         A `tf.data.Dataset` yielding `(float32 images, int64 labels)` batches,
@@ -138,14 +144,18 @@ def load_tfds_pipeline(
     import tensorflow as tf
 
     ds = _load_split(tfds, name, split, data_dir)
-    if shuffle:
-        ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
 
     def to_pair(example):
         image = tf.cast(example["image"], tf.float32) / 255.0
         return image, tf.cast(example[label_key], tf.int64)
 
+    # Decoding keeps the files' order, so shuffling after it (and after the
+    # cache) gives the orders shuffling the raw examples would.
     ds = ds.map(to_pair, num_parallel_calls=tf.data.AUTOTUNE)
+    if cache:
+        ds = ds.cache("" if cache is True else os.fspath(cache))
+    if shuffle:
+        ds = ds.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 

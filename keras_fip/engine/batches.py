@@ -8,11 +8,17 @@ a path resumed at step `k` sees exactly what an uninterrupted one would.
 
 import math
 
-import tensorflow as tf
+import numpy as np
+
+from keras_fip.engine import backend
 
 
 def path_batches(x, targets, batch_size, seed=0, start_step=0):
-    """A `tf.data.Dataset` of `(x, targets)` batches from step `start_step` on.
+    """The `(x, targets)` batches of a path from step `start_step` on.
+
+    A `tf.data.Dataset` on TensorFlow; an endless generator of NumPy batches on
+    other backends (its shuffles are NumPy's, so the order differs from
+    TensorFlow's for the same seed).
 
     Args:
         x: inputs (an array).
@@ -31,6 +37,10 @@ def path_batches(x, targets, batch_size, seed=0, start_step=0):
     full = n >= batch_size
     per_pass = n // batch_size if full else 1
     first_pass, skip = divmod(int(start_step), per_pass)
+    if not backend.is_tensorflow():
+        return _numpy_batches(x, targets, batch_size, seed, first_pass, skip, full)
+    import tensorflow as tf
+
     x, targets = tf.constant(x), tf.constant(targets)
 
     def one_pass(index):
@@ -42,6 +52,23 @@ def path_batches(x, targets, batch_size, seed=0, start_step=0):
 
     passes = tf.data.Dataset.range(first_pass, 2**62)
     return passes.flat_map(one_pass).skip(skip).prefetch(2)
+
+
+def _numpy_batches(x, targets, batch_size, seed, first_pass, skip, full):
+    x, targets = np.asarray(x), np.asarray(targets)
+    n = len(x)
+    stop = n - n % batch_size if full else n
+    pass_index = first_pass
+    while True:
+        # Pass `p`'s order depends on (seed, p) only, as on TensorFlow.
+        order = np.random.default_rng([int(seed), pass_index]).permutation(n)
+        for start in range(0, stop, batch_size):
+            if skip:
+                skip -= 1
+                continue
+            index = order[start:start + batch_size]
+            yield x[index], targets[index]
+        pass_index += 1
 
 
 def epoch_length(steps, n, batch_size):

@@ -7,16 +7,20 @@ images per class of CIFAR-100 (5,000 images, 32x32x3, 100 outputs) take
 
 `remember` snapshots what the network outputs on a few inputs. Those outputs never
 change afterwards, so they are computed once here and never again during training.
-The buffers live in `tf.Variable`s whose first dimension is left unknown, so the
-compiled train step reads whatever the memory holds without being traced again when
-it grows; choosing what to keep is bookkeeping done on the host, in NumPy, at the
-moment something is remembered (rare), never in the step.
+On TensorFlow the buffers live in `tf.Variable`s whose first dimension is left
+unknown, so the compiled train step reads whatever the memory holds without being
+traced again when it grows. Other backends (JAX) have no variable of changing
+shape: the step holds the buffers as constants and is traced again whenever they
+change (`version`), which happens between `fit` calls, once a task. Choosing what
+to keep is bookkeeping done on the host, in NumPy, at the moment something is
+remembered (rare), never in the step.
 """
 
 import numpy as np
-import tensorflow as tf
 import keras
 from keras import ops
+
+from keras_fip.engine import backend
 
 POLICIES = ("balanced", "reservoir")
 
@@ -49,6 +53,7 @@ class AnchorMemory:
         self.num_seen = 0  # samples ever offered (the reservoir needs it)
         self._variables = None
         self._size = 0
+        self.version = 0  # counts changes to the stored arrays
 
     # ----------------------------------------------------------------- state
     @property
@@ -70,13 +75,13 @@ class AnchorMemory:
     def nbytes(self):
         """Bytes the memory holds: per sample, the input as float32 (4 bytes a
         value), the anchor outputs (4 bytes a class) and 8 bytes of label and task."""
-        return sum(int(tf.size(v)) * v.dtype.size for v in (self._variables or {}).values())
+        return sum(value.nbytes for value in self.numpy().values())
 
     def numpy(self):
         """The stored arrays: `inputs`, `outputs`, `labels`, `tasks`."""
         if not self.built:
             return {}
-        return {key: var.numpy() for key, var in self._variables.items()}
+        return {key: np.asarray(var) for key, var in self._variables.items()}
 
     def _assign(self, arrays):
         arrays = {
@@ -85,7 +90,12 @@ class AnchorMemory:
             "labels": np.asarray(arrays["labels"], np.int32),
             "tasks": np.asarray(arrays["tasks"], np.int32),
         }
-        if self._variables is None:
+        self.version += 1
+        if not backend.is_tensorflow():
+            self._variables = arrays
+        elif self._variables is None:
+            import tensorflow as tf
+
             # Unknown leading dimension: the memory can grow without a retrace.
             self._variables = {
                 key: tf.Variable(
@@ -204,7 +214,11 @@ class AnchorMemory:
             )
         if not np.all(np.isfinite(outputs)):
             raise ValueError("The anchor outputs contain NaN or infinity; nothing was stored.")
-        self._variables["outputs"].assign(outputs)
+        self.version += 1
+        if backend.is_tensorflow():
+            self._variables["outputs"].assign(outputs)
+        else:
+            self._variables["outputs"] = outputs
 
     def clear(self):
         """Forgets everything (the buffers keep their shapes, emptied)."""
@@ -224,7 +238,7 @@ class AnchorMemory:
         variables = self._variables
         size = ops.shape(variables["inputs"])[0]
         index = keras.random.shuffle(ops.arange(size), seed=seed)[:batch_size]
-        return tuple(ops.take(variables[key], index, axis=0)
+        return tuple(ops.take(ops.convert_to_tensor(variables[key]), index, axis=0)
                      for key in ("inputs", "outputs", "labels"))
 
     # --------------------------------------------------------- serialising

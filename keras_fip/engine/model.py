@@ -17,11 +17,11 @@ exactly `keras.Model.train_step`.
 import math
 
 import numpy as np
-import tensorflow as tf
 import keras
 from keras import ops
 
 from keras_fip.data.arrays import as_labels, check_finite
+from keras_fip.engine import backend
 from keras_fip.engine import distances as distances_lib
 from keras_fip.engine.memory import AnchorMemory
 from keras_fip.engine.networks import input_signature_of, outputs_are_logits
@@ -31,7 +31,7 @@ def _scaled(value):
     # Keras divides the compiled loss by the number of replicas, because gradients
     # are summed across them (and multiplies the logged loss back); the extra
     # terms must be divided the same way.
-    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    replicas = backend.num_replicas()
     return value / replicas if replicas > 1 else value
 
 
@@ -219,11 +219,14 @@ class FIPModel(keras.Model):
 
     def _memory_changed(self, kind, force):
         # Whether a step reads the memory is decided when it is traced: trace
-        # again when the memory went from empty to filled or back.
+        # again when the memory went from empty to filled or back. On TensorFlow
+        # the step reads the memory's variables; on other backends it holds the
+        # memory's arrays as constants, so any change to them retraces.
         in_use = self._memory_in_use()
+        token = in_use if backend.is_tensorflow() else (in_use, self.memory.version)
         traced = getattr(self, "_traced_with_memory", {})
-        changed = traced.get(kind) != in_use
-        self._traced_with_memory = {**traced, kind: in_use}
+        changed = traced.get(kind) != token
+        self._traced_with_memory = {**traced, kind: token}
         return force or changed
 
     def fit(self, x=None, y=None, *args, **kwargs):
@@ -233,7 +236,7 @@ class FIPModel(keras.Model):
         checked in the step: a batch with a non-finite input makes the loss NaN,
         which `NaNGuard` and `keras.callbacks.TerminateOnNaN` see on every CPU.
         """
-        if isinstance(x, (np.ndarray, tf.Tensor)):
+        if isinstance(x, np.ndarray) or ops.is_tensor(x):
             check_finite(np.asarray(x), "fit(): x")
         return super().fit(x, y, *args, **kwargs)
 
@@ -267,7 +270,7 @@ class FIPModel(keras.Model):
                 "or fit it first, so that its outputs on the inputs can be computed."
             )
         network_inputs = getattr(self.network, "inputs", None) or []
-        if isinstance(x, tf.data.Dataset) or not hasattr(x, "__len__"):
+        if backend.is_dataset(x) or not hasattr(x, "__len__"):
             raise TypeError(
                 "remember() takes arrays x (and labels y), not a "
                 f"{type(x).__name__}; collect the samples to protect into arrays first."
@@ -315,7 +318,7 @@ class FIPModel(keras.Model):
         elif num_samples is not None:
             index = rng.permutation(len(x))[:num_samples]
         index = np.sort(index)
-        outputs = self.network.predict(x[index], batch_size=batch_size, verbose=0)
+        outputs = self._anchor_outputs(x[index], batch_size)
         if task is None:
             stored = self.memory.numpy().get("tasks", np.zeros(0))
             task = int(stored.max()) + 1 if len(stored) else 0
@@ -330,7 +333,21 @@ class FIPModel(keras.Model):
         if not len(self.memory):
             return
         inputs = self.memory.numpy()["inputs"]
-        self.memory.set_outputs(self.network.predict(inputs, batch_size=batch_size, verbose=0))
+        self.memory.set_outputs(self._anchor_outputs(inputs, batch_size))
+
+    def _anchor_outputs(self, x, batch_size):
+        """The network's outputs on `x` in inference mode, as NumPy, on every worker.
+
+        Keras' `predict` cannot gather outputs spread across processes (JAX's
+        distribution API on more than one machine); there every worker computes
+        all of them itself, with the replicated weights.
+        """
+        if backend.process_count() == 1:
+            return self.network.predict(x, batch_size=batch_size, verbose=0)
+        return np.concatenate([
+            ops.convert_to_numpy(self.network(x[start:start + batch_size], training=False))
+            for start in range(0, len(x), batch_size)
+        ])
 
     # ---------------------------------------------------------------- step
     def memory_loss(self, anchor_outputs, labels, outputs):

@@ -6,7 +6,6 @@ models included).
 """
 
 import numpy as np
-import tensorflow as tf
 import keras
 
 
@@ -27,6 +26,8 @@ def input_signature_of(network):
     """
     inputs = getattr(network, "inputs", None)
     if inputs and len(inputs) == 1:
+        import tensorflow as tf  # exporting a SavedModel needs TensorFlow anyway
+
         return [tf.TensorSpec(inputs[0].shape, inputs[0].dtype)]
     return None
 

@@ -8,8 +8,10 @@ moves exactly `step_length` along it (the paper's path sampler, the `||theta|| <
 constraint).
 """
 
-import tensorflow as tf
 import keras
+from keras import ops
+
+from keras_fip.engine import backend
 
 
 @keras.saving.register_keras_serializable("keras_fip")
@@ -44,6 +46,22 @@ class PathStep(keras.optimizers.SGD):
 
     def apply(self, grads, trainable_variables=None):
         grads = list(grads)
+        if backend.is_tensorflow():
+            present, scale = self._tensorflow_scale(grads)
+        else:
+            # JAX: the gradient is already the whole batch's (Keras' distribution
+            # API shards the batch but not the loss).
+            present = [g for g in grads if g is not None]
+            norm = ops.sqrt(sum(ops.sum(ops.square(ops.cast(g, "float32"))) for g in present))
+            scale = 1.0 / ops.maximum(norm, 1e-12)
+        present = iter(present)
+        grads = [None if g is None else next(present) * ops.cast(scale, g.dtype) for g in grads]
+        return super().apply(grads, trainable_variables)
+
+    @staticmethod
+    def _tensorflow_scale(grads):
+        import tensorflow as tf
+
         context = tf.distribute.get_replica_context()
         replicas = context.num_replicas_in_sync if context is not None else 1
         # Dense copies: the norm of an embedding's IndexedSlices would count a
@@ -54,10 +72,7 @@ class PathStep(keras.optimizers.SGD):
             # class sums again across replicas, hence the division.
             present = context.all_reduce(tf.distribute.ReduceOp.SUM, present)
         norm = tf.linalg.global_norm(present)
-        scale = 1.0 / (tf.maximum(norm, 1e-12) * replicas)
-        present = iter(present)
-        grads = [None if g is None else next(present) * scale for g in grads]
-        return super().apply(grads, trainable_variables)
+        return present, 1.0 / (tf.maximum(norm, 1e-12) * replicas)
 
     def get_config(self):
         config = super().get_config()

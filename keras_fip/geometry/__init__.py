@@ -1,4 +1,12 @@
-"""Weight-space geometry: the functional metric `g(w)` and its spectrum."""
+"""Weight-space geometry: the functional metric `g(w)` and its spectrum.
+
+Written in TensorFlow (forward-mode products through `tf.autodiff`): it needs
+Keras' TensorFlow backend.
+"""
+
+from keras_fip.engine.backend import require_tensorflow
+
+require_tensorflow("keras_fip.geometry")
 
 from keras_fip.geometry.metric import flatten_variables_like
 from keras_fip.geometry.metric import metric_quadratic_form

@@ -1,0 +1,50 @@
+"""The engine on Keras' JAX backend: same steps as TensorFlow, and its own test run."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import TENSORFLOW
+
+TESTS = Path(__file__).parent
+
+pytestmark = [
+    pytest.mark.skipif(not TENSORFLOW, reason="drives the other backends from TensorFlow's run"),
+    pytest.mark.slow,
+]
+
+
+def _run_on(backend, *args, timeout):
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.run([sys.executable, *args], env=env, cwd=TESTS.parent, timeout=timeout,
+                          capture_output=True, text=True)
+
+
+def test_fip_steps_agree_on_tensorflow_and_jax(tmp_path):
+    pytest.importorskip("jax")
+    results = {}
+    for backend in ("tensorflow", "jax"):
+        out = tmp_path / f"{backend}.npz"
+        run = _run_on(backend, str(TESTS / "cross_backend_steps.py"), str(out), timeout=300)
+        assert run.returncode == 0, run.stderr[-3000:]
+        results[backend] = np.load(out)
+    assert str(results["jax"]["backend"]) == "jax"
+    names = [k for k in results["tensorflow"].files if k != "backend"]
+    # Every distance, DER++, SGD and PathStep for 3 epochs, and EWC's Fisher.
+    assert len(names) == 9
+    for name in names:
+        np.testing.assert_allclose(results["jax"][name], results["tensorflow"][name],
+                                   atol=1e-5, err_msg=name)
+
+
+def test_the_any_backend_tests_pass_on_jax():
+    pytest.importorskip("jax")
+    run = _run_on("jax", "-m", "pytest", "-q", "-m", "any_backend", "-p", "no:cacheprovider",
+                  "tests", timeout=900)
+    tail = (run.stdout + run.stderr)[-4000:]
+    assert run.returncode == 0, tail
+    assert " passed" in run.stdout and "no tests ran" not in run.stdout, tail
