@@ -108,3 +108,18 @@ def test_an_ensemble_grows_under_mixed_precision(digits, policy):
     probabilities = np.asarray(result.ensemble.predict(digits.x_test[:20], verbose=0), np.float32)
     assert len(result.ensemble.members) == 2
     np.testing.assert_allclose(probabilities.sum(axis=-1), 1.0, atol=1e-2)
+
+
+def test_a_sparse_mixed_precision_model_exports_through_tfmot_in_float32(digits, policy, tmp_path):
+    pytest.importorskip("tensorflow_model_optimization")
+    from keras_fip.sparsity import export_sparse, sparsify
+
+    result = sparsify(trained_network(digits), digits.x_train, digits.y_train, sparsity=0.9,
+                      steps=60, verbose=0)
+    report = export_sparse(result.model, tmp_path / "export", check_inputs=digits.x_test[:100])
+    # The files compute in float32 (TFLite has no bfloat16 kernels); the model
+    # computed in half precision, so the two agree up to its rounding.
+    for kind in ("saved_model", "tflite"):
+        assert report.agreement[kind]["argmax_agreement"] >= 0.95, (kind, report.agreement)
+        kernels = [share for name, share in report.zeros[kind].items()]
+        assert kernels and max(kernels) > 0.8  # the zeros are in the file

@@ -241,8 +241,11 @@ def _translate(config, cls, layer_name, framework):
 
 def _dtype_name(value):
     if isinstance(value, dict):  # a Keras 3 DTypePolicy
-        return value.get("config", {}).get("name", "float32")
-    return value
+        value = value.get("config", {}).get("name", "float32")
+    # A mixed-precision model keeps float32 variables and computes in half
+    # precision; its export computes in float32: tfmot's wrappers mix the two
+    # dtypes, and TFLite has no bfloat16 kernels.
+    return "float32" if value in ("mixed_float16", "mixed_bfloat16") else value
 
 
 def _translate_object(value, framework, layer_name, key):
