@@ -11,6 +11,9 @@ from keras_fip.robustness import (
 )
 from keras_fip.robustness.experiment import split_validation
 
+# The whole module runs on JAX too: nothing here needs TensorFlow.
+pytestmark = pytest.mark.any_backend
+
 
 def _mlp(seed=0):
     keras.utils.set_random_seed(seed)

@@ -1,4 +1,8 @@
-"""Robust ensembles: weight diversification, FIPEnsemble, cleverhans attacks, analysis."""
+"""Robust ensembles: weight diversification, FIPEnsemble, cleverhans attacks, analysis.
+
+Tests marked `any_backend` run on JAX too (a subset, to keep that run short);
+the attacks (cleverhans) and the SavedModel export are TensorFlow's alone.
+"""
 
 import sys
 
@@ -6,6 +10,7 @@ import numpy as np
 import pytest
 import keras
 
+from conftest import TENSORFLOW, tensorflow_only
 from keras_fip import FIPModel
 from keras_fip.robustness import (
     Attack, FIPEnsemble, WeightDiversity, accuracy, adversarial_accuracies, deep_ensemble,
@@ -38,6 +43,7 @@ def grown(trained, digits):
 
 
 # ------------------------------------------------------------------ attacks
+@tensorflow_only
 @pytest.mark.parametrize("name", ["fgsm", "pgd", "bim", "mim"])
 def test_linf_attacks_move_inputs_within_eps(trained, digits, name):
     x, y = digits.x_test[:64], digits.y_test[:64]
@@ -49,6 +55,7 @@ def test_linf_attacks_move_inputs_within_eps(trained, digits, name):
     assert accuracy(trained, adversarial, y) < accuracy(trained, x, y)
 
 
+@tensorflow_only
 @pytest.mark.parametrize("name", ["fgm_l2", "pgd_l2"])
 def test_l2_attacks_move_inputs_within_eps(trained, digits, name):
     x, y = digits.x_test[:64], digits.y_test[:64]
@@ -60,6 +67,7 @@ def test_l2_attacks_move_inputs_within_eps(trained, digits, name):
     assert accuracy(trained, adversarial, y) < accuracy(trained, x, y)
 
 
+@tensorflow_only
 def test_attack_batches_match_one_pass(trained, digits):
     x, y = digits.x_test[:50], digits.y_test[:50]
     whole = generate(trained, x, y, "fgsm", eps=0.1, batch_size=50)
@@ -67,11 +75,13 @@ def test_attack_batches_match_one_pass(trained, digits):
     np.testing.assert_allclose(whole, batched, atol=1e-6)
 
 
+@tensorflow_only
 def test_zero_eps_leaves_inputs(trained, digits):
     x = digits.x_test[:8]
     np.testing.assert_array_equal(generate(trained, x, None, "pgd", eps=0.0), x)
 
 
+@tensorflow_only
 @pytest.mark.parametrize("kwargs, message", [
     (dict(attack="pgd", eps=-0.1), "eps must be"),
     (dict(attack="pgd", eps=float("nan")), "eps must be"),
@@ -88,6 +98,7 @@ def test_bad_attack_arguments_are_clear_errors(trained, digits, kwargs, message)
         generate(trained, digits.x_test[:4], digits.y_test[:4], **kwargs)
 
 
+@tensorflow_only
 @pytest.mark.parametrize("kwargs, message", [
     (dict(x="nan"), "x has 1 NaN"),
     (dict(y="plus10"), r"labels up to 1\d but the network has 10 outputs"),
@@ -104,12 +115,14 @@ def test_attacks_refuse_bad_inputs(trained, digits, kwargs, message):
         generate(trained, x, y, **{"attack": "fgsm", "eps": 0.1, **kwargs})
 
 
+@tensorflow_only
 def test_an_l2_budget_may_exceed_the_clip_range_width(trained, digits):
     x, y = digits.x_test[:8], digits.y_test[:8]
     adversarial = generate(trained, x, y, "fgm_l2", eps=2.0)
     assert adversarial.min() >= 0.0 and adversarial.max() <= 1.0
 
 
+@tensorflow_only
 def test_missing_cleverhans_says_how_to_install(trained, digits, monkeypatch):
     for name in [m for m in sys.modules if m.startswith("cleverhans")]:
         monkeypatch.delitem(sys.modules, name)
@@ -118,7 +131,16 @@ def test_missing_cleverhans_says_how_to_install(trained, digits, monkeypatch):
         generate(trained, digits.x_test[:4], digits.y_test[:4], "fgsm", eps=0.1)
 
 
+@pytest.mark.any_backend
+@pytest.mark.skipif(TENSORFLOW, reason="what another backend says about TensorFlow-only tools")
+def test_attacks_say_in_one_line_that_they_need_tensorflow(trained, digits):
+    with pytest.raises(RuntimeError, match="needs Keras' TensorFlow backend") as error:
+        generate(trained, digits.x_test[:4], digits.y_test[:4], "fgsm", eps=0.1)
+    assert "\n" not in str(error.value)
+
+
 # ----------------------------------------------------------------- ensemble
+@pytest.mark.any_backend
 def test_ensemble_averages_probabilities_or_logits(digits):
     a, b = _mlp(1), _mlp(2)
     x = digits.x_test[:16]
@@ -130,9 +152,8 @@ def test_ensemble_averages_probabilities_or_logits(digits):
     np.testing.assert_allclose(logits, (la + lb) / 2, atol=1e-5)
 
 
-def test_ensemble_round_trips_through_keras_file_and_exports(grown, digits, tmp_path):
-    import tensorflow as tf
-
+@pytest.mark.any_backend
+def test_ensemble_round_trips_through_a_keras_file(grown, digits, tmp_path):
     ensemble = grown.ensemble
     x = digits.x_test[:32]
     expected = ensemble.predict(x, verbose=0)
@@ -142,6 +163,15 @@ def test_ensemble_round_trips_through_keras_file_and_exports(grown, digits, tmp_
     assert isinstance(loaded, FIPEnsemble) and len(loaded) == 3
     assert loaded.average == "probabilities"
     np.testing.assert_allclose(loaded.predict(x, verbose=0), expected, atol=1e-6)
+
+
+@tensorflow_only
+def test_ensemble_exports_a_saved_model(grown, digits, tmp_path):
+    import tensorflow as tf
+
+    ensemble = grown.ensemble
+    x = digits.x_test[:32]
+    expected = ensemble.predict(x, verbose=0)
     ensemble.export(str(tmp_path / "saved"), verbose=False)
     restored = tf.saved_model.load(str(tmp_path / "saved"))  # keep it: it owns the variables
     served = restored.serve(tf.constant(x)).numpy()
@@ -169,6 +199,7 @@ def test_ensemble_rejects_bad_members():
 
 
 # ------------------------------------------------------------ the path
+@pytest.mark.any_backend
 def test_members_differ_in_weights_but_agree_on_clean_data(grown, trained, digits):
     start_weights = trained.get_weights()
     rows = distances_from_start(trained, grown.ensemble, digits.x_train)
@@ -191,6 +222,7 @@ def test_members_differ_in_weights_but_agree_on_clean_data(grown, trained, digit
     assert grown.steps == 10 + 3 * 15 and [r["step"] for r in grown.records] == [25, 40, 55]
 
 
+@pytest.mark.any_backend
 def test_diversity_pushes_farther_than_the_distance_alone(trained, digits):
     common = dict(members=1, steps_between=20, step_length=0.05, seed=0)
     pushed = grow_ensemble(trained, digits.x_train, diversity_weight=1.0,
@@ -200,6 +232,7 @@ def test_diversity_pushes_farther_than_the_distance_alone(trained, digits):
     assert pushed.records[-1]["weight_distance"] > 2 * still.records[-1]["weight_distance"]
 
 
+@pytest.mark.any_backend
 def test_weight_diversity_saves_its_references(trained, tmp_path, digits):
     network = keras.models.clone_model(trained)
     network.set_weights(trained.get_weights())
@@ -316,6 +349,14 @@ def test_train_network_takes_a_softmax_network_and_an_unbuilt_one(digits):
 
 
 # ---------------------------------------------------------------- analysis
+@pytest.mark.any_backend
+def test_clean_diversity_of_the_grown_ensemble(grown, digits):
+    clean = diversity(grown.ensemble, digits.x_test[:40])
+    assert 0 <= clean["disagreement"] <= 0.2 and clean["bhattacharyya"] >= 0
+    assert np.asarray(clean["pairwise_disagreement"]).shape == (3, 3)
+
+
+@tensorflow_only
 def test_transfer_matrix_and_diversity(grown, trained, digits):
     x, y = digits.x_test[:40], digits.y_test[:40]
     attack = Attack("fgsm", 0.2)
@@ -330,6 +371,7 @@ def test_transfer_matrix_and_diversity(grown, trained, digits):
     assert np.asarray(clean["pairwise_disagreement"]).shape == (3, 3)
 
 
+@tensorflow_only
 def test_adversarial_accuracies_transfer_and_white_box(grown, trained, digits):
     x, y = digits.x_test[:40], digits.y_test[:40]
     models = {"single": trained, "fip": grown.ensemble}
@@ -342,6 +384,7 @@ def test_adversarial_accuracies_transfer_and_white_box(grown, trained, digits):
     assert whitebox["single"]["fgsm"]["0.3"] == pytest.approx(transfer["single"]["fgsm"]["0.3"])
 
 
+@pytest.mark.any_backend
 def test_deep_ensemble_counts_compute(digits):
     build = lambda: keras.Sequential([  # noqa: E731
         keras.Input((8, 8, 1)), keras.layers.Flatten(), keras.layers.Dense(8), keras.layers.Dense(10),

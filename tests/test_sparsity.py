@@ -1,9 +1,14 @@
-"""Sparsification along FIPs: the pull, the path, masks, and the baselines."""
+"""Sparsification along FIPs: the pull, the path, masks, and the baselines.
+
+Tests marked `any_backend` run on JAX too (a subset, to keep that run short);
+`tensorflow_only` marks tfmot.
+"""
 
 import numpy as np
 import pytest
 import keras
 
+from conftest import TENSORFLOW, tensorflow_only
 from keras_fip import FIPModel, PathStep
 from keras_fip.engine.distances import DistanceLoss
 from keras_fip.sparsity import (
@@ -15,12 +20,14 @@ def accuracy(model, x, y):
     return float(np.mean(np.argmax(model.predict(x, verbose=0), -1) == y))
 
 
+@pytest.mark.any_backend
 @pytest.mark.parametrize("bad", [-0.1, 1.0, 1.5, float("nan"), "many"])
 def test_sparsity_outside_zero_one_is_refused(bad):
     with pytest.raises(ValueError, match=r"\[0, 1\)"):
         SparsityObjective(bad)
 
 
+@pytest.mark.any_backend
 def test_objective_options_are_checked():
     with pytest.raises(ValueError, match="granularity"):
         SparsityObjective(0.5, granularity="per_neuron")
@@ -32,6 +39,7 @@ def test_objective_options_are_checked():
         SparsityObjective(structure="4:2")
 
 
+@pytest.mark.any_backend
 def test_ramp_reaches_the_target_gradually():
     pull = SparsityObjective(0.9, ramp_steps=100, initial_sparsity=0.0)
     targets = [float(pull.target_at(step)) for step in (0, 50, 100, 200)]
@@ -39,6 +47,7 @@ def test_ramp_reaches_the_target_gradually():
     assert targets[2] == pytest.approx(0.9) and targets[3] == pytest.approx(0.9)
 
 
+@pytest.mark.any_backend
 def test_a_schedule_is_a_small_serialisable_object():
     from keras_fip.sparsity import PolynomialSparsity
 
@@ -52,6 +61,7 @@ def test_a_schedule_is_a_small_serialisable_object():
         SparsityObjective(0.5, schedule=PolynomialSparsity(0.9, ramp_steps=10))
 
 
+@pytest.mark.any_backend
 def test_sparsify_reaches_the_target_and_keeps_the_function(trained, digits):
     dense = accuracy(trained, digits.x_test, digits.y_test)
     before = trained.get_weights()
@@ -83,6 +93,7 @@ def test_every_parameter_counts_unless_the_scope_is_narrowed(trained, digits):
                for b, o in zip(biases, [v for v in trained.weights if v.name == "bias"]))
 
 
+@pytest.mark.any_backend
 def test_per_layer_granularity_prunes_every_layer_to_the_target(trained, digits):
     result = sparsify(trained, digits.x_train, sparsity=0.7, steps=20, granularity="per_layer",
                       verbose=0)
@@ -90,6 +101,7 @@ def test_per_layer_granularity_prunes_every_layer_to_the_target(trained, digits)
     assert all(value == pytest.approx(0.7, abs=0.01) for value in per_layer.values())
 
 
+@pytest.mark.any_backend
 def test_two_four_structure_keeps_two_of_every_four(trained, digits):
     result = sparsify(trained, digits.x_train, structure="2:4", steps=20, verbose=0)
     hidden = np.asarray(result.model.get_layer("hidden").kernel)  # (64 inputs, 64 units)
@@ -99,6 +111,7 @@ def test_two_four_structure_keeps_two_of_every_four(trained, digits):
     assert short(result.masks) == {"hidden/kernel", "logits/kernel"}
 
 
+@pytest.mark.any_backend
 def test_fine_tuning_holds_the_mask(trained, digits):
     result = sparsify(trained, digits.x_train, digits.y_train, sparsity=0.9, steps=50,
                       finetune_steps=100, step_length="auto", verbose=0)
@@ -109,6 +122,7 @@ def test_fine_tuning_holds_the_mask(trained, digits):
     assert result.sparsity == pytest.approx(0.9, abs=1e-3)
 
 
+@pytest.mark.any_backend
 def test_hold_mask_rejects_a_mask_that_does_not_fit(trained, digits):
     network = keras.models.clone_model(trained)
     network.compile("adam", "mse")
@@ -124,6 +138,7 @@ def test_exact_threshold_every_step_gives_the_same_kind_of_path(trained, digits)
     assert every.path_steps == held.path_steps == 40
 
 
+@pytest.mark.any_backend
 def test_a_fip_model_with_the_objective_saves_and_resumes(trained, digits, tmp_path):
     pull = SparsityObjective(0.75, threshold_every=5)
     model = FIPModel.from_model(keras.models.clone_model(trained), objectives=[pull])
@@ -216,14 +231,33 @@ def test_baselines_refuse_bad_input_before_training(trained, digits):
         one_shot(trained, digits.x_train, None, sparsity=0.5, steps=5)
     with pytest.raises(ValueError, match="x has 1 NaN"):
         one_shot(trained, _with_nan(digits.x_train), digits.y_train, sparsity=0.5, steps=5)
+    with pytest.raises(ValueError, match="learning_rate must be a finite number"):
+        finetune(trained, digits.x_train, digits.y_train, masks_of(trained), steps=5,
+                 learning_rate=float("nan"))
+
+
+@tensorflow_only
+def test_the_tfmot_baseline_refuses_bad_input_before_training(trained, digits):
     with pytest.raises(ValueError, match="steps must be at least 1"):
         tfmot_polynomial(trained, digits.x_train, digits.y_train, sparsity=0.5, steps=0)
     with pytest.raises(ValueError, match="end_fraction"):
         tfmot_polynomial(trained, digits.x_train, digits.y_train, sparsity=0.5, steps=5,
                          end_fraction=0)
-    with pytest.raises(ValueError, match="learning_rate must be a finite number"):
-        finetune(trained, digits.x_train, digits.y_train, masks_of(trained), steps=5,
-                 learning_rate=float("nan"))
+
+
+@pytest.mark.any_backend
+@pytest.mark.skipif(TENSORFLOW, reason="what another backend says about TensorFlow-only tools")
+def test_tfmot_and_the_export_say_in_one_line_that_they_need_tensorflow(trained, digits, tmp_path):
+    from keras_fip.sparsity import export_sparse, to_tf_keras
+
+    calls = [lambda: tfmot_polynomial(trained, digits.x_train, digits.y_train, sparsity=0.5),
+             lambda: export_sparse(trained, tmp_path / "export"),
+             lambda: to_tf_keras(trained)]
+    for call in calls:
+        with pytest.raises(RuntimeError, match="needs Keras' TensorFlow backend") as error:
+            call()
+        assert "\n" not in str(error.value)
+    assert not (tmp_path / "export").exists()
 
 
 def test_a_diverging_path_stops_with_a_clear_error(trained, digits):
@@ -233,9 +267,14 @@ def test_a_diverging_path_stops_with_a_clear_error(trained, digits):
         sparsify(trained, digits.x_train, sparsity=0.5, steps=20, step_length=1e30, verbose=0)
 
 
+@pytest.mark.any_backend
 def test_baselines_reach_the_target(trained, digits):
     shot = one_shot(trained, digits.x_train, digits.y_train, sparsity=0.9, steps=30)
     assert shot.sparsity == pytest.approx(0.9, abs=1e-3)
+
+
+@tensorflow_only
+def test_the_tfmot_baseline_reaches_the_target(trained, digits):
     pruned = tfmot_polynomial(trained, digits.x_train, digits.y_train, sparsity=0.9, steps=30)
     # tfmot prunes each layer to the target.
     _, per_layer = measured_sparsity(pruned.model)

@@ -1,9 +1,16 @@
 """The path driver: a path of exactly its budget, and a killed path resumed exactly."""
 
+import itertools
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import keras
 import numpy as np
 import pytest
 
+from conftest import TENSORFLOW
 from keras_fip import traverse
 from keras_fip.engine.batches import path_batches
 from keras_fip.robustness import grow_ensemble
@@ -37,14 +44,21 @@ def weights(network):
     return [np.asarray(w) for w in network.get_weights()]
 
 
+def _first(batches, count):
+    # A tf.data.Dataset on TensorFlow, a generator of NumPy batches elsewhere.
+    return [np.asarray(b).tolist() for _, b in itertools.islice(iter(batches), count)]
+
+
+@pytest.mark.any_backend
 def test_the_batch_stream_starts_anywhere_and_agrees():
     x, y = np.arange(10.0)[:, None], np.arange(10)
-    whole = [b.numpy().tolist() for _, b in path_batches(x, y, 3, seed=1).take(8)]
-    later = [b.numpy().tolist() for _, b in path_batches(x, y, 3, seed=1, start_step=5).take(3)]
+    whole = _first(path_batches(x, y, 3, seed=1), 8)
+    later = _first(path_batches(x, y, 3, seed=1, start_step=5), 3)
     assert later == whole[5:8]
     assert sorted(sum(whole[:3], [])) == sorted(set(sum(whole[:3], [])))  # a pass: no repeats
 
 
+@pytest.mark.any_backend
 def test_a_path_takes_its_budget_and_leaves_the_network_alone(digits):
     network = trained_network(digits)
     before = weights(network)
@@ -58,6 +72,7 @@ def test_a_path_takes_its_budget_and_leaves_the_network_alone(digits):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.any_backend
 def test_a_killed_sparsification_path_resumes_exactly(digits, tmp_path):
     network = trained_network(digits)
     settings = dict(sparsity=0.8, steps=300, batch_size=64, step_length=0.01,
@@ -75,6 +90,7 @@ def test_a_killed_sparsification_path_resumes_exactly(digits, tmp_path):
     assert resumed.path_steps == whole.path_steps == 300
 
 
+@pytest.mark.any_backend
 def test_a_killed_ensemble_path_resumes_with_its_members(digits, tmp_path):
     network = trained_network(digits)
     settings = dict(members=3, steps_between=10, burn_in=10, batch_size=64, step_length=0.05)
@@ -105,3 +121,26 @@ def test_a_diverging_path_stops_with_a_clear_error(digits):
     with pytest.raises(FloatingPointError, match="path's loss became NaN or infinite"):
         traverse(network, digits.x_train, steps=40, step_length=1e30, batch_size=64,
                  epoch_steps=20)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not TENSORFLOW, reason="drives the other backends from TensorFlow's run")
+def test_sparsify_and_grow_ensemble_agree_on_tensorflow_and_jax(tmp_path):
+    """Same start, full batches: the paths agree to float32 round-off (see the script)."""
+    pytest.importorskip("jax")
+    script = Path(__file__).parent / "cross_backend_paths.py"
+    results = {}
+    for backend in ("tensorflow", "jax"):
+        out = tmp_path / f"{backend}.npz"
+        env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
+        run = subprocess.run([sys.executable, str(script), str(out)], env=env, timeout=300,
+                             cwd=script.parent.parent, capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr[-3000:]
+        results[backend] = np.load(out)
+    assert str(results["jax"]["backend"]) == "jax"
+    names = [k for k in results["tensorflow"].files if k != "backend"]
+    assert len(names) == 8
+    for name in names:
+        # Seen: at most 2e-6 apart after 60 steps.
+        np.testing.assert_allclose(results["jax"][name], results["tensorflow"][name],
+                                   atol=1e-4, err_msg=name)
