@@ -43,10 +43,11 @@ def main(argv=None):
     import keras_fip.engine  # noqa: F401
     import keras_fip.robustness  # noqa: F401
     import keras_fip.sparsity  # noqa: F401
+    from keras_fip.engine.backend import UnsupportedBackendError
 
     try:
         return args.run(args) or 0
-    except (ValueError, FileNotFoundError, FloatingPointError) as error:
+    except (ValueError, FileNotFoundError, FloatingPointError, UnsupportedBackendError) as error:
         print(f"keras-fip {args.command}: error: {error}", file=sys.stderr)
         return 2
 

@@ -18,11 +18,15 @@ def is_tensorflow():
     return name() == "tensorflow"
 
 
+class UnsupportedBackendError(RuntimeError):
+    """A TensorFlow-only feature was asked for on another Keras backend."""
+
+
 def require_tensorflow(feature):
     """Raises a clear error when `feature` is asked for on another backend."""
     if not is_tensorflow():
-        raise RuntimeError(
-            f"{feature} needs Keras' TensorFlow backend; this process runs Keras on "
+        raise UnsupportedBackendError(
+            f"{feature}: needs Keras' TensorFlow backend; this process runs Keras on "
             f"{name()!r}. Run it with KERAS_BACKEND=tensorflow."
         )
 
