@@ -97,7 +97,7 @@ def test_fip_keeps_the_first_task_that_finetuning_forgets(digits):
 
 
 @pytest.mark.parametrize("method", ["derpp", "er_ace", "der", "replay", "fip_l2", "fip_labels",
-                                    "derpp_views"])
+                                    "derpp_views", "fip_views_labels"])
 def test_replay_methods_keep_the_first_task_that_finetuning_forgets(digits, method):
     stream = two_task_digits(digits)
     finetune, _ = run(stream, "finetune")

@@ -10,9 +10,9 @@ from keras_fip.cli._console import quiet_tensorflow_logger
 from keras_fip.cli._lists import at_least, non_negative, number_list, positive
 
 # The experiment's names, here too so that --help needs no TensorFlow.
-DEFAULT_METHODS = ("fip", "fip_views", "derpp", "derpp_views", "er_ace", "replay", "ewc", "finetune",
-                   "joint")
-METHOD_NAMES = DEFAULT_METHODS + ("der", "fip_l2", "fip_labels", "fip_views_labels")
+DEFAULT_METHODS = ("fip", "fip_views", "fip_views_labels", "derpp", "derpp_views", "er_ace",
+                   "replay", "ewc", "finetune", "joint")
+METHOD_NAMES = DEFAULT_METHODS + ("der", "fip_l2", "fip_labels")
 
 
 def add_parser(commands):

@@ -18,9 +18,9 @@ import os
 
 from keras_fip import experiment_common
 
-DEFAULT_METHODS = ("fip", "fip_views", "derpp", "derpp_views", "er_ace", "replay", "ewc", "finetune",
-                   "joint")
-METHOD_NAMES = DEFAULT_METHODS + ("der", "fip_l2", "fip_labels", "fip_views_labels")
+DEFAULT_METHODS = ("fip", "fip_views", "fip_views_labels", "derpp", "derpp_views", "er_ace",
+                   "replay", "ewc", "finetune", "joint")
+METHOD_NAMES = DEFAULT_METHODS + ("der", "fip_l2", "fip_labels")
 
 # The settings that decide the results: `resume=True` continues only a run that
 # was started with the same ones.

@@ -258,7 +258,7 @@ class FIPViewsLabels(FIPViews):
 
     name = "fip_views_labels"
 
-    def __init__(self, fip_weight=0.1, distance="l2", refresh_anchors=False, label_weight=0.5,
+    def __init__(self, fip_weight=0.03, distance="l2", refresh_anchors=False, label_weight=0.5,
                  views=4):
         super().__init__(fip_weight, distance, refresh_anchors, label_weight, views)
 
