@@ -56,9 +56,12 @@ def main():
     if args.tasks < 2 or 100 % args.tasks:
         parser.error(f"--tasks must divide CIFAR-100's 100 classes (10 or 20), got {args.tasks}")
 
-    import tensorflow as tf
+    import keras
 
-    tf.get_logger().setLevel("ERROR")
+    if keras.backend.backend() == "tensorflow":  # the JAX backend runs without TensorFlow
+        import tensorflow as tf
+
+        tf.get_logger().setLevel("ERROR")
     from keras_fip import report
     from keras_fip.continual.experiment import run_continual_experiment
     from keras_fip.data import load_dataset, synthetic_dataset
