@@ -171,11 +171,12 @@ def plot_accuracy_along_sequence(results, path, columns=5):
 
 def format_table(results):
     """A plain-text table of the summary numbers, one row per method."""
-    header = f"{'method':<10} {'avg acc':>8} {'BWT':>8} {'forget':>8} {'seconds':>8}"
+    width = max([10, *(len(r["method"]) for r in results)])
+    header = f"{'method':<{width}} {'avg acc':>8} {'BWT':>8} {'forget':>8} {'seconds':>8}"
     lines = [header, "-" * len(header)]
     for r in results:
         lines.append(
-            f"{r['method']:<10} {r['average_accuracy']:>8.4f} {r['backward_transfer']:>8.4f} "
+            f"{r['method']:<{width}} {r['average_accuracy']:>8.4f} {r['backward_transfer']:>8.4f} "
             f"{r['forgetting']:>8.4f} {r['train_seconds']:>8.1f}"
         )
     return "\n".join(lines)
