@@ -9,10 +9,16 @@ algebra. The tiny models run in float64 so that the comparisons can be tight.
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
-from keras_fip.engine import distances
-from keras_fip.geometry import (
+from conftest import TENSORFLOW
+
+if not TENSORFLOW:
+    pytest.skip("keras_fip.geometry is written in TensorFlow", allow_module_level=True)
+
+import tensorflow as tf  # noqa: E402
+
+from keras_fip.engine import distances  # noqa: E402
+from keras_fip.geometry import (  # noqa: E402
     flatten_variables_like,
     metric_quadratic_form,
     metric_vector_product,
