@@ -48,3 +48,13 @@ def test_the_any_backend_tests_pass_on_jax():
     tail = (run.stdout + run.stderr)[-4000:]
     assert run.returncode == 0, tail
     assert " passed" in run.stdout and "no tests ran" not in run.stdout, tail
+
+
+def test_tensorflow_only_options_are_refused_on_jax_before_anything_trains(tmp_path):
+    pytest.importorskip("jax")
+    run = _run_on("jax", "-m", "keras_fip.cli.main", "sparsify", "--methods", "fip,tfmot",
+                  "--out", str(tmp_path / "out"), timeout=300)
+    assert run.returncode == 2, run.stderr[-2000:]
+    assert ("keras-fip sparsify: error: --methods tfmot (tensorflow-model-optimization): "
+            "needs Keras' TensorFlow backend") in run.stderr
+    assert "Traceback" not in run.stderr and "training" not in run.stdout

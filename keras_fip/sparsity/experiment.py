@@ -19,6 +19,7 @@ import os
 import sys
 
 from keras_fip import experiment_common
+from keras_fip.engine import backend
 
 METHOD_NAMES = ("fip", "oneshot", "gmp", "tfmot", "tfmot_global")
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
@@ -98,6 +99,12 @@ def run_sparsify_experiment(*, dataset="digits", data_dir=None, model=None,
         raise ValueError("--int8 adds an int8 TFLite file to the export; give --export FOLDER too")
     if export:
         _check_export_folder(export, overwrite)
+    # Refused here, before anything trains: tfmot and the export need TensorFlow.
+    for method in methods:
+        if method.startswith("tfmot"):
+            backend.require_tensorflow(f"--methods {method} (tensorflow-model-optimization)")
+    if export:
+        backend.require_tensorflow("--export (tfmot, SavedModel, TFLite)")
 
     import keras
 
