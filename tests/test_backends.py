@@ -58,3 +58,14 @@ def test_tensorflow_only_options_are_refused_on_jax_before_anything_trains(tmp_p
     assert ("keras-fip sparsify: error: --methods tfmot (tensorflow-model-optimization): "
             "needs Keras' TensorFlow backend") in run.stderr
     assert "Traceback" not in run.stderr and "training" not in run.stdout
+
+
+@pytest.mark.parametrize("saved_on, loaded_on", [("tensorflow", "jax"), ("jax", "tensorflow")])
+def test_a_keras_file_saved_on_one_backend_loads_and_trains_on_the_other(tmp_path, saved_on,
+                                                                          loaded_on):
+    pytest.importorskip("jax")
+    path = str(tmp_path / "model.keras")
+    script = str(TESTS / "cross_backend_files.py")
+    for backend, action in ((saved_on, "save"), (loaded_on, "load")):
+        run = _run_on(backend, script, action, path, timeout=300)
+        assert run.returncode == 0, f"{action} on {backend}: {run.stderr[-2000:]}"
