@@ -30,6 +30,8 @@ def main():
     parser.add_argument("--tasks", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--memory-per-class", type=int, default=20)
+    parser.add_argument("--memory-batch-size", type=int, default=64,
+                        help="memory samples drawn at each step (default 64)")
     parser.add_argument("--hidden", default="256,256")
     parser.add_argument("--fip-weight", default=None,
                         help="lambda of FIP (default: the method's); a comma-separated list "
@@ -74,7 +76,8 @@ def main():
             # The experiment behind `keras-fip continual`, one method at a time.
             payload = run_continual_experiment(
                 dataset=dataset, scenario=args.scenario, tasks=args.tasks, methods=[method],
-                epochs=args.epochs, memory_per_class=args.memory_per_class, model="mlp",
+                epochs=args.epochs, memory_per_class=args.memory_per_class,
+                memory_batch_size=args.memory_batch_size, model="mlp",
                 hidden=hidden, seed=seed, tune=args.tune, progress=False,
             )
             (result,) = payload["results"].values()

@@ -19,8 +19,8 @@ def test_continual_experiment_returns_the_report(tmp_path):
     from keras_fip.continual import EWC
 
     payload = run_continual_experiment(
-        tasks=2, epochs=1, memory_per_class=5, hidden=[16], seed=1, progress=False,
-        methods=["fip", "finetune", EWC(ewc_weight=10.0)],
+        tasks=2, epochs=1, memory_per_class=5, memory_batch_size=16, hidden=[16], seed=1,
+        progress=False, methods=["fip", "finetune", EWC(ewc_weight=10.0)],
     )
     assert list(payload) == ["config", "results"]
     assert list(payload["results"]) == ["fip", "finetune", "ewc"]
@@ -30,6 +30,7 @@ def test_continual_experiment_returns_the_report(tmp_path):
     assert payload["results"]["ewc"]["hyperparameters"]["ewc_weight"] == 10.0
     config = payload["config"]
     assert config["dataset"] == "digits" and config["seed"] == 1
+    assert config["memory_batch_size"] == 16
     assert config["model"] == {"kind": "mlp", "hidden": [16]}
     assert [len(t["classes"]) for t in config["tasks"]] == [5, 5]
     # The one report writer frames it: header first, versions last.

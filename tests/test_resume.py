@@ -63,11 +63,12 @@ def test_resume_with_other_options_is_refused_and_keeps_the_checkpoints(tmp_path
     kill_after_second_task(process, out, "fip")
     changed = subprocess.run(
         [sys.executable, "-m", "keras_fip.cli.main", *ARGS, "--out", str(out),
-         "--resume", "--epochs", "3", "--seed", "1"],
+         "--resume", "--epochs", "3", "--seed", "1", "--memory-batch-size", "32"],
         capture_output=True, text=True,
     )
     assert changed.returncode == 2
-    assert "--epochs 2 (now 3), --seed 0 (now 1)" in changed.stderr
+    assert ("--memory-batch-size 64 (now 32), --epochs 2 (now 3), --seed 0 (now 1)"
+            in changed.stderr)
     again = subprocess.run(
         [sys.executable, "-m", "keras_fip.cli.main", *ARGS, "--out", str(out)],
         capture_output=True, text=True,

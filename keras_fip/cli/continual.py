@@ -40,6 +40,8 @@ def add_parser(commands):
                         help="order the classes arrive in, e.g. 5,2,7,0,1,3,4,6,8,9")
     parser.add_argument("--memory-per-class", type=at_least(1), default=20,
                         help="samples stored per class of each finished task (default 20)")
+    parser.add_argument("--memory-batch-size", type=at_least(1), default=64,
+                        help="memory samples drawn at each step, for every method (default 64)")
     parser.add_argument("--methods", default=",".join(DEFAULT_METHODS),
                         help=f"comma-separated methods among {', '.join(METHOD_NAMES)}")
     parser.add_argument("--epochs", type=at_least(1), default=40,
@@ -91,7 +93,8 @@ def run(args):
     checkpoints = os.path.join(args.out, "checkpoints")
     payload = run_continual_experiment(
         dataset=args.dataset, data_dir=args.data_dir, scenario=args.scenario, tasks=args.tasks,
-        class_order=class_order, memory_per_class=args.memory_per_class, methods=methods,
+        class_order=class_order, memory_per_class=args.memory_per_class,
+        memory_batch_size=args.memory_batch_size, methods=methods,
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
         fip_weight=args.fip_weight, model=args.model, hidden=hidden, seed=args.seed,
         tune=args.tune, validation_fraction=args.validation_fraction,

@@ -25,12 +25,13 @@ METHOD_NAMES = DEFAULT_METHODS + ("der", "fip_l2", "fip_labels")
 # The settings that decide the results: `resume=True` continues only a run that
 # was started with the same ones.
 SETTINGS = ("dataset", "data_dir", "scenario", "tasks", "class_order", "memory_per_class",
-            "methods", "epochs", "batch_size", "learning_rate", "fip_weight", "model",
-            "hidden", "seed", "tune", "validation_fraction")
+            "memory_batch_size", "methods", "epochs", "batch_size", "learning_rate",
+            "fip_weight", "model", "hidden", "seed", "tune", "validation_fraction")
 
 
 def run_continual_experiment(*, dataset="digits", data_dir=None, scenario="class", tasks=5,
-                             class_order=None, memory_per_class=20, methods=DEFAULT_METHODS,
+                             class_order=None, memory_per_class=20, memory_batch_size=64,
+                             methods=DEFAULT_METHODS,
                              epochs=40, batch_size=32, learning_rate=1e-3, fip_weight=None,
                              model="mlp", hidden=(256, 256), seed=0, tune=False,
                              validation_fraction=0.1, checkpoint_dir=None, resume=False,
@@ -45,6 +46,7 @@ def run_continual_experiment(*, dataset="digits", data_dir=None, scenario="class
         tasks: number of tasks.
         class_order: the order the classes arrive in (None: 0, 1, 2, ...).
         memory_per_class: samples stored per class of each finished task.
+        memory_batch_size: memory samples drawn at each step, for every method.
         methods: names among `METHOD_NAMES`, or `keras_fip.continual.Method`
             objects (`FIP(fip_weight=100)`, `EWC(ewc_weight=1e4)`, ...).
         epochs, batch_size, learning_rate: the budget every method gets.
@@ -108,7 +110,8 @@ def run_continual_experiment(*, dataset="digits", data_dir=None, scenario="class
             "samples of the largest class: the memory would hold whole tasks"
         )
     config = ContinualConfig(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-                             memory_per_class=memory_per_class, seed=seed)
+                             memory_per_class=memory_per_class,
+                             memory_batch_size=memory_batch_size, seed=seed)
     chosen = [methods_lib.FIP(fip_weight=fip_weight) if m == "fip" and fip_weight is not None
               else m for m in methods]
     if tune and not 0.0 < validation_fraction < 1.0:
@@ -123,7 +126,8 @@ def run_continual_experiment(*, dataset="digits", data_dir=None, scenario="class
     if checkpoint_dir is not None:
         settings = {
             "dataset": dataset_name, "data_dir": data_dir, "scenario": scenario, "tasks": tasks,
-            "class_order": class_order, "memory_per_class": memory_per_class, "methods": names,
+            "class_order": class_order, "memory_per_class": memory_per_class,
+            "memory_batch_size": memory_batch_size, "methods": names,
             "epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
             "fip_weight": fip_weight, "model": model, "hidden": hidden, "seed": seed,
             "tune": bool(tune), "validation_fraction": validation_fraction if tune else None,
