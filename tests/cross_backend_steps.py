@@ -12,29 +12,14 @@ import sys
 import keras
 import numpy as np
 
+from cross_backend_common import flat, network, start_weights
 from keras_fip.continual.methods import DERModel, diagonal_fisher
 from keras_fip.engine import FIPModel, PathStep
 
 
-def network(weights):
-    net = keras.Sequential([
-        keras.Input((6,)),
-        keras.layers.Dense(12, activation="relu"),
-        keras.layers.Dense(4),
-    ])
-    net.set_weights(weights)
-    return net
-
-
-def flat(model):
-    return np.concatenate([np.asarray(v).ravel() for v in model.network.trainable_weights])
-
-
 def main(out):
     rng = np.random.default_rng(0)
-    weights = [rng.normal(0, 0.5, (6, 12)), rng.normal(0, 0.1, 12),
-               rng.normal(0, 0.5, (12, 4)), rng.normal(0, 0.1, 4)]
-    weights = [w.astype("float32") for w in weights]
+    weights = start_weights(rng, hidden=12)
     x = rng.normal(size=(48, 6)).astype("float32")
     y = rng.integers(0, 4, 48)
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
@@ -53,9 +38,9 @@ def main(out):
             model.compile(keras.optimizers.SGD(0.1) if optimizer == "sgd" else PathStep(0.05), loss)
             model.remember(x[:16], y[:16])
             model.fit(x[16:], y[16:], batch_size=32, epochs=3, shuffle=False, verbose=0)
-            results[f"{name}_{optimizer}"] = flat(model)
+            results[f"{name}_{optimizer}"] = flat(model.network.trainable_weights)
     fisher = diagonal_fisher(FIPModel.from_model(network(weights)), x, y, num_samples=48, seed=0)
-    results["fisher"] = np.concatenate([f.ravel() for f in fisher])
+    results["fisher"] = flat(fisher)
     np.savez(out, backend=keras.backend.backend(), **results)
 
 

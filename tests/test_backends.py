@@ -24,21 +24,35 @@ def _run_on(backend, *args, timeout):
                           capture_output=True, text=True)
 
 
-def test_fip_steps_agree_on_tensorflow_and_jax(tmp_path):
+def _results_on_both_backends(script, tmp_path):
+    """What `script OUT.npz` saves on TensorFlow and on JAX, each in its own process."""
     pytest.importorskip("jax")
     results = {}
     for backend in ("tensorflow", "jax"):
         out = tmp_path / f"{backend}.npz"
-        run = _run_on(backend, str(TESTS / "cross_backend_steps.py"), str(out), timeout=300)
+        run = _run_on(backend, str(TESTS / script), str(out), timeout=300)
         assert run.returncode == 0, run.stderr[-3000:]
         results[backend] = np.load(out)
     assert str(results["jax"]["backend"]) == "jax"
     names = [k for k in results["tensorflow"].files if k != "backend"]
+    return names, results["tensorflow"], results["jax"]
+
+
+def test_fip_steps_agree_on_tensorflow_and_jax(tmp_path):
+    names, tensorflow, jax = _results_on_both_backends("cross_backend_steps.py", tmp_path)
     # Every distance, DER++, SGD and PathStep for 3 epochs, and EWC's Fisher.
     assert len(names) == 9
     for name in names:
-        np.testing.assert_allclose(results["jax"][name], results["tensorflow"][name],
-                                   atol=1e-5, err_msg=name)
+        np.testing.assert_allclose(jax[name], tensorflow[name], atol=1e-5, err_msg=name)
+
+
+def test_sparsify_and_grow_ensemble_agree_on_tensorflow_and_jax(tmp_path):
+    """Same start, full batches: the paths agree to float32 round-off (see the script)."""
+    names, tensorflow, jax = _results_on_both_backends("cross_backend_paths.py", tmp_path)
+    assert len(names) == 8
+    for name in names:
+        # Seen: at most 2e-6 apart after 60 steps.
+        np.testing.assert_allclose(jax[name], tensorflow[name], atol=1e-4, err_msg=name)
 
 
 def test_the_any_backend_tests_pass_on_jax():

@@ -213,8 +213,6 @@ class SparsityObjective(Objective):
         return self.schedule(step)
 
     def _exact_thresholds(self, sparsity):
-        if backend.is_tensorflow():
-            return self._tf_exact_thresholds(sparsity)
         # Selected magnitudes carry no gradient (and JAX cannot differentiate
         # through the while loop of the floored cut).
         magnitudes = [ops.reshape(ops.abs(ops.stop_gradient(ops.convert_to_tensor(v))), (-1,))
@@ -227,27 +225,12 @@ class SparsityObjective(Objective):
         for m in magnitudes:  # each to the target, but keeping its floor
             n = int(m.shape[0])
             most = (n - int(np.ceil(self.min_density * n))) / n
-            if isinstance(sparsity, (int, float, np.floating)):  # as TensorFlow rounds it
+            if isinstance(sparsity, (int, float, np.floating)):  # as a float32 tensor rounds it
                 target = float(min(np.float32(sparsity), np.float32(most)))
             else:
                 target = ops.minimum(ops.cast(sparsity, "float32"), most)
             thresholds.append(magnitude_threshold(m, target))
         return ops.stack(thresholds)
-
-    def _tf_exact_thresholds(self, sparsity):
-        import tensorflow as tf
-
-        magnitudes = [tf.reshape(tf.abs(tf.convert_to_tensor(v)), [-1]) for v in self.pruned_variables]
-        if self._one_threshold:
-            return tf.reshape(magnitude_threshold(tf.concat(magnitudes, 0), sparsity), [1])
-        if self.granularity == "global":
-            return floored_thresholds(magnitudes, sparsity, self.min_density)
-        thresholds = []
-        for m in magnitudes:  # each to the target, but keeping its floor
-            n = int(m.shape[0])
-            most = (n - int(np.ceil(self.min_density * n))) / n
-            thresholds.append(magnitude_threshold(m, tf.minimum(tf.cast(sparsity, tf.float32), most)))
-        return tf.stack(thresholds)
 
     def _masks(self, thresholds):
         if self._nm is not None:
