@@ -102,6 +102,11 @@ def test_a_cached_pipeline_gives_the_same_epochs_and_reads_the_files_once(mock_t
         assert list(tmp_path.glob("mnist_cache*"))  # written on the first epoch
 
 
+def test_a_cache_file_in_a_missing_folder_is_refused_before_reading(mock_tfds, tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_tfds_pipeline("mnist", cache=tmp_path / "nowhere" / "mnist_cache")
+
+
 def test_pipeline_without_shuffle_keeps_tfds_order(mock_tfds):
     unshuffled = first_batch(load_tfds_pipeline("mnist", batch_size=N, shuffle=False))
     shuffled = first_batch(load_tfds_pipeline("mnist", batch_size=N, seed=0))

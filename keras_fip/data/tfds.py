@@ -140,6 +140,11 @@ def load_tfds_pipeline(
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     if shuffle and shuffle_buffer < 1:
         raise ValueError(f"shuffle_buffer must be >= 1, got {shuffle_buffer}")
+    if cache and cache is not True:
+        folder = os.path.dirname(os.path.abspath(os.fspath(cache)))
+        if not os.path.isdir(folder):
+            # tf.data would say so only once iterated, in a TensorFlow NotFoundError.
+            raise FileNotFoundError(f"cache: the folder {folder} does not exist; create it first")
     tfds = _import_tfds()
     import tensorflow as tf
 
