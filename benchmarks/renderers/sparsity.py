@@ -1,0 +1,222 @@
+"""Sparsification: test accuracy per method and sparsity, the FIP path's record, verdicts."""
+
+from .base import RenderError, acc, command_block, md_table, mean, num, renderer, verdict
+
+FILES = {
+    "lenet_300_100": "sparsity_mnist_lenet.json",
+    "reference_cnn": "sparsity_mnist_cnn.json",
+    "lenet5": "sparsity_mnist_lenet5.json",
+}
+TITLES = {"lenet_300_100": "LeNet-300-100", "reference_cnn": "the notebook's CNN", "lenet5": "LeNet-5"}
+FIP_METHODS = ("fip", "fip_reference")
+
+
+def data_for(ctx, model):
+    if model not in FILES:
+        raise RenderError(f"no sparsity file for {model!r}; models: {', '.join(FILES)}")
+    return ctx.json(FILES[model])
+
+
+def rows_of(data, model):
+    return [r for r in data["rows"] if r["model"] == model]
+
+
+def methods_of(data, model):
+    return list(dict.fromkeys(r["method"] for r in rows_of(data, model)))
+
+
+def sparsities_of(data, model):
+    return sorted(set(r["sparsity"] for r in rows_of(data, model)))
+
+
+def seeds_acc(data, model, method, sparsity):
+    return {r["seed"]: r["accuracy"] for r in rows_of(data, model)
+            if r["method"] == method and r["sparsity"] == sparsity}
+
+
+def pct(s):
+    return f"{100 * s:g}%"
+
+
+def arrival(rows):
+    """What the FIP rows record about the path before the snap."""
+    reached = sum(bool(r.get("reached")) for r in rows)
+    kept = [r["kept"] for r in rows if "kept" in r]
+    at_arrival = [r["accuracy_at_arrival"] for r in rows if r.get("accuracy_at_arrival") is not None]
+    pulls = [r["max_pull"] for r in rows if r.get("max_pull") is not None]
+    last = [r["path"][-1]["val_accuracy"] for r in rows if r.get("path") and "val_accuracy" in r["path"][-1]]
+    if not pulls:
+        pulls = [max(p["pull"] for p in r["path"] if "pull" in p) for r in rows
+                 if r.get("path") and any("pull" in p for p in r["path"])]
+    return dict(n=len(rows), reached=reached, kept=(sum(bool(k) for k in kept) if len(kept) == len(rows) else None),
+                at_arrival=at_arrival if len(at_arrival) == len(rows) else None,
+                last=last if len(last) == len(rows) else None, pull=max(pulls) if pulls else None)
+
+
+def arrival_cells(a):
+    kept = f"{a['kept']}/{a['n']}" if a["kept"] is not None else "not recorded"
+    if a["at_arrival"]:
+        at = f"{acc(min(a['at_arrival']), 2)}-{acc(max(a['at_arrival']), 2)}"
+    else:
+        at = "not recorded"
+    last = f"{acc(min(a['last']), 2)}-{acc(max(a['last']), 2)}" if a["last"] else "not recorded"
+    pull = num(a["pull"]) if a["pull"] is not None else "not recorded"
+    return [f"{a['reached']}/{a['n']}", kept, at, last, pull]
+
+
+@renderer("sparsity_table")
+def sparsity_table(ctx, model):
+    """Test accuracy per sparsity and method, mean (lowest seed), best mean in bold:
+    ``sparsity_table model=lenet_300_100``."""
+    data = data_for(ctx, model)
+    methods = methods_of(data, model)
+    header = ["sparsity", "dense"] + [f"`{m}`" for m in methods]
+    rows = []
+    for s in sparsities_of(data, model):
+        dense = mean({r["seed"]: r["dense_accuracy"] for r in rows_of(data, model) if r["sparsity"] == s}.values())
+        means = {m: seeds_acc(data, model, m, s) for m in methods}
+        best = max(methods, key=lambda m: mean(means[m].values()) if means[m] else -1)
+        cells = []
+        for m in methods:
+            if not means[m]:
+                cells.append("not run")
+                continue
+            text = f"{acc(mean(means[m].values()))} ({acc(min(means[m].values()))})"
+            cells.append(f"**{text}**" if m == best else text)
+        rows.append([pct(s), acc(dense)] + cells)
+    return md_table(header, rows)
+
+
+@renderer("sparsity_arrival")
+def sparsity_arrival(ctx, model):
+    """What each FIP method's path did before the snap, per sparsity: ``reached`` (the set),
+    ``kept`` (validation accuracy at arrival within 1 point of the start), accuracy at
+    arrival, the accuracy the last path record measured, the largest pull."""
+    data = data_for(ctx, model)
+    rows = []
+    for m in [m for m in methods_of(data, model) if m in FIP_METHODS]:
+        for s in sparsities_of(data, model):
+            frows = [r for r in rows_of(data, model) if r["method"] == m and r["sparsity"] == s]
+            steps = [r.get("path_steps") for r in frows if r.get("path_steps") is not None]
+            rows.append([f"`{m}`", pct(s)] + arrival_cells(arrival(frows))
+                        + [f"{min(steps)}-{max(steps)}" if steps else "not recorded"])
+    return md_table(["method", "sparsity", "reached", "kept", "validation accuracy at arrival",
+                     "accuracy at the last path record (lowest-highest seed)", "largest pull", "path steps"], rows)
+
+
+@renderer("sparsity_verdicts")
+def sparsity_verdicts(ctx, model, method="fip"):
+    """Per sparsity, a FIP method against every peer over seeds (beats / level / behind)."""
+    data = data_for(ctx, model)
+    peers = [m for m in methods_of(data, model) if m not in FIP_METHODS]
+    lines = []
+    for s in sparsities_of(data, model):
+        a = seeds_acc(data, model, method, s)
+        if not a:
+            continue
+        parts = []
+        for p in peers:
+            b = seeds_acc(data, model, p, s)
+            word = {"beats": "beats", "level": "is level with", "behind": "is behind"}[verdict(a, b)]
+            parts.append(f"{word} `{p}`")
+        lines.append(f"- {pct(s)}: `{method}` " + ", ".join(parts) + ".")
+    return "\n".join(lines) + "\n"
+
+
+@renderer("sparsity_hyperparameters")
+def sparsity_hyperparameters(ctx, model):
+    """The hyperparameters chosen on validation data, per method."""
+    data = data_for(ctx, model)
+    chosen = data.get("hyperparameters", {}).get(model, {})
+    if not chosen:
+        return "Hyperparameters: not recorded.\n"
+    parts = [f"`{m}` " + ", ".join(f"{k} {num(v)}" for k, v in h.items()) for m, h in chosen.items()]
+    return "Chosen on validation data: " + "; ".join(parts) + ".\n"
+
+
+@renderer("sparsity_commands")
+def sparsity_commands(ctx, models="lenet_300_100,reference_cnn,lenet5"):
+    """The commands the sparsity files record."""
+    return command_block([data_for(ctx, m)["command"] for m in models.split(",")])
+
+
+@renderer("sparsity_headline")
+def sparsity_headline(ctx, sparsities="0.95,0.98,0.99", models="lenet_300_100,reference_cnn,lenet5"):
+    """Mean test accuracy, methods as rows, model x sparsity as columns; the FIP row says
+    how many paths reached the set and how many kept the function."""
+    wanted = [float(s) for s in sparsities.split(",")]
+    cols, header = [], ["method"]
+    for model in models.split(","):
+        for s in wanted:
+            cols.append((model, s))
+            header.append(f"{TITLES.get(model, model)} {pct(s)}")
+    methods = []
+    for model in models.split(","):
+        methods += [m for m in methods_of(data_for(ctx, model), model) if m not in methods]
+    best = {}
+    for model, s in cols:
+        data = data_for(ctx, model)
+        scores = {m: mean(seeds_acc(data, model, m, s).values()) for m in methods if seeds_acc(data, model, m, s)}
+        best[(model, s)] = max(scores, key=scores.get)
+    rows = []
+    for m in methods:
+        cells = []
+        for model, s in cols:
+            data = data_for(ctx, model)
+            a = seeds_acc(data, model, m, s)
+            text = acc(mean(a.values())) if a else "not run"
+            cells.append(f"**{text}**" if best[(model, s)] == m else text)
+        label = f"`{m}`"
+        if m in FIP_METHODS:
+            frows = [r for model, s in cols for r in rows_of(data_for(ctx, model), model)
+                     if r["method"] == m and r["sparsity"] == s]
+            a = arrival(frows)
+            kept = f"{a['kept']}/{a['n']}" if a["kept"] is not None else "not recorded"
+            label += f" (reached {a['reached']}/{a['n']}, kept {kept})"
+        rows.append([label] + cells)
+    return md_table(header, rows)
+
+
+@renderer("sparsity_density")
+def sparsity_density(ctx, model, sparsity, methods=None):
+    """The smallest fraction of nonzero weights left in any kernel (lowest over seeds), per method."""
+    data = data_for(ctx, model)
+    s = float(sparsity)
+    names = methods.split(",") if methods else methods_of(data, model)
+    parts = []
+    for m in names:
+        values = [r["min_layer_density"] for r in rows_of(data, model) if r["method"] == m and r["sparsity"] == s]
+        if values:
+            parts.append(f"`{m}` {num(min(values))}")
+    return ", ".join(parts)
+
+
+@renderer("sparsity_last_record")
+def sparsity_last_record(ctx, model, sparsity, method="fip"):
+    """The accuracy the FIP path's last record measured before the snap, lowest-highest seed."""
+    data = data_for(ctx, model)
+    frows = [r for r in rows_of(data, model) if r["method"] == method and r["sparsity"] == float(sparsity)]
+    a = arrival(frows)
+    return f"{acc(min(a['last']), 2)}-{acc(max(a['last']), 2)}" if a["last"] else "not recorded"
+
+
+@renderer("sparsity_cli_table")
+def sparsity_cli_table(ctx, files):
+    """One-seed ``keras-fip sparsify`` reports side by side: per report (its
+    ``--min-density``), each method's test accuracy and sparsest kernel's density."""
+    rows, methods = [], []
+    reports = [ctx.json(f) for f in files.split(",")]
+    for report in reports:
+        methods += [r["method"] for r in report["results"] if r["method"] not in methods]
+    for f, report in zip(files.split(","), reports):
+        by = {r["method"]: r for r in report["results"]}
+        floor = num(report["config"].get("min_density", 0.0))
+        rows.append([f"`--min-density {floor}`: test accuracy (dense {acc(report['dense_accuracy'])})"]
+                    + [acc(by[m]["accuracy"]) if m in by else "not run" for m in methods])
+        rows.append([f"`--min-density {floor}`: sparsest kernel's density"]
+                    + [num(by[m]["min_layer_density"]) if m in by else "not run" for m in methods])
+        rows.append([f"`--min-density {floor}`: FIP path reached, kept"]
+                    + [(("reached" if by[m].get("reached") else "not reached") + ", "
+                        + ("kept" if by[m].get("kept") else ("not kept" if "kept" in by[m] else "kept not recorded")))
+                       if m in by and m in FIP_METHODS else "" for m in methods])
+    return md_table(["seed 0, one run"] + [f"`{m}`" for m in methods], rows)
