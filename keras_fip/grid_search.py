@@ -209,11 +209,17 @@ def infer_step(values):
     return values[-1] / values[-2]
 
 
-def as_grid(grid):
+def as_grid(grid, bounds=None):
     """A `Grid` from a `Grid` or a plain list of settings (see the module's inference rule).
 
-    A list whose settings have no varying hyperparameter (or no settings, or
-    `[{}]`) gives None: there is nothing to search.
+    Args:
+        grid: a `Grid` or a list of settings (dicts).
+        bounds: `{axis: (low, high)}`, the bounds of an inferred grid's axis
+            (a hyperparameter that must stay in a range, such as a fraction).
+
+    Returns:
+        A `Grid`, or None for a list whose settings have no varying
+        hyperparameter (or no settings, or `[{}]`): there is nothing to search.
     """
     if isinstance(grid, Grid):
         return grid
@@ -225,7 +231,8 @@ def as_grid(grid):
     if not varying:
         return None
     axis = varying[0]
-    return Grid(settings, axis, infer_step([s[axis] for s in settings]))
+    low, high = (bounds or {}).get(axis, (None, None))
+    return Grid(settings, axis, infer_step([s[axis] for s in settings]), low, high)
 
 
 @dataclasses.dataclass
@@ -266,7 +273,7 @@ def _value(score):
     return -math.inf if math.isnan(score) else score
 
 
-def search(grid, score, *, move_on_edge=True, max_moves=2):
+def search(grid, score, *, move_on_edge=True, max_moves=2, bounds=None):
     """Scores a grid's settings, moving the grid while its best is on an edge (see the module).
 
     Args:
@@ -274,6 +281,7 @@ def search(grid, score, *, move_on_edge=True, max_moves=2):
         score: `setting -> number` (higher is better; None or NaN: failed).
         move_on_edge: apply the move rule (False: score the first window only).
         max_moves: the most moves.
+        bounds: `{axis: (low, high)}` for a plain list's inferred axis (`as_grid`).
 
     Returns:
         A `SearchResult`.
@@ -284,7 +292,7 @@ def search(grid, score, *, move_on_edge=True, max_moves=2):
     """
     if max_moves < 0:
         raise ValueError(f"max_moves must be >= 0, got {max_moves}")
-    window = as_grid(grid)
+    window = as_grid(grid, bounds)
     if window is None:  # nothing varies: the one setting (or none) is scored once
         settings = [dict(s) for s in grid] or [{}]
         table = [{"setting": settings[0], "score": score(settings[0]), "position": 0,

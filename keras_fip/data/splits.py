@@ -71,3 +71,58 @@ def stratified_split(
             f"cannot make a stratified {describe_fraction(test_fraction)} split "
             f"of {len(y)} samples: {err}"
         ) from err
+
+
+#: The seed offsets of each job's validation split. Every job used its own copy
+#: of the split before issue 21; one function now makes them all, with each
+#: job's offset (and scheme) kept so that the images held out for a given seed
+#: are exactly those of the earlier runs.
+VALIDATION_OFFSETS = {"robustness": 10_000, "sparsity": 20_000, "continual": 0}
+
+
+def validation_split(x, y, fraction=0.1, seed=0, *, offset=0, scheme="per_class"):
+    """Holds out a stratified `fraction` of (x, y) for choosing hyperparameters.
+
+    The one validation split of keras-fip: every tuner (continual, sparsity,
+    robustness) carves its validation data with it, from the training split
+    of the run's own seed, so a seed's settings are chosen on that seed's own
+    validation images (never on another seed's test images).
+
+    Args:
+        x, y: training inputs and integer labels.
+        fraction: share of each class held out, in (0, 1).
+        seed: the run's seed.
+        offset: added to `seed` for the random draw (`VALIDATION_OFFSETS`:
+            each job's own, so its earlier runs' held-out images stay the same).
+        scheme: "per_class": for each class in label order, a permutation
+            drawn from `numpy.random.default_rng(offset + seed)` holds out its
+            first `max(1, round(fraction * count))` samples (the robustness
+            and sparsity jobs); "stratified": scikit-learn's stratified
+            `train_test_split` with `random_state=offset + seed`
+            (`stratified_split`, the continual job's per-task split).
+
+    Returns:
+        `(x_fit, y_fit, x_val, y_val)`; with "per_class" both parts keep
+        the data's order.
+
+    Example:
+        >>> x, y = np.arange(40).reshape(20, 2), np.array([0, 1] * 10)
+        >>> x_fit, y_fit, x_val, y_val = validation_split(x, y, 0.2, seed=0)
+        >>> len(y_val), sorted(set(y_val.tolist()))
+        (4, [0, 1])
+    """
+    fraction = float(fraction)
+    if not 0.0 < fraction < 1.0:
+        raise ValueError(f"the validation fraction must be in (0, 1), got {fraction}")
+    y = np.asarray(y)
+    if scheme == "stratified":
+        x_fit, x_val, y_fit, y_val = stratified_split(x, y, fraction, seed=int(offset) + int(seed))
+        return x_fit, y_fit, x_val, y_val
+    if scheme != "per_class":
+        raise ValueError(f"unknown validation scheme {scheme!r}; use 'per_class' or 'stratified'")
+    rng = np.random.default_rng(int(offset) + int(seed))
+    held = np.zeros(len(y), bool)
+    for label in np.unique(y):
+        where = np.flatnonzero(y == label)
+        held[rng.permutation(where)[:max(1, int(round(fraction * len(where))))]] = True
+    return x[~held], y[~held], x[held], y[held]

@@ -58,15 +58,14 @@ DESCRIPTIONS = {
 
 
 def split_validation(x, y, fraction, seed):
-    """`(x_fit, y_fit, x_val, y_val)`: `fraction` of each class held out, by `seed`."""
-    rng = np.random.default_rng(10_000 + seed)
-    held = []
-    for label in np.unique(y):
-        where = np.flatnonzero(y == label)
-        held.extend(rng.permutation(where)[:max(1, int(round(fraction * len(where))))])
-    mask = np.zeros(len(y), bool)
-    mask[np.asarray(held, int)] = True
-    return x[~mask], y[~mask], x[mask], y[mask]
+    """`(x_fit, y_fit, x_val, y_val)`: `fraction` of each class held out, by `seed`.
+
+    `keras_fip.data.splits.validation_split` with this job's offset (10,000):
+    the same images as before the split was shared.
+    """
+    from keras_fip.data.splits import VALIDATION_OFFSETS, validation_split
+
+    return validation_split(x, y, fraction, seed, offset=VALIDATION_OFFSETS["robustness"])
 
 
 def run_robust_experiment(*, dataset="digits", data_dir=None, model="reference_cnn",
