@@ -306,12 +306,14 @@ def validation_stream(stream, fraction=0.1, seed=0):
     Example:
         >>> tuning = validation_stream(make_stream(digits), fraction=0.1, seed=0)
     """
-    from keras_fip.data.splits import stratified_split
+    from keras_fip.data.splits import VALIDATION_OFFSETS, validation_split
 
     tasks = []
     for task in stream:
-        x_train, x_val, y_train, y_val = stratified_split(
-            task.x_train, task.y_train, fraction, seed=seed)
+        # The shared split, with this job's scheme and offset (its held-out images unchanged).
+        x_train, y_train, x_val, y_val = validation_split(
+            task.x_train, task.y_train, fraction, seed, scheme="stratified",
+            offset=VALIDATION_OFFSETS["continual"])
         tasks.append(Task(name=task.name, x_train=x_train, y_train=y_train,
                           x_test=x_val, y_test=y_val, classes=task.classes))
     return TaskStream(
