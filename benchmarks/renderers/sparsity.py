@@ -8,7 +8,7 @@ FILES = {
     "lenet5": "sparsity_mnist_lenet5.json",
 }
 TITLES = {"lenet_300_100": "LeNet-300-100", "reference_cnn": "the notebook's CNN", "lenet5": "LeNet-5"}
-FIP_METHODS = ("fip", "fip_reference")
+FIP_METHODS = ("fip", "fip_pull", "fip_reference")  # and any other fip* name
 
 
 def data_for(ctx, model):
@@ -94,7 +94,7 @@ def sparsity_arrival(ctx, model):
     arrival, the accuracy the last path record measured, the largest pull."""
     data = data_for(ctx, model)
     rows = []
-    for m in [m for m in methods_of(data, model) if m in FIP_METHODS]:
+    for m in [m for m in methods_of(data, model) if m.startswith("fip")]:
         for s in sparsities_of(data, model):
             frows = [r for r in rows_of(data, model) if r["method"] == m and r["sparsity"] == s]
             steps = [r.get("path_steps") for r in frows if r.get("path_steps") is not None]
@@ -108,7 +108,7 @@ def sparsity_arrival(ctx, model):
 def sparsity_verdicts(ctx, model, method="fip"):
     """Per sparsity, a FIP method against every peer over seeds (beats / level / behind)."""
     data = data_for(ctx, model)
-    peers = [m for m in methods_of(data, model) if m not in FIP_METHODS]
+    peers = [m for m in methods_of(data, model) if not m.startswith("fip")]
     lines = []
     for s in sparsities_of(data, model):
         a = seeds_acc(data, model, method, s)
@@ -167,12 +167,12 @@ def sparsity_headline(ctx, sparsities="0.95,0.98,0.99", models="lenet_300_100,re
             text = acc(mean(a.values())) if a else "not run"
             cells.append(f"**{text}**" if best[(model, s)] == m else text)
         label = f"`{m}`"
-        if m in FIP_METHODS:
+        if m.startswith("fip"):
             frows = [r for model, s in cols for r in rows_of(data_for(ctx, model), model)
                      if r["method"] == m and r["sparsity"] == s]
             a = arrival(frows)
             kept = f"{a['kept']}/{a['n']}" if a["kept"] is not None else "not recorded"
-            label += f" (reached {a['reached']}/{a['n']}, kept {kept})"
+            label += f" (reached in {a['reached']} of these {a['n']} runs, kept {kept})"
         rows.append([label] + cells)
     return md_table(header, rows)
 
@@ -218,5 +218,63 @@ def sparsity_cli_table(ctx, files):
         rows.append([f"`--min-density {floor}`: FIP path reached, kept"]
                     + [(("reached" if by[m].get("reached") else "not reached") + ", "
                         + ("kept" if by[m].get("kept") else ("not kept" if "kept" in by[m] else "kept not recorded")))
-                       if m in by and m in FIP_METHODS else "" for m in methods])
+                       if m in by and m.startswith("fip") else "" for m in methods])
     return md_table(["seed 0, one run"] + [f"`{m}`" for m in methods], rows)
+
+
+@renderer("sparsity_reach_summary")
+def sparsity_reach_summary(ctx, method="fip", sparsities="0.98,0.99", models="lenet_300_100,reference_cnn,lenet5"):
+    """One sentence over every model's runs: how many FIP paths reached the set, how many
+    kept the function (or "not recorded"), the accuracy their last record measured
+    before the snap at the given sparsities, and the largest pull."""
+    frows = []
+    for model in models.split(","):
+        frows += [r for r in rows_of(data_for(ctx, model), model) if r["method"] == method]
+    if not frows:
+        raise RenderError(f"no {method} rows")
+    a = arrival(frows)
+    kept = (f"kept the function in {a['kept']} of them" if a["kept"] is not None
+            else "whether it kept the function is not recorded for these runs")
+    parts = []
+    for s in sparsities.split(","):
+        sub = arrival([r for r in frows if r["sparsity"] == float(s)])
+        if sub["at_arrival"]:
+            parts.append(f"{acc(min(sub['at_arrival']), 2)}-{acc(max(sub['at_arrival']), 2)} at {pct(float(s))}")
+        elif sub["last"]:
+            parts.append(f"{acc(min(sub['last']), 2)}-{acc(max(sub['last']), 2)} at {pct(float(s))}")
+    what = ("validation accuracy at arrival" if a["at_arrival"] else
+            "accuracy its last record measured on training images before the snap")
+    text = f"`{method}`'s path reached the sparse set in {a['reached']} of {a['n']} runs; {kept}"
+    if parts:
+        text += f"; the {what} was " + " and ".join(parts)
+    if a["pull"] is not None:
+        text += f", with the pull raised to at most {num(a['pull'])}"
+    return text
+
+
+@renderer("sparsity_best_count")
+def sparsity_best_count(ctx, method="gmp", sparsities="0.95,0.98,0.99", models="lenet_300_100,reference_cnn,lenet5"):
+    """In how many (model, sparsity) cells a method has the best mean: "7 of 9"."""
+    wins = total = 0
+    for model in models.split(","):
+        data = data_for(ctx, model)
+        for s in sparsities.split(","):
+            scores = {m: mean(seeds_acc(data, model, m, float(s)).values())
+                      for m in methods_of(data, model) if seeds_acc(data, model, m, float(s))}
+            total += 1
+            wins += max(scores, key=scores.get) == method
+    return f"{wins} of {total}"
+
+
+@renderer("sparsity_pull_note")
+def sparsity_pull_note(ctx, method="fip", weight="0.1", models="lenet_300_100,reference_cnn,lenet5"):
+    """Says whether the committed runs of a FIP method grew their pull beyond ``weight``
+    (the runs made before the pull growth became ``fip_pull``'s option did)."""
+    frows = []
+    for model in models.split(","):
+        frows += [r for r in rows_of(data_for(ctx, model), model) if r["method"] == method]
+    a = arrival(frows)
+    if a["pull"] is not None and a["pull"] > float(weight) * 1.0001:
+        return (f"These `{method}` runs grew their pull until the path arrived (now the "
+                f"`fip_pull` method; `{method}` keeps the paper's constant pull).")
+    return f"These `{method}` runs kept the pull constant."
