@@ -198,12 +198,25 @@ FAMILY_BY_PREFIX = [
 ]
 
 
+#: keras_fip.continual.methods.RENAMED: names that meant DER-family methods before 0.2
+#: (copied, so that rendering needs no TensorFlow).
+RENAMED_IN_0_2 = {"fip_l2": "der_l2", "fip_views": "der_views", "fip_views_labels": "der_views_labels"}
+
+
+def _version_tuple(text):
+    return tuple(int(p) for p in re.findall(r"\d+", text)[:3])
+
+
 def family(method, record=None):
     """``(family, anchor)`` of a continual method: the JSON's fields when it has them,
     else derived from the name's prefix (fip* -> fip / path_start, der* -> der / stored,
     replay and er_ace -> replay, ewc -> regularisation, finetune and joint -> baseline)."""
     if record and record.get("family"):
         return record["family"], record.get("anchor", "not recorded")
+    version = (record or {}).get("keras_fip_version")
+    if version and method in RENAMED_IN_0_2 and _version_tuple(version) < (0, 2):
+        # before keras-fip 0.2 these names meant the stored-logit (DER) methods
+        return "der", "stored"
     if record and record.get("refresh_anchors") is False:
         # keeps each sample's outputs from when it was stored: what DER does, whatever
         # the method is called

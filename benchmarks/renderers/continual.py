@@ -72,6 +72,7 @@ def load_set(ctx, name):
                     record[key] = first[key]
             if "refresh_anchors" in first.get("hyperparameters", {}):
                 record["refresh_anchors"] = first["hyperparameters"]["refresh_anchors"]
+            record["keras_fip_version"] = data.get("versions", {}).get("keras_fip")
             methods[method] = dict(runs=runs, file=f, record=record, command=data.get("command"))
     return methods
 
@@ -221,6 +222,7 @@ def continual_simple_table(ctx, file):
                 record.setdefault(key, first[key])
         if "refresh_anchors" in first.get("hyperparameters", {}):
             record["refresh_anchors"] = first["hyperparameters"]["refresh_anchors"]
+        record["keras_fip_version"] = data.get("versions", {}).get("keras_fip")
         methods[m] = dict(runs=r, record=record)
     rows = []
     for m in ordered(methods):
@@ -236,7 +238,7 @@ def continual_backends(ctx, file="continual_digits_backends.json"):
     data = ctx.json(file)
     rows = []
     for m, by in data["methods"].items():
-        fam, anchor = family(m, by)
+        fam, anchor = family(m, {**by, "keras_fip_version": data.get("versions", {}).get("keras_fip")})
         tf, jx = by["tensorflow"]["average_accuracy"], by["jax"]["average_accuracy"]
         rows.append([f"`{m}`", fam, acc(tf), acc(jx), f"{jx - tf:+.4f}"])
     return md_table(["method", "family", "TensorFlow", "JAX", "JAX - TensorFlow"], rows)
