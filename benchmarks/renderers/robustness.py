@@ -97,7 +97,8 @@ def robust_verdicts(ctx, attack="pgd", eps="0.2", file=FILE):
         c, s = clean_full(ctx, file, m), clean_full(ctx, file, "single")
         diffs = [c[k] - s[k] for k in sorted(c)]
         lines.append(f"- `{m}`, clean accuracy against the single network it starts from: "
-                     f"{' / '.join(points(d) for d in diffs)} points per seed ({words[verdict(c, s)]} it).")
+                     f"{' / '.join(points(d) for d in diffs)} points per seed, {points(mean(diffs))} on the mean "
+                     f"({words[verdict(c, s)]} it).")
         for setting in ("transfer", "transfer_surrogate"):
             a = per_seed(ctx, file, setting, m, attack, eps)
             parts = []
