@@ -264,3 +264,22 @@ def two_task_value(ctx, column, epoch="last", file="two_task_mnist_permuted.json
     rows = data["table_mean_over_seeds"]
     row = rows[-1] if epoch == "last" else next(r for r in rows if str(r["epoch"]) == epoch)
     return acc(row[column], int(places))
+
+
+@renderer("rename_note")
+def rename_note(ctx, report):
+    """For a continual report under the repository root (``report=docs/x/report.json``):
+    a note when it was written before the rename of the DER-family methods, else nothing."""
+    import os
+
+    from .base import RENAMED_IN_0_2, _version_tuple
+
+    data = ctx.json(os.path.join(ctx.root, report))
+    version = data.get("versions", {}).get("keras_fip")
+    old = [m for m in data.get("results", {}) if m in RENAMED_IN_0_2]
+    if not old or not version or _version_tuple(version) >= (0, 2):
+        return ""
+    names = ", ".join(f"`{m}`" for m in old)
+    new = ", ".join(f"`{RENAMED_IN_0_2[m]}`" for m in old)
+    return (f" Drawn before the DER-family methods were renamed: its {names} panels are "
+            f"the methods now called {new}, which protect logits stored with each sample.")

@@ -1,6 +1,6 @@
 """Robust ensembles: accuracy under attack, compute in training examples, verdicts."""
 
-from .base import RenderError, acc, command_block, md_table, mean, points, renderer, verdict
+from .base import RenderError, acc, command_block, md_table, mean, num, points, renderer, verdict
 
 FILE = "robustness_mnist_issue14_final.json"
 SETTINGS = {"transfer": "from the start", "transfer_surrogate": "from a surrogate",
@@ -129,3 +129,21 @@ def robust_examples_ratio(ctx, method="fip_ensemble", peer="deep_ensemble", file
     a = mean(run["compute"][method]["examples"] for run in data["runs"])
     b = mean(run["compute"][peer]["examples"] for run in data["runs"])
     return f"{100 * a / b:.0f}%"
+
+
+@renderer("robust_hyperparameters")
+def robust_hyperparameters(ctx, file=FILE):
+    """The settings each ensemble ran with, from the file's protocol."""
+    p = ctx.json(file)["protocol"]
+    keys = ("step_length", "batch_size", "burn_in", "steps_between", "max_distance", "tolerance",
+            "check_every", "diversity_weight", "max_candidates")
+    parts = []
+    for name, cfg in p.get("fip", {}).items():
+        parts.append(f"`{name}` " + ", ".join(f"{k} {num(cfg[k])}" for k in keys if k in cfg))
+    if "fge" in p:
+        parts.append("`fge_ensemble` " + ", ".join(f"{k} {num(v)}" for k, v in p["fge"].items()))
+    if "snapshot" in p:
+        parts.append("`snapshot_ensemble` " + ", ".join(f"{k} {num(v)}" for k, v in p["snapshot"].items()))
+    parts.append(f"the start and `deep_ensemble` epochs {num(p['epochs'])}, batch_size {num(p['batch_size'])}, "
+                 f"learning_rate {num(p['learning_rate'])}")
+    return "Settings: " + "; ".join(parts) + ".\n"
