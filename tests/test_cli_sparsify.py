@@ -28,12 +28,19 @@ def test_sparsify_compares_methods_and_exports(tmp_path, capsys):
         (m, s) for m in ("fip", "oneshot", "gmp", "tfmot") for s in (0.5, 0.8)}
     for r in rows:
         assert r["measured_sparsity"] == pytest.approx(r["target_sparsity"], abs=0.01)
-        assert 0.0 <= r["accuracy"] <= 1.0
         # The same budget for all: exactly 20 steps; what FIP's path leaves fine-tunes.
         assert r["path_steps"] + r["finetune_steps"] == 20
+        if r["target_sparsity"] == 0.5:
+            # Half the weights of a trained network (dense ~0.88 after 2 epochs) go in 20
+            # steps: every method keeps far above chance (0.1); a broken mask does not.
+            assert r["accuracy"] >= 0.5
     fip = [r for r in rows if r["method"] == "fip"]
-    assert all({"reached", "gap", "path_steps", "path"} <= set(r) for r in fip)
-    assert all(r["reached"] == (r["gap"] < 0.01) for r in fip)
+    # Where the path arrived, and what it kept on the held-out validation split.
+    assert "held out" in report["config"]["validation"]
+    for r in fip:
+        assert r["kept"] == (r["accuracy_at_arrival"] >= r["accuracy_at_start"] - 0.01)
+        assert r["reached"] == (r["gap"] < 0.01) and r["pull_growth_steps"] == 0
+        assert r["distance_at_arrival"] >= 0.0 and len(r["path"]) >= 1
     assert (out / "accuracy_vs_sparsity.png").stat().st_size > 0
     exported = report["exports"]["0.8"]
     assert exported["agreement"]["tflite"]["argmax_agreement"] >= 0.999

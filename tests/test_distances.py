@@ -38,6 +38,20 @@ def test_bhattacharyya_with_eps_is_the_reference_formula(logits):
     assert np.all(distances.Bhattacharyya(eps_scale=1e-3)(anchor, anchor) < 0)
 
 
+def test_bhattacharyya_with_one_eps_per_batch_is_the_sparsification_notebooks(logits):
+    # Sparsification_Resnet_CIFAR.ipynb: eps = max(1e-12, 1e-3 * min over the whole batch).
+    anchor, current = logits
+    q, p = softmax(anchor), softmax(current)
+    eps = max(1e-3 * q.min(), 1e-12)
+    expected = -np.log(np.sqrt(p * q + eps).sum(-1))
+    distance = distances.Bhattacharyya(eps_scale=1e-3, eps_floor=1e-12, eps_over="batch")
+    np.testing.assert_allclose(distance(anchor, current), expected, rtol=1e-5)
+    restored = distances.get(distances.serialize(distance))
+    assert restored.eps_over == "batch"
+    with pytest.raises(ValueError, match="eps_over"):
+        distances.Bhattacharyya(eps_scale=1e-3, eps_over="row")
+
+
 def test_bhattacharyya_gradient_is_finite_for_vanishing_probabilities():
     anchor = np.array([[40.0, -40.0, 0.0]], "float32")   # probabilities down to 1e-35
     current = np.array([[-40.0, 40.0, 0.0]], "float32")

@@ -62,21 +62,54 @@ def test_a_schedule_is_a_small_serialisable_object():
 
 
 @pytest.mark.any_backend
-def test_sparsify_reaches_the_target_and_keeps_the_function(trained, digits):
-    dense = accuracy(trained, digits.x_test, digits.y_test)
+def test_sparsify_walks_towards_the_target_and_reports_what_it_kept(trained, digits):
+    validation = (digits.x_test, digits.y_test)
+    dense = accuracy(trained, *validation)
     before = trained.get_weights()
     result = sparsify(trained, digits.x_train, sparsity=0.8, steps=300, step_length="auto",
-                      validation_data=(digits.x_test, digits.y_test), verbose=0)
+                      validation_data=validation, verbose=0)
     assert result.sparsity == pytest.approx(0.8, abs=1e-3)
     # Every parameter counts, as in the reference: kernels and biases together.
     weights = [np.asarray(v) for v in result.model.weights]
     assert sum((w == 0).sum() for w in weights) / sum(w.size for w in weights) == pytest.approx(0.8, abs=1e-3)
-    assert accuracy(result.model, digits.x_test, digits.y_test) >= dense - 0.05
     # The caller's network is untouched; the path is recorded with its progress.
     assert all(np.array_equal(a, b) for a, b in zip(before, trained.get_weights()))
     record = result.path[-1]
     assert {"loss", "distance", "sparse_gap", "sparse_gap_now", "val_accuracy"} <= set(record)
-    assert result.path[-1]["sparse_gap_now"] < result.path[0]["sparse_gap_now"] or result.reached
+    assert result.path[-1]["sparse_gap_now"] < 0.9 * result.path[0]["sparse_gap_now"]
+    # What the path kept, measured before the snap; the pull never grew (off by default).
+    assert result.accuracy_at_start == pytest.approx(dense)
+    assert result.accuracy_at_arrival == pytest.approx(record["val_accuracy"])
+    assert result.kept == (result.accuracy_at_arrival >= dense - 0.01)
+    assert result.accuracy_at_snap == pytest.approx(accuracy(result.model, *validation))
+    assert result.distance_at_arrival > 0.0
+    assert result.max_pull == pytest.approx(0.1) and result.pull_growth_steps == 0
+    assert result.reached == (result.gap < 0.01)
+
+
+@pytest.mark.any_backend
+def test_a_growing_pull_forces_the_arrival_and_says_so(trained, digits):
+    validation = (digits.x_test, digits.y_test)
+    steady = sparsify(trained, digits.x_train, sparsity=0.9, steps=100, step_length="auto",
+                      validation_data=validation, verbose=0)
+    forced = sparsify(trained, digits.x_train, sparsity=0.9, steps=100, step_length="auto",
+                      pull_growth=1.5, validation_data=validation, verbose=0)
+    assert forced.reached and forced.gap < 0.01 < steady.gap
+    assert forced.pull_growth_steps > 0 and forced.max_pull > 1e3 * 0.1
+    # It gets there by moving the function further from the start.
+    assert forced.distance_at_arrival > steady.distance_at_arrival
+
+
+def test_the_reference_path_takes_every_step_at_its_fixed_length(trained, digits):
+    from keras_fip.sparsity.experiment import run_method
+
+    result = run_method("fip_reference", trained, digits.x_train, digits.y_train,
+                        sparsity=0.9, steps=20, validation_data=(digits.x_test, digits.y_test))
+    # No fine-tuning, no early stop at this distance, and 20 steps of exactly 0.01.
+    assert (result.path_steps, result.finetune_steps, result.reached) == (20, 0, False)
+    travelled = result.path[-1]["weight_distance"]
+    assert 0.9 * 20 * 0.01 < travelled <= 20 * 0.01 + 1e-6
+    assert result.max_pull == pytest.approx(0.1) and result.kept is not None
 
 
 def short(paths):

@@ -9,7 +9,8 @@ from keras_fip.cli._console import quiet_tensorflow_logger
 from keras_fip.cli._lists import at_least, number_list
 
 # The experiment's names, here too so that --help needs no TensorFlow.
-METHOD_NAMES = ("fip", "oneshot", "gmp", "tfmot", "tfmot_global")
+METHOD_NAMES = ("fip", "fip_pull", "fip_reference", "oneshot", "gmp", "tfmot", "tfmot_global")
+DEFAULT_METHODS = ("fip", "oneshot", "gmp", "tfmot", "tfmot_global")
 
 
 def add_parser(commands):
@@ -34,9 +35,13 @@ def add_parser(commands):
                         help="epochs of dense training when --model is not given (default 20)")
     parser.add_argument("--sparsity", default="0.9,0.95",
                         help="comma-separated target sparsities in [0, 1) (default 0.9,0.95)")
-    parser.add_argument("--methods", default=",".join(METHOD_NAMES),
-                        help=f"comma-separated among {', '.join(METHOD_NAMES)} (fip: the path "
-                        "then fine-tuning; oneshot: global magnitude pruning + fine-tuning; gmp: "
+    parser.add_argument("--methods", default=",".join(DEFAULT_METHODS),
+                        help=f"comma-separated among {', '.join(METHOD_NAMES)} (default "
+                        f"{','.join(DEFAULT_METHODS)}; fip: the path "
+                        "then fine-tuning; fip_pull: fip whose pull grows until the path "
+                        "reaches the sparse set, giving up the function if it must; "
+                        "fip_reference: the reference notebook's path unchanged, the whole "
+                        "budget, no fine-tuning; oneshot: global magnitude pruning + fine-tuning; gmp: "
                         "gradual global magnitude pruning, cubic schedule; tfmot: tfmot's "
                         "PolynomialDecay, every layer to the target; tfmot_global: tfmot with "
                         "per-layer targets from one global magnitude cut)")
@@ -48,6 +53,10 @@ def add_parser(commands):
                         help="least fraction of each layer's weights kept, for every method "
                         "(default 0: one global cut, which may empty a small layer)")
     parser.add_argument("--batch-size", type=at_least(1), default=200)
+    parser.add_argument("--validation-fraction", type=_fraction, default=0.1,
+                        help="fraction of each class of the training data held out to measure "
+                        "what a FIP path kept (accuracy at arrival, 'kept'); every method "
+                        "trains on the rest (default 0.1; 0: hold nothing out)")
     parser.add_argument("--export", default=None,
                         help="folder to write the FIP models to (one subfolder per sparsity: "
                         "model.keras, saved_model/, model.tflite)")
@@ -79,7 +88,7 @@ def run(args):
         dataset=args.dataset, data_dir=args.data_dir, model=args.model or None,
         architecture=args.architecture, epochs=args.epochs, sparsity=targets, methods=methods,
         steps=args.steps, batch_size=args.batch_size, export=args.export, int8=args.int8,
-        min_density=args.min_density,
+        min_density=args.min_density, validation_fraction=args.validation_fraction,
         overwrite=args.overwrite, seed=args.seed, verbose=args.verbose,
     )
     out = report.ensure_dir(args.out)
@@ -105,4 +114,18 @@ def _density(text):
     if not (math.isfinite(value) and 0.0 <= value < 1.0):
         raise argparse.ArgumentTypeError(
             f"must be in [0, 1) (the least fraction of each layer's weights kept), got {text}")
+    return value
+
+
+def _fraction(text):
+    """`--validation-fraction`: a number in [0, 1)."""
+    import argparse
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
+    if not (math.isfinite(value) and 0.0 <= value < 1.0):
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
     return value

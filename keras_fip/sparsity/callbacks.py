@@ -6,6 +6,9 @@ it reads or writes any variable, and what it writes is then what the next step
 starts from.
 """
 
+import json
+import os
+
 import numpy as np
 import keras
 from keras import ops
@@ -52,6 +55,9 @@ class SparsityMonitor(keras.callbacks.Callback):
         self.validation_data = validation_data
         self.check_every = int(check_every)
         self.reached = False
+        #: The largest pull multiplier reached, and the steps on which it grew.
+        self.max_pull = 1.0
+        self.growth_steps = 0
         self.pull_growth = float(pull_growth)
         self.budget = None if budget is None else int(budget)
         self._left = None  # the length still to travel after each step
@@ -87,8 +93,25 @@ class SparsityMonitor(keras.callbacks.Callback):
         left = self._left[min(step, self.budget)]
         if gap > 0.4 * left:  # off track: point the path more at the set
             # Capped: far past the distance term, and short of overflowing the loss.
-            self.objective.pull.assign(min(float(self.objective.pull.numpy()) * self.pull_growth,
-                                           1e12))
+            pull = min(float(self.objective.pull.numpy()) * self.pull_growth, 1e12)
+            self.objective.pull.assign(pull)
+            self.max_pull = max(self.max_pull, pull)
+            self.growth_steps += 1
+
+    def save_checkpoint(self, folder):
+        """Keeps what the monitor counted in the path's checkpoint (see `traverse`)."""
+        with open(os.path.join(folder, "sparsity_monitor.json"), "w") as f:
+            json.dump({"reached": self.reached, "max_pull": self.max_pull,
+                       "growth_steps": self.growth_steps}, f)
+
+    def load_checkpoint(self, folder):
+        path = os.path.join(folder, "sparsity_monitor.json")
+        if os.path.exists(path):  # absent in checkpoints written before it was kept
+            with open(path) as f:
+                state = json.load(f)
+            self.reached = bool(state["reached"])
+            self.max_pull = float(state["max_pull"])
+            self.growth_steps = int(state["growth_steps"])
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is None:

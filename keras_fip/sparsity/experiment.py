@@ -15,23 +15,28 @@ Example:
     ...
 """
 
+import dataclasses
 import os
 import sys
 
 from keras_fip import experiment_common
 from keras_fip.engine import backend
 
-METHOD_NAMES = ("fip", "oneshot", "gmp", "tfmot", "tfmot_global")
+METHOD_NAMES = ("fip", "fip_pull", "fip_reference", "oneshot", "gmp", "tfmot", "tfmot_global")
+#: The methods that walk a FIP (their rows carry what the path kept at arrival).
+FIP_METHODS = ("fip", "fip_pull", "fip_reference")
+#: What `keras-fip sparsify` runs when --methods is not given.
+DEFAULT_METHODS = ("fip", "oneshot", "gmp", "tfmot", "tfmot_global")
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 
 
 def run_sparsify_experiment(*, dataset="digits", data_dir=None, model=None,
                             architecture="lenet_300_100", hidden=None, cnn_filters=None,
                             cnn_dense=None, epochs=20, sparsity=(0.9, 0.95),
-                            methods=METHOD_NAMES, steps=1000, batch_size=200, export=None,
+                            methods=DEFAULT_METHODS, steps=1000, batch_size=200, export=None,
                             int8=False, overwrite=False, scope="kernels_and_biases",
                             min_density=0.0, hyperparameters=None, path_validation=None,
-                            seed=0, verbose=0, progress=True):
+                            validation_fraction=0.1, seed=0, verbose=0, progress=True):
     """Sparsifies one network to each target with each method; returns the report's payload.
 
     Args:
@@ -60,8 +65,15 @@ def run_sparsify_experiment(*, dataset="digits", data_dir=None, model=None,
             every method (0: none).
         hyperparameters: `{method: {setting: value}}` (see
             `keras_fip.sparsity.tuning`); default `tuning.DEFAULTS`.
-        path_validation: `(x, y)` whose accuracy FIP's path records after each
-            of its epochs (not the test split: it is touched once, at the end).
+        path_validation: `(x, y)` whose accuracy the FIP paths record after
+            each of their epochs and at arrival (`kept`); not the test split,
+            which is touched once, at the end. None carves it from the
+            training data (below).
+        validation_fraction: without `path_validation`, this fraction of each
+            class of the training data is held out as the validation split
+            (every method then trains on the rest, the dense network too);
+            0 holds nothing out, and the FIP rows then report what the path
+            kept as the output distance only.
         seed: seed of the data split, the dense training and every method.
         verbose: passed to Keras' `fit`; 2 also shows the TFLite converter's logs.
         progress: print the dense accuracy and a progress bar over the runs.
@@ -117,11 +129,18 @@ def run_sparsify_experiment(*, dataset="digits", data_dir=None, model=None,
     data, dataset_name = experiment_common.load_data(dataset, seed=seed, data_dir=data_dir)
     experiment_common.check_labels(data)
     x, y = data.x_train, data.y_train
+    held_out = 0
+    if path_validation is None and validation_fraction:
+        from keras_fip.sparsity.tuning import split_validation
+
+        (x, y), path_validation = split_validation(x, y, validation_fraction, seed=seed)
+        held_out = len(path_validation[1])
     keras.utils.set_random_seed(seed)
     options = experiment_common.model_options(architecture, hidden, cnn_filters, cnn_dense)
     if model is None:
         say(f"training {architecture} on {data.name} for {epochs} epochs")
-        network = train_dense(architecture, data, epochs=epochs, seed=seed, verbose=verbose,
+        fit_data = dataclasses.replace(data, x_train=x, y_train=y) if held_out else data
+        network = train_dense(architecture, fit_data, epochs=epochs, seed=seed, verbose=verbose,
                               **options)
         model_name = architecture
     else:
@@ -144,7 +163,8 @@ def run_sparsify_experiment(*, dataset="digits", data_dir=None, model=None,
                                 batch_size=batch_size, seed=seed, verbose=verbose, scope=scope,
                                 min_density=min_density, **hyperparameters[method],
                                 **({"validation_data": path_validation}
-                                   if method == "fip" and path_validation is not None else {}))
+                                   if method in FIP_METHODS and path_validation is not None
+                                   else {}))
             row = {
                 "method": method, "target_sparsity": target, "accuracy": test_accuracy(result.model),
                 "measured_sparsity": measured_sparsity(result.model, scope)[0],
@@ -152,8 +172,8 @@ def run_sparsify_experiment(*, dataset="digits", data_dir=None, model=None,
                 "path_steps": result.path_steps,
                 "finetune_steps": result.finetune_steps, "seconds": result.seconds,
             }
-            if method == "fip":
-                row.update(reached=result.reached, gap=result.gap, path=result.path)
+            if method in FIP_METHODS:
+                row.update(result.arrival(), path=result.path)
             results.append(row)
             if method == "fip" and export:
                 folder = os.path.join(export, f"sparsity_{target:g}")
@@ -168,6 +188,9 @@ def run_sparsify_experiment(*, dataset="digits", data_dir=None, model=None,
         "dataset": dataset_name, "dataset_split": data.split or data.description,
         "model": model_name, "steps": steps, "batch_size": batch_size, "seed": seed,
         "targets": targets, "methods": methods, "scope": scope, "min_density": min_density,
+        "validation": (f"{held_out} training samples held out ({validation_fraction:g} of each "
+                       f"class); every method trained on the other {len(y)}") if held_out
+        else ("given by the caller" if path_validation is not None else "none"),
         "hyperparameters": {m: hyperparameters[m] for m in methods},
     }
     if options and model is None:
@@ -178,15 +201,29 @@ def run_sparsify_experiment(*, dataset="digits", data_dir=None, model=None,
 
 def run_method(method, network, x, y, *, sparsity, steps, batch_size=200, seed=0, verbose=0,
                scope="kernels_and_biases", min_density=0.0, learning_rate=1e-3,
-               path_fraction=0.5, validation_data=None):
+               path_fraction=0.5, pull_growth=1.5, validation_data=None):
     """Sparsifies `network` with one method on a budget of `steps` training steps.
 
     Args:
         method: one of `METHOD_NAMES`:
-            - "fip": the path (`sparsify`, step length "auto") for at most
-              `path_fraction` of the budget, stopping once it reaches the
-              sparse set; snap to zeros; the rest of the budget fine-tunes
-              with the mask held;
+            - "fip_reference": the reference implementation's path as it
+              ships (Sparsification_Resnet_CIFAR.ipynb with its NGD step):
+              constant steps of 0.01 along normalise(grad sum_batch D +
+              0.1 (w - P_s(w))), the magnitude cut over every parameter
+              recomputed at every step, its Bhattacharyya eps (one per
+              batch: 1e-3 times the batch's smallest anchor probability,
+              floored at 1e-12), its stopping check (gap under 0.01, looked
+              at every 50 steps), the whole budget on the path, then the
+              cut; no fine-tuning. `scope` and `min_density` are ignored:
+              the reference counts every parameter.
+            - "fip": the project's path (`sparsify`: step length "auto",
+              cosine decay, threshold every 50 steps, the exact distance,
+              stop within 0.01) for at most `path_fraction` of the budget;
+              snap to zeros; the rest of the budget fine-tunes with the
+              mask held. Its pull stays lambda (`pull_growth` 1).
+            - "fip_pull": "fip" with the pull grown x`pull_growth` per step
+              while off track (1.5: the forced arrival that reaches the set
+              by giving up the function; see `sparsify`);
             - "oneshot": global magnitude pruning at once, the whole budget
               fine-tuning;
             - "gmp": gradual global magnitude pruning on the cubic schedule;
@@ -200,8 +237,11 @@ def run_method(method, network, x, y, *, sparsity, steps, batch_size=200, seed=0
         verbose: passed to Keras' `fit`.
         scope, min_density: what counts, and the least density of each layer.
         learning_rate: Adam learning rate of the training on labels.
-        path_fraction: FIP only: the most of the budget the path may take.
-        validation_data: FIP only: `(x, y)` whose accuracy the path records.
+        path_fraction: "fip" and "fip_pull": the most of the budget the path
+            may take.
+        pull_growth: "fip_pull" only: the pull's growth factor per step.
+        validation_data: FIP methods: `(x, y)` whose accuracy the path
+            records, and on which what it kept at arrival is measured.
 
     Returns:
         A `SparsificationResult` (`.model`, `.sparsity`, `.path_steps`,
@@ -210,10 +250,15 @@ def run_method(method, network, x, y, *, sparsity, steps, batch_size=200, seed=0
     from keras_fip.sparsity import baselines, fip
 
     common = dict(batch_size=batch_size, seed=seed, scope=scope, min_density=min_density)
-    if method == "fip":
+    if method == "fip_reference":
+        return fip.sparsify(network, x, sparsity=sparsity, steps=steps, batch_size=batch_size,
+                            seed=seed, verbose=verbose, validation_data=validation_data,
+                            distance=reference_distance(network), **REFERENCE_PATH)
+    if method in ("fip", "fip_pull"):
+        growth = pull_growth if method == "fip_pull" else 1.0
         path = fip.sparsify(network, x, sparsity=sparsity, steps=max(1, int(steps * path_fraction)),
                             step_length="auto", validation_data=validation_data,
-                            verbose=verbose, **common)
+                            pull_growth=growth, verbose=verbose, **common)
         path.finetune_steps = fip.finetune(
             path.model, x, y, path.masks, steps=steps - path.path_steps, batch_size=batch_size,
             learning_rate=learning_rate, seed=seed, verbose=verbose)
@@ -229,6 +274,21 @@ def run_method(method, network, x, y, *, sparsity, steps, batch_size=200, seed=0
             network, x, y, sparsity=sparsity, steps=steps, learning_rate=learning_rate,
             allocation="global" if method == "tfmot_global" else "uniform", **common)
     raise ValueError(f"unknown method {method!r}; choose from {', '.join(METHOD_NAMES)}")
+
+
+def reference_distance(network):
+    """The reference sparsification's Bhattacharyya distance (one eps per batch)."""
+    from keras_fip.engine.distances import Bhattacharyya
+    from keras_fip.engine.networks import outputs_are_logits
+
+    return Bhattacharyya(from_logits=outputs_are_logits(network), eps_scale=1e-3,
+                         eps_floor=1e-12, eps_over="batch")
+
+
+#: `sparsify`'s settings that make the reference path, unchanged.
+REFERENCE_PATH = dict(step_length=0.01, decay=False, weight=0.1, distance_reduction="sum",
+                      pull_growth=1.0, threshold_every=1, scope="all", min_density=0.0,
+                      tolerance=0.01, check_every=50, finetune_steps=0)
 
 
 def min_layer_density(model, scope="kernels_and_biases"):
@@ -270,8 +330,7 @@ def format_table(payload):
     """The plain-text results table, then one line per exported model."""
     lines = [f"{'method':13s} {'target':>7s} {'sparsity':>9s} {'accuracy':>9s}  path"]
     for r in payload["results"]:
-        path = (f"  {r['path_steps']} steps, gap {r['gap']:.4f}, "
-                f"{'reached' if r['reached'] else 'NOT reached'}") if r["method"] == "fip" else ""
+        path = f"  {_arrival_text(r)}" if r["method"] in FIP_METHODS else ""
         lines.append(f"{r['method']:13s} {r['target_sparsity']:7.2f} "
                      f"{r['measured_sparsity']:9.4f} {r['accuracy']:9.4f}{path}")
     for target, e in payload["exports"].items():
@@ -281,6 +340,20 @@ def format_table(payload):
             f"gzip {files['tflite']['gzip_bytes']} B; TFLite argmax agreement "
             f"{e['agreement']['tflite']['argmax_agreement']:.4f})")
     return "\n".join(lines)
+
+
+def _arrival_text(row):
+    """Where a FIP path arrived and what it kept, in one line of the table."""
+    text = (f"{row['path_steps']} steps, gap {row['gap']:.4f}, "
+            f"{'reached' if row['reached'] else 'NOT reached'}")
+    if row.get("kept") is not None:
+        text += (f", {'kept' if row['kept'] else 'NOT kept'} (val acc "
+                 f"{row['accuracy_at_start']:.4f} -> {row['accuracy_at_arrival']:.4f}, "
+                 f"{row['accuracy_at_snap']:.4f} at the snap)")
+    text += f", distance {row['distance_at_arrival']:.4f}"
+    if row.get("pull_growth_steps"):
+        text += f", pull grew to {row['max_pull']:.3g}"
+    return text
 
 
 def _target(value):

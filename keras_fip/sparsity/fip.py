@@ -25,6 +25,7 @@ import dataclasses
 import time
 
 import keras
+import numpy as np
 
 from keras_fip import checks
 from keras_fip.engine.batches import epoch_length, path_batches
@@ -46,10 +47,27 @@ class SparsificationResult:
         masks: `{variable path: mask}` of the counted weights.
         sparsity: measured fraction of zeros over the counted weights.
         path_steps: steps taken along the path; `finetune_steps`: after it.
-        reached: whether the gap to the sparse set fell under the tolerance.
+        reached: whether the gap to the sparse set fell under the tolerance
+            (the *set* was reached; says nothing of the function).
         gap: ||w - P_s(w)|| just before snapping.
         path: per-epoch records of the path (logs, weight distance, accuracy).
         seconds: wall time.
+        accuracy_at_start: validation accuracy of the starting network
+            (None without validation data).
+        accuracy_at_arrival: validation accuracy at the end of the path,
+            before the snap: what the path kept.
+        accuracy_at_snap: validation accuracy right after the snap to exact
+            zeros, before any fine-tuning.
+        kept: whether `accuracy_at_arrival` is within 1 point of
+            `accuracy_at_start` (None without validation data).
+        distance_at_arrival: mean exact Bhattacharyya distance between the
+            starting network's outputs and the arrival's, on the validation
+            inputs (or the first 2,000 training inputs without them): what
+            the path kept, measured without labels.
+        max_pull: the largest lambda the pull reached (`weight` times the
+            largest growth factor; `weight` when the pull never grew).
+        pull_growth_steps: steps on which `pull_growth` made the pull grow
+            (0: it never fired).
     """
 
     model: keras.Model
@@ -61,6 +79,22 @@ class SparsificationResult:
     gap: float
     path: list
     seconds: float
+    accuracy_at_start: float = None
+    accuracy_at_arrival: float = None
+    accuracy_at_snap: float = None
+    kept: bool = None
+    distance_at_arrival: float = None
+    max_pull: float = None
+    pull_growth_steps: int = 0
+
+    def arrival(self):
+        """What the path kept where it arrived, as a JSON-ready dict."""
+        return {"reached": self.reached, "kept": self.kept, "gap": self.gap,
+                "accuracy_at_start": self.accuracy_at_start,
+                "accuracy_at_arrival": self.accuracy_at_arrival,
+                "accuracy_at_snap": self.accuracy_at_snap,
+                "distance_at_arrival": self.distance_at_arrival,
+                "max_pull": self.max_pull, "pull_growth_steps": self.pull_growth_steps}
 
 
 def copy_network(network):
@@ -115,8 +149,8 @@ def finetune(network, x, y, masks, *, steps, batch_size=200, learning_rate=1e-3,
 
 def sparsify(network, x, y=None, *, sparsity=None, steps=2000, batch_size=200,
              step_length=0.01, decay=True, weight=0.1, tolerance=0.01, momentum=0.0,
-             distance="bhattacharyya", distance_reduction="sum", pull_growth=1.5,
-             ramp_steps=0, scope="all", granularity="global",
+             distance="bhattacharyya", distance_reduction="sum", pull_growth=1.0,
+             check_every=10, ramp_steps=0, scope="all", granularity="global",
              min_density=0.0, structure=None, threshold_every=50, freeze_batch_norm=True,
              finetune_steps=0, finetune_learning_rate=1e-3, validation_data=None,
              callbacks=None, checkpoint_dir=None, seed=0, verbose=1):
@@ -143,11 +177,16 @@ def sparsify(network, x, y=None, *, sparsity=None, steps=2000, batch_size=200,
         distance: output distance kept small along the path.
         distance_reduction: `"sum"` over the batch (the reference's) or
             `"mean"` (then `weight` means `batch_size` times more).
-        pull_growth: lambda is multiplied by this after every step while the
-            gap to the sparse set is more than 0.4 of the length the path has left,
-            so that the path arrives within `steps` instead of settling where
-            the distance term balances the pull (1: the reference's constant
-            lambda, which may never arrive).
+        pull_growth: off (1, the default: the reference's constant lambda,
+            which may never arrive) or a factor by which lambda is multiplied
+            after every step while the gap to the sparse set is more than 0.4
+            of the length the path has left. It forces an arrival within
+            `steps`, at the price of the function: with `step_length="auto"`
+            it fires from the first step and the pull ends 10^5-10^7 times
+            lambda. The result's `max_pull` and `pull_growth_steps` say
+            whether and how far it fired; `kept` says what the function kept.
+        check_every: steps between checks of the gap against `tolerance`
+            (the reference checks every 50).
         scope: which weights count: `"all"` (default, every parameter the path
             moves, as the reference counts them), `"kernels_and_biases"` or
             `"kernels"`.
@@ -202,6 +241,7 @@ def sparsify(network, x, y=None, *, sparsity=None, steps=2000, batch_size=200,
     length = (keras.optimizers.schedules.CosineDecay(step_length, steps, alpha=0.01)
               if decay else step_length)
     monitor = SparsityMonitor(objective, tolerance, validation_data=validation_data,
+                              check_every=checks.count(check_every, "check_every"),
                               pull_growth=pull_growth, budget=steps, step_length=length)
     keras.utils.set_random_seed(seed)
     path = traverse(
@@ -213,10 +253,17 @@ def sparsify(network, x, y=None, *, sparsity=None, steps=2000, batch_size=200,
     )
     path_steps = int(objective.step.numpy())  # the monitor may have stopped it early
     gap = objective.distance_to_sparse_set(path.model)
+    probe = validation_data[0] if validation_data is not None else x[:2000]
+    kept_figures = _arrival(network, path.network, probe, validation_data)
     masks = objective.snap(path.network)
     # The user's architecture (Dropout, trainable BatchNorm) with the path's weights.
     walked = fresh_copy(network)
     walked.set_weights(path.network.get_weights())
+    snapped = None
+    if validation_data is not None:
+        from keras_fip.engine.networks import accuracy
+
+        snapped = accuracy(walked, *validation_data)
     start = time.perf_counter()
     tuned = finetune(walked, x, y, masks, steps=finetune_steps, batch_size=batch_size,
                      learning_rate=finetune_learning_rate, seed=seed,
@@ -225,7 +272,27 @@ def sparsify(network, x, y=None, *, sparsity=None, steps=2000, batch_size=200,
         model=walked, masks=masks, sparsity=zero_fraction(list(masks.values())),
         path_steps=path_steps, finetune_steps=tuned, reached=bool(gap < tolerance), gap=gap,
         path=path.records, seconds=path.seconds + time.perf_counter() - start,
+        accuracy_at_snap=snapped, max_pull=float(weight) * monitor.max_pull,
+        pull_growth_steps=monitor.growth_steps, **kept_figures,
     )
+
+
+def _arrival(start, arrived, probe, validation_data):
+    """What the path kept: validation accuracy at start and arrival, and the
+    exact output distance between the two networks on `probe`."""
+    from keras_fip.engine.distances import Bhattacharyya
+    from keras_fip.engine.networks import accuracy
+
+    bhattacharyya = Bhattacharyya(from_logits=outputs_are_logits(start))
+    distance = float(np.mean(np.asarray(bhattacharyya(
+        start.predict(probe, batch_size=1000, verbose=0),
+        arrived.predict(probe, batch_size=1000, verbose=0)))))
+    figures = {"distance_at_arrival": distance}
+    if validation_data is not None:
+        before, after = (accuracy(n, *validation_data) for n in (start, arrived))
+        figures.update(accuracy_at_start=before, accuracy_at_arrival=after,
+                       kept=bool(after >= before - 0.01))
+    return figures
 
 
 def _frozen(network):
