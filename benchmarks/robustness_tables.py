@@ -11,6 +11,8 @@ must-show check per seed.
 
 import argparse
 import json
+import os
+import sys
 
 import numpy as np
 
@@ -63,25 +65,38 @@ def tables(runs, attack="pgd", eps="0.2"):
             for m in methods) + " |")
     lines.append("")
 
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from robustness import _count
+
     lines.append("| method | clean (full test split) | per seed | members' mean clean | lowest "
-                 "member | steps | examples | seconds | steps / deep |")
-    lines.append("|---" * 9 + "|")
+                 "member | steps | training examples | forward-only examples | total examples "
+                 "| seconds | examples / deep |")
+    lines.append("|---" * 11 + "|")
     for method in methods:
         clean = [r["clean_accuracy"][method] for r in runs]
         steps = [r["compute"][method]["steps"] for r in runs]
-        deep = [r["compute"].get("deep_ensemble", {}).get("steps") for r in runs]
+        total = [_count(r["compute"][method], "total_examples") for r in runs]
+        forward = [_count(r["compute"][method], "validation_examples")
+                   + _count(r["compute"][method], "anchor_examples") for r in runs]
+        deep = [_count(r["compute"]["deep_ensemble"], "total_examples")
+                if "deep_ensemble" in r["compute"] else None for r in runs]
         if method == "single":
             member_mean = member_low = "-"
         else:
             member_mean = _cell([np.mean(r["members"][method]["clean_accuracy"]) for r in runs])
             member_low = _cell([np.min(r["members"][method]["clean_accuracy"]) for r in runs])
-        ratio = (f"{np.mean([s / d for s, d in zip(steps, deep)]):.2f}"
+        ratio = (f"{np.mean([t / d for t, d in zip(total, deep)]):.2f}"
                  if all(deep) else "-")
         lines.append(
             f"| {method} | {np.mean(clean):.4f} | " + " / ".join(f"{c:.4f}" for c in clean)
             + f" | {member_mean} | {member_low} | {np.mean(steps):.0f} | "
             f"{np.mean([r['compute'][method]['examples'] for r in runs]):.0f} | "
+            f"{np.mean(forward):.0f} | {np.mean(total):.0f} | "
             f"{np.mean([r['compute'][method]['seconds'] for r in runs]):.0f} | {ratio} |")
+    lines.append("")
+    lines.append("Training examples pass forward and backward; forward-only examples are "
+                 "validation passes and the start's cached outputs, each counted as one "
+                 "example in the total (reports before issue 21 did not count them: 0).")
     lines.append("")
 
     for method in [m for m in methods if m.startswith("fip")]:
@@ -126,8 +141,9 @@ def must_show_table(runs, attack="pgd", eps="0.2"):
         lines.append("")
         lines.append("| seed | " + " | ".join(
             f"{s}: {fip} vs " + ", ".join(p.replace("_ensemble", "") for p in peers)
-            for s in ("transfer", "transfer_surrogate")) + " | clean - single | steps / deep | holds |")
-        lines.append("|---" * 6 + "|")
+            for s in ("transfer", "transfer_surrogate"))
+            + " | clean - single | steps / deep | examples / deep | holds |")
+        lines.append("|---" * 7 + "|")
         for row in check["per_seed"]:
             cells = []
             for setting in ("transfer", "transfer_surrogate"):
@@ -136,6 +152,7 @@ def must_show_table(runs, attack="pgd", eps="0.2"):
                              + (" (at or above all)" if row[setting + "_at_or_above_peers"] else ""))
             lines.append(f"| {row['seed']} | " + " | ".join(cells)
                          + f" | {row['clean_minus_single']:+.4f} | {row['steps_over_deep']:.2f} | "
+                         + f"{row['examples_over_deep']:.2f} | "
                          + ("yes" if row["holds"] else "no") + " |")
         lines.append("")
     return "\n".join(lines)

@@ -44,7 +44,28 @@ def test_robust_writes_report_and_plots(tmp_path, capsys):
     assert compute["fge_ensemble"]["steps"] == single + 2 * ((5 + 2 * 5) // 2)
     assert compute["snapshot_ensemble"]["steps"] == single + 5 + 2 * 5
     for cost in compute.values():
-        assert set(cost) >= {"steps", "examples", "seconds"}
+        assert set(cost) >= {"steps", "examples", "validation_examples", "total_examples",
+                             "seconds"}
+        assert cost["total_examples"] == (cost["examples"] + cost["validation_examples"]
+                                          + cost["anchor_examples"])
+    # Compute in examples: forward + backward through the network, steps x batch.
+    config = report["config"]
+    batch, fit, val = config["batch_size"], config["train_samples"], config["validation_samples"]
+    assert config["path_batch_size"] == batch == 32  # the path runs at the peers' batch
+    start = compute["single"]
+    assert start["examples"] == 3 * fit and start["validation_examples"] == 0
+    assert compute["deep_ensemble"]["examples"] == 2 * start["examples"]
+    assert compute["snapshot_ensemble"]["examples"] == compute["snapshot_ensemble"]["steps"] * batch
+    for name in ("fge_ensemble", "fip_ensemble"):  # built from the start: its training counts
+        cost = compute[name]
+        assert cost["own_examples"] == cost["own_steps"] * batch
+        assert cost["examples"] == start["examples"] + cost["own_examples"]
+    # The path's validation passes (the start's, every trust-region check and
+    # acceptance test, each the whole split) and the start's cached outputs.
+    path = compute["fip_ensemble"]
+    assert path["validation_examples"] > 0 and path["validation_examples"] % val == 0
+    assert path["validation_examples"] >= val * (2 + path["own_steps"] // 5 + accepted_of(report))
+    assert path["anchor_examples"] == fit
     fip = report["members"]["fip_ensemble"]
     accepted = report["config"]["fip"]["fip_ensemble"]["accepted"]
     assert len(fip["clean_accuracy"]) == accepted == len(fip["path"])
@@ -60,6 +81,14 @@ def test_robust_writes_report_and_plots(tmp_path, capsys):
     assert (out / "transfer_matrix.png").stat().st_size > 0
     printed = capsys.readouterr().out
     assert "fge_ensemble" in printed and "training compute" in printed
+    assert "forward-only" in printed  # the table states examples, not only steps
+
+
+def accepted_of(report):
+    """Candidates that met the acceptance test (accepted, or refused on accuracy)."""
+    fip = report["members"]["fip_ensemble"]
+    return len(fip["path"]) + sum(r["reason"] != "outside the trust region"
+                                  for r in fip["rejected"])
 
 
 @pytest.mark.parametrize("args, message", [

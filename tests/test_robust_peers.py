@@ -64,6 +64,29 @@ def test_members_keep_the_start_accuracy_on_validation(start, split, sampling):
     assert weight_distance(a, b) > 0.1    # the members are different networks
 
 
+def test_a_path_counts_its_examples_validation_passes_included(start, split):
+    x_fit, _, x_val, y_val = split
+    result = grow_ensemble(start, x_fit, members=2, steps_between=10, burn_in=10,
+                           step_length=0.2, batch_size=32, validation=(x_val, y_val),
+                           max_distance=0.05, check_every=5, seed=0)
+    cost = result.cost()
+    assert cost["steps"] == result.steps and cost["examples"] == result.steps * 32
+    assert cost["anchor_examples"] == len(x_fit)  # the start's outputs, cached once
+    n = len(x_val)
+    tests = len(result.records) + sum(r["reason"] != "outside the trust region"
+                                      for r in result.rejected)
+    # The start's accuracy and outputs on the split, a trust-region check every
+    # 5 steps (one more after each undo), an acceptance test per candidate.
+    low = n * (2 + result.steps // 5 + tests)
+    undone = result.config["trust_region_undone_epochs"]
+    assert cost["validation_examples"] % n == 0
+    assert low <= cost["validation_examples"] <= low + n * undone
+    assert cost["total_examples"] == (cost["examples"] + cost["validation_examples"]
+                                      + cost["anchor_examples"])
+    plain = grow_ensemble(start, x_fit, members=2, steps_between=10, batch_size=16, seed=0)
+    assert plain.cost()["validation_examples"] == 0 and plain.examples == plain.steps * 16
+
+
 def test_a_candidate_below_the_tolerance_is_rejected_and_listed(start, split):
     x_fit, _, x_val, y_val = split
     # Long steps without a trust region lose accuracy: every candidate is refused.
@@ -123,6 +146,7 @@ def test_fge_collects_a_member_per_cycle_from_the_start(start, split):
     ensemble, cost = fge_ensemble(start, x_fit, y_fit, members=3, cycle_steps=10,
                                   lr_max=0.02, lr_min=0.001)
     assert len(ensemble) == 3 and cost["steps"] == 30 and cost["examples"] == 30 * 32
+    assert cost["validation_examples"] == 0 and cost["total_examples"] == 30 * 32
     assert accuracy(ensemble, x_val, y_val) > 0.8
     for a, b in zip(before, start.get_weights()):
         np.testing.assert_array_equal(a, b)        # the start is not modified

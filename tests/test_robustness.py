@@ -349,11 +349,43 @@ def test_train_network_takes_a_softmax_network_and_an_unbuilt_one(digits):
 
 
 # ---------------------------------------------------------------- analysis
+def _pairwise(members, x):
+    """Disagreement and mean Bhattacharyya distance over member pairs, computed here."""
+    probs = []
+    for member in members:
+        logits = np.asarray(member.predict(x, verbose=0), np.float64)
+        e = np.exp(logits - logits.max(-1, keepdims=True))
+        probs.append(e / e.sum(-1, keepdims=True))
+    pairs = [(i, j) for i in range(len(probs)) for j in range(i + 1, len(probs))]
+    disagreement = np.mean([np.mean(probs[i].argmax(-1) != probs[j].argmax(-1)) for i, j in pairs])
+    distance = np.mean([np.mean(-np.log(np.sum(np.sqrt(probs[i] * probs[j]), -1)))
+                        for i, j in pairs])
+    return disagreement, distance
+
+
+def _check_diversity(report, members, x):
+    """What `diversity` promises: the pairs' mean disagreement and Bhattacharyya distance."""
+    disagreement, distance = _pairwise(members, x)
+    assert report["disagreement"] == pytest.approx(disagreement, abs=1e-6)
+    assert report["bhattacharyya"] == pytest.approx(distance, rel=1e-3, abs=1e-6)
+    matrix = np.asarray(report["pairwise_disagreement"])
+    assert matrix.shape == (len(members),) * 2
+    assert np.allclose(matrix, matrix.T) and np.all(np.diag(matrix) == 0)
+
+
 @pytest.mark.any_backend
-def test_clean_diversity_of_the_grown_ensemble(grown, digits):
-    clean = diversity(grown.ensemble, digits.x_test[:40])
-    assert 0 <= clean["disagreement"] <= 0.2 and clean["bhattacharyya"] >= 0
-    assert np.asarray(clean["pairwise_disagreement"]).shape == (3, 3)
+def test_clean_diversity_of_the_grown_ensemble(grown, trained, digits):
+    x = digits.x_test[:40]
+    clean = diversity(grown.ensemble, x)
+    _check_diversity(clean, grown.members, x)
+    # Members along a FIP differ (a distance above zero) but keep the start's
+    # function: their outputs stay closer to each other than to an untrained network's.
+    assert 0 < clean["bhattacharyya"] < 0.5 and clean["disagreement"] <= 0.2
+    untrained = diversity(FIPEnsemble([trained, _mlp(seed=5)]), x)
+    assert untrained["bhattacharyya"] > 2 * clean["bhattacharyya"]
+    # One network twice: no disagreement, no distance (0 at the anchor, not below it).
+    same = diversity(FIPEnsemble([trained, trained]), x)
+    assert same["disagreement"] == 0 and abs(same["bhattacharyya"]) < 1e-6
 
 
 @tensorflow_only
@@ -366,9 +398,12 @@ def test_transfer_matrix_and_diversity(grown, trained, digits):
     assert np.all((0 <= matrix) & (matrix <= 1))
     # White-box (the diagonal) hurts at least as much as the average transfer.
     assert np.mean(np.diag(matrix)) <= np.mean(matrix[~np.eye(4, dtype=bool)]) + 1e-9
-    clean = diversity(grown.ensemble, x)
-    assert 0 <= clean["disagreement"] <= 0.2 and clean["bhattacharyya"] >= 0
-    assert np.asarray(clean["pairwise_disagreement"]).shape == (3, 3)
+    # Diversity on the transfer examples (crafted on the start) is measured on
+    # those examples, as computed here, and differs from the clean one.
+    adversarial = generate(trained, x, y, attack)
+    transfer = diversity(grown.ensemble, adversarial)
+    _check_diversity(transfer, grown.members, adversarial)
+    assert transfer["bhattacharyya"] != pytest.approx(diversity(grown.ensemble, x)["bhattacharyya"])
 
 
 @tensorflow_only
@@ -392,4 +427,9 @@ def test_deep_ensemble_counts_compute(digits):
     ensemble, cost = deep_ensemble(build, digits.x_train[:200], digits.y_train[:200],
                                    members=2, epochs=1, batch_size=50)
     assert len(ensemble) == 2 and cost["steps"] == 2 * 4 and cost["examples"] == 400
+    assert cost["validation_examples"] == 0 and cost["total_examples"] == 400
+    # A last partial batch counts its own examples, not a full batch's.
+    _, odd = train_network(build, digits.x_train[:130], digits.y_train[:130], epochs=2,
+                           batch_size=50)
+    assert odd["steps"] == 2 * 3 and odd["examples"] == 2 * 130
     assert weight_distance(ensemble.members[0].get_weights(), ensemble.members[1].get_weights()) > 0

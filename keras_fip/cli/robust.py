@@ -104,8 +104,9 @@ def add_parser(commands):
     parser.add_argument("--diversity-weight", type=non_negative, default=1.0,
                         help="weight of the weight-diversity objective against the "
                         "functional distance (default 1)")
-    parser.add_argument("--path-batch-size", type=at_least(1), default=128,
-                        help="training samples per FIP path step (default 128)")
+    parser.add_argument("--path-batch-size", type=at_least(1), default=None,
+                        help="training samples per FIP path step (default: --batch-size, the "
+                        "peers' batch, so compute compares example for example)")
     parser.add_argument("--validation-fraction", type=fraction, default=0.1,
                         help="share of the training data held out for the functional "
                         "constraint and the acceptance test (default 0.1)")

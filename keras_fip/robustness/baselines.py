@@ -5,7 +5,11 @@
   seeds, each member with the same training as the single network.
 
 Compute is counted in optimizer steps, training examples processed and wall
-seconds, so the FIP ensemble (start + path) can be compared fairly.
+seconds, so the FIP ensemble (start + path) can be compared fairly. An example
+is one input through the network forward and backward (`examples`); inputs
+passed forward only (validation passes) are `validation_examples` (none here),
+and `total_examples` is their sum, a forward-only example counted as one (a
+generous count: it costs about a third of a training example).
 """
 
 import time
@@ -30,7 +34,9 @@ def train_network(build, x, y, *, epochs=5, batch_size=64, learning_rate=1e-3, s
         seed: seeds the initial weights and the batch order.
 
     Returns:
-        `(model, cost)`, cost a dict of `steps`, `examples` and `seconds`.
+        `(model, cost)`, cost a dict of `steps`, `examples` (forward and
+        backward: `epochs * len(x)`), `validation_examples` (0),
+        `total_examples` and `seconds`.
 
     Raises:
         ValueError: for bad arguments or data (before any training).
@@ -71,7 +77,9 @@ def train_network(build, x, y, *, epochs=5, batch_size=64, learning_rate=1e-3, s
             "smaller learning_rate."
         )
     steps = int(epochs) * int(np.ceil(len(x) / int(batch_size)))
-    return network, {"steps": steps, "examples": int(epochs) * len(x), "seconds": seconds}
+    examples = int(epochs) * len(x)  # Keras' last batch of an epoch is the remainder
+    return network, {"steps": steps, "examples": examples, "validation_examples": 0,
+                     "total_examples": examples, "seconds": seconds}
 
 
 def deep_ensemble(build, x, y, *, members=10, epochs=5, batch_size=64, learning_rate=1e-3,
@@ -80,13 +88,16 @@ def deep_ensemble(build, x, y, *, members=10, epochs=5, batch_size=64, learning_
 
     Returns:
         `(ensemble, cost)`: a `FIPEnsemble` and the summed cost (`steps`,
-        `examples`, `seconds`) of training every member.
+        `examples`, `validation_examples`, `total_examples`, `seconds`) of
+        training every member.
     """
     members = checks.count(members, "members")
     seed = checks.count(seed, "seed", minimum=0)
     if average not in AVERAGES:
         raise ValueError(f"Unknown average {average!r}; choose one of {AVERAGES}.")
-    networks, total = [], {"steps": 0, "examples": 0, "seconds": 0.0}
+    networks = []
+    total = {"steps": 0, "examples": 0, "validation_examples": 0, "total_examples": 0,
+             "seconds": 0.0}
     for k in range(members):
         try:
             network, cost = train_network(

@@ -108,7 +108,8 @@ class FunctionalTrustRegion(keras.callbacks.Callback):
     start's validation accuracy.
 
     The logs get `val_distance`, `step_length`, `objective_scale` and
-    `rejected_epochs` (so far).
+    `rejected_epochs` (so far). `validation_examples` counts the validation
+    inputs it has passed forward through the walker (the compute it costs).
 
     Args:
         x_val: validation inputs (carved from the training data).
@@ -136,6 +137,8 @@ class FunctionalTrustRegion(keras.callbacks.Callback):
         self.min_fraction = checks.number(min_fraction, "min_fraction", minimum=0, strict=True,
                                           maximum=1)
         self.rejected_epochs = 0
+        # Validation inputs passed forward (the start's outputs, given, are not counted).
+        self.validation_examples = 0
         self.just_undone = False  # whether the last epoch's steps were undone
         self.back_at_member = False  # ... back to the last member itself
         self.last_distance = 0.0
@@ -157,6 +160,7 @@ class FunctionalTrustRegion(keras.callbacks.Callback):
 
     def distance(self):
         """The walker's current distance from the start on the validation inputs."""
+        self.validation_examples += len(self.x_val)
         probs = softmax_probabilities(self.model.network, self.x_val)
         return mean_bhattacharyya(self.start_probabilities, probs)
 
@@ -222,7 +226,8 @@ class MemberAcceptance:
         start_accuracy: the start's accuracy on it.
         tolerance: the most accuracy a member may lose (0.01: one point).
 
-    Calling it with a network returns `(accepted, validation accuracy)`.
+    Calling it with a network returns `(accepted, validation accuracy)`;
+    `validation_examples` counts the inputs passed forward so far.
     """
 
     def __init__(self, x_val, y_val, start_accuracy, tolerance=0.01):
@@ -230,10 +235,12 @@ class MemberAcceptance:
         self.y_val = np.asarray(y_val).reshape(-1)
         self.start_accuracy = float(start_accuracy)
         self.tolerance = checks.number(tolerance, "tolerance", minimum=0, maximum=1)
+        self.validation_examples = 0
 
     def __call__(self, network):
         from keras_fip.engine.networks import accuracy
 
+        self.validation_examples += len(self.x_val)
         value = accuracy(network, self.x_val, self.y_val)
         return value >= self.start_accuracy - self.tolerance - 1e-9, value
 

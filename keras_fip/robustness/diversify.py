@@ -167,6 +167,13 @@ class GrowthResult:
             same way (empty without a validation split).
         steps: path steps taken; `seconds`: wall time of the path.
         config: the settings used.
+        examples: training examples through the walker, forward and backward
+            (`steps * batch_size`: each step's batch of `x`).
+        validation_examples: validation inputs passed forward only: the
+            start's accuracy and outputs on the split, every trust-region
+            check and every acceptance test.
+        anchor_examples: inputs passed forward only through the start to cache
+            its outputs on `x` (once per path).
     """
 
     ensemble: object
@@ -176,6 +183,21 @@ class GrowthResult:
     seconds: float
     config: dict
     rejected: list = dataclasses.field(default_factory=list)
+    examples: int = 0
+    validation_examples: int = 0
+    anchor_examples: int = 0
+
+    def cost(self):
+        """The path's compute: `steps`, `examples` (forward + backward),
+        `validation_examples` and `anchor_examples` (forward only),
+        `total_examples` (their sum: a forward-only example counted as one) and
+        `seconds`."""
+        return {"steps": int(self.steps), "examples": int(self.examples),
+                "validation_examples": int(self.validation_examples),
+                "anchor_examples": int(self.anchor_examples),
+                "total_examples": int(self.examples + self.validation_examples
+                                      + self.anchor_examples),
+                "seconds": float(self.seconds)}
 
 
 class MemberSampler(keras.callbacks.Callback):
@@ -475,9 +497,18 @@ def grow_ensemble(
         "accepted": len(sampler.members), "rejected": len(sampler.rejected),
         "trust_region_undone_epochs": region.rejected_epochs if region else None,
     }
+    # Forward-only passes: the start on the validation split (its accuracy for the
+    # acceptance test, its outputs for the trust region), every check and test.
+    validation_examples = 0
+    if acceptance is not None:
+        validation_examples += len(x_val) + acceptance.validation_examples
+    if region is not None:
+        validation_examples += len(x_val) + region.validation_examples
     return GrowthResult(
         ensemble=ensemble, members=list(sampler.members), records=sampler.records,
         steps=path.steps, seconds=path.seconds, config=config, rejected=sampler.rejected,
+        examples=int(path.steps) * batch_size, validation_examples=validation_examples,
+        anchor_examples=len(x),
     )
 
 

@@ -32,7 +32,6 @@ Example:
 
 import math
 
-import numpy as np
 
 from keras_fip import experiment_common
 
@@ -57,6 +56,20 @@ DESCRIPTIONS = {
 }
 
 
+#: How `compute` counts, written into every report.
+COMPUTE_CONVENTION = (
+    "examples: training inputs through the network forward and backward (steps x batch; "
+    "Keras epochs count each training input once); validation_examples: inputs passed "
+    "forward only on the validation split (the FIP paths' trust-region checks, acceptance "
+    "tests and the start's outputs and accuracy there); anchor_examples: inputs passed "
+    "forward only to cache the start's outputs on the training data (once per FIP path); "
+    "total_examples = examples + validation_examples + anchor_examples, a forward-only "
+    "input counted as one example (generous: it costs about a third of a training "
+    "example). Methods built from the starting network (fip, fip_path, fge) include its "
+    "training; evaluation on the test split and the attacks are not training compute."
+)
+
+
 def split_validation(x, y, fraction, seed):
     """`(x_fit, y_fit, x_val, y_val)`: `fraction` of each class held out, by `seed`.
 
@@ -75,7 +88,7 @@ def run_robust_experiment(*, dataset="digits", data_dir=None, model="reference_c
                           eps=(0.1, 0.2, 0.3), clip_min=0.0, clip_max=1.0, nb_iter=40,
                           epochs=20, batch_size=32, learning_rate=1e-3, steps_between=40,
                           burn_in=200, step_length=0.2, diversity_weight=1.0,
-                          path_batch_size=128, validation_fraction=0.1, tolerance=0.01,
+                          path_batch_size=None, validation_fraction=0.1, tolerance=0.01,
                           max_distance=0.05, check_every=10, max_candidates=None,
                           fge_lr_max=0.01, fge_lr_min=1e-4, snapshot_lr=0.02,
                           average="probabilities", attack_samples=1000, whitebox_samples=100,
@@ -105,7 +118,8 @@ def run_robust_experiment(*, dataset="digits", data_dir=None, model="reference_c
             attackers' networks and of each deep-ensemble member (Adam).
         steps_between, burn_in, step_length, diversity_weight, path_batch_size,
             tolerance, max_distance, check_every, max_candidates: the FIP paths
-            (`grow_ensemble`); `max_distance` is the trust region's first radius.
+            (`grow_ensemble`); `max_distance` is the trust region's first radius;
+            `path_batch_size` None (the default) is `batch_size`, the peers' batch.
         validation_fraction: share of the training data held out for the
             constraint and the acceptance test.
         fge_lr_max, fge_lr_min: FGE's cyclical learning rates (SGD, momentum 0.9).
@@ -124,7 +138,11 @@ def run_robust_experiment(*, dataset="digits", data_dir=None, model="reference_c
         `clean_accuracy`, `results` (`{setting: {method: {"clean": acc,
         attack: {eps: acc}}}}` for "transfer" (from the start),
         "transfer_surrogate", "transfer_other_arch" and "white-box"), `compute`
-        (steps, examples, seconds per method), `attack_seconds`, `members` (per
+        (per method, the starting network's training included where the method
+        starts from it: `steps`, `examples` through the network forward and
+        backward, `validation_examples` and `anchor_examples` passed forward
+        only, `total_examples` their sum, `seconds`; see `COMPUTE_CONVENTION`),
+        `attack_seconds`, `members` (per
         ensemble: member accuracies, distances from the start, diversity; for
         the FIP ensembles the accepted and rejected candidates) and
         `transfer_matrix`.
@@ -136,6 +154,7 @@ def run_robust_experiment(*, dataset="digits", data_dir=None, model="reference_c
         ImportError: cleverhans is not installed.
     """
     eps_values, attack_names = _check_attacks(attacks, eps, clip_min, clip_max)
+    path_batch_size = batch_size if path_batch_size is None else path_batch_size
     method_keys = _check_names(methods, METHODS, "--methods")
     attacker_keys = _check_names(attackers, ATTACKERS, "--attackers")
     if not 0.0 < float(validation_fraction) < 1.0:
@@ -184,7 +203,7 @@ def run_robust_experiment(*, dataset="digits", data_dir=None, model="reference_c
     say("training the starting network ...")
     start, start_cost = train_network(build, x_fit, y_fit, seed=seed, verbose=verbose, **train)
     start_val = analysis.accuracy(start, x_val, y_val)
-    ensembles, compute, growths = {}, {"single": dict(start_cost)}, {}
+    ensembles, compute, growths = {}, {"single": _complete(start_cost)}, {}
     path_budget = burn_in + members * steps_between  # the path's steps when no candidate fails
     path_settings = dict(
         members=members, steps_between=steps_between, burn_in=burn_in, step_length=step_length,
@@ -200,26 +219,25 @@ def run_robust_experiment(*, dataset="digits", data_dir=None, model="reference_c
                                    sampling="diversity" if key == "fip" else "random_direction")
             growths[name] = growth
             ensemble = growth.ensemble
-            growth_examples = growth.steps * path_batch_size
-            compute[name] = _plus(start_cost, growth.steps, growth_examples, growth.seconds)
+            compute[name] = _plus(start_cost, growth.cost())
         elif key == "deep":
             ensemble, cost = deep_ensemble(build, x_fit, y_fit, members=members, seed=seed,
                                            average=average, verbose=verbose, **train)
-            compute[name] = cost
+            compute[name] = _complete(cost)
         elif key == "fge":
             cycle = max(2, path_budget // members)
             ensemble, cost = fge_ensemble(start, x_fit, y_fit, members=members, cycle_steps=cycle,
                                           lr_max=fge_lr_max, lr_min=fge_lr_min,
                                           batch_size=batch_size, average=average, seed=seed,
                                           verbose=verbose)
-            compute[name] = _plus(start_cost, cost["steps"], cost["examples"], cost["seconds"])
+            compute[name] = _plus(start_cost, cost)
         else:  # snapshot: the start's budget plus the path's, from scratch
             steps = start_cost["steps"] + path_budget
             ensemble, cost = snapshot_ensemble(build, x_fit, y_fit, members=members,
                                                steps=max(steps, 2 * members), lr_max=snapshot_lr,
                                                batch_size=batch_size, average=average,
                                                seed=1000 * seed + 500, verbose=verbose)
-            compute[name] = cost
+            compute[name] = _complete(cost)
         ensembles[name] = ensemble
     models_under_test = {"single": start, **ensembles}
 
@@ -297,6 +315,7 @@ def run_robust_experiment(*, dataset="digits", data_dir=None, model="reference_c
             "validation_fraction": float(validation_fraction),
             "test_samples": len(data.x_test), "attack_samples": n, "whitebox_samples": m,
             "matrix_samples": k, "model": {"kind": model, **options}, **train,
+            "path_batch_size": path_batch_size, "compute_convention": COMPUTE_CONVENTION,
             "members": members, "methods": {METHODS[k]: DESCRIPTIONS[METHODS[k]]
                                             for k in method_keys},
             "fip": {name: g.config for name, g in growths.items()},
@@ -323,12 +342,24 @@ def run_robust_experiment(*, dataset="digits", data_dir=None, model="reference_c
     }
 
 
-def _plus(start_cost, steps, examples, seconds):
-    """A method's cost: the start's training plus its own."""
-    return {"steps": start_cost["steps"] + int(steps),
-            "examples": start_cost["examples"] + int(examples),
-            "seconds": start_cost["seconds"] + float(seconds),
-            "own_steps": int(steps), "own_examples": int(examples), "own_seconds": float(seconds)}
+COUNTS = ("steps", "examples", "validation_examples", "anchor_examples", "total_examples")
+
+
+def _plus(start_cost, own):
+    """A method's cost: the start's training plus its own (`own_*`: its own alone)."""
+    cost = {key: int(start_cost.get(key, 0)) + int(own.get(key, 0)) for key in COUNTS}
+    cost["seconds"] = float(start_cost["seconds"]) + float(own["seconds"])
+    cost.update({f"own_{key}": int(own.get(key, 0)) for key in COUNTS})
+    cost["own_seconds"] = float(own["seconds"])
+    return cost
+
+
+def _complete(cost):
+    """Every count of `COUNTS` in a cost (0 where a method has none)."""
+    full = {key: int(cost.get(key, 0)) for key in COUNTS}
+    full["total_examples"] = (full["examples"] + full["validation_examples"]
+                              + full["anchor_examples"])
+    return {**full, "seconds": float(cost["seconds"])}
 
 
 def _check_names(values, known, option):
@@ -385,7 +416,20 @@ def format_table(payload):
             lines.append(f"{name:<19} {row['clean']:>6.3f} "
                          + " ".join(f"{row[a][e]:>9.3f}" for a, e in columns))
         lines.append("")
-    compute = payload["compute"]
-    lines.append("training compute: " + "; ".join(
-        f"{name} {c['steps']} steps, {c['seconds']:.0f}s" for name, c in compute.items()))
+    lines.append(format_compute(payload["compute"]))
+    return "\n".join(lines)
+
+
+def format_compute(compute):
+    """The compute table: steps, training examples, forward-only examples, total, seconds."""
+    header = (f"{'training compute':<19} {'steps':>7} {'examples':>10} {'forward-only':>12} "
+              f"{'total':>10} {'seconds':>8}")
+    lines = [header, "-" * len(header)]
+    for name, c in compute.items():
+        forward = c.get("validation_examples", 0) + c.get("anchor_examples", 0)
+        total = c.get("total_examples", c["examples"] + forward)
+        lines.append(f"{name:<19} {c['steps']:>7.0f} {c['examples']:>10.0f} {forward:>12.0f} "
+                     f"{total:>10.0f} {c['seconds']:>8.0f}")
+    lines.append("examples: forward + backward; forward-only: validation passes and the "
+                 "start's cached outputs, counted one example each (total)")
     return "\n".join(lines)

@@ -10,7 +10,9 @@
   end of every cycle, just before the restart.
 
 Both return `(FIPEnsemble, cost)` with the cost counted like the other
-baselines (`steps`, `examples`, `seconds`) so the report compares compute.
+baselines (`steps`, `examples` = steps x batch through the network forward and
+backward, `validation_examples` = 0, `total_examples`, `seconds`) so the report
+compares compute.
 """
 
 import math
@@ -91,7 +93,9 @@ def _train_cyclic(network, x, y, schedule, steps, snapshot_steps, batch_size, mo
     if guard.triggered:
         raise FloatingPointError(f"The {what}'s loss became NaN or infinite; try a smaller "
                                  "learning rate.")
-    return snapshots.members, {"steps": int(steps), "examples": int(steps * batch_size),
+    examples = int(steps * batch_size)  # `_batches` gives full batches only
+    return snapshots.members, {"steps": int(steps), "examples": examples,
+                               "validation_examples": 0, "total_examples": examples,
                                "seconds": seconds}
 
 
