@@ -81,21 +81,40 @@ def classifier(network, what="network"):
 
 
 def input_shape(network):
-    """The shape of one input sample the network takes (None where unknown)."""
+    """The shape of one input sample the network takes (None where unknown).
+
+    A subclassed model has no symbolic inputs: the shape it was built with.
+    """
+    from keras_fip.engine.networks import input_shape_of
+
+    inner = getattr(network, "network", None)  # a FIPModel
+    if inner is not None:
+        return input_shape(inner)
     inputs = getattr(network, "inputs", None)
     if inputs:
         return tuple(inputs[0].shape[1:])
     members = getattr(network, "members", None)  # a FIPEnsemble
-    return input_shape(members[0]) if members else None
+    if members:
+        return input_shape(members[0])
+    known = input_shape_of(network)
+    return known[0] if known else None
 
 
-def num_classes(network):
-    """The width of the network's output (None where unknown)."""
-    outputs = getattr(network, "outputs", None)
-    if outputs:
-        return outputs[0].shape[-1]
+def num_classes(network, x=None):
+    """The width of the network's output (None where unknown).
+
+    A subclassed model has no symbolic outputs: a probe call in inference mode
+    (on two rows of `x` when given) tells it.
+    """
+    from keras_fip.engine.networks import output_width
+
+    inner = getattr(network, "network", None)  # a FIPModel
+    if inner is not None:
+        return num_classes(inner, x)
     members = getattr(network, "members", None)  # a FIPEnsemble
-    return num_classes(members[0]) if members else None
+    if members:
+        return num_classes(members[0], x)
+    return output_width(network, x)
 
 
 def inputs(x, network=None, what="x", empty=None):
@@ -144,7 +163,8 @@ def labels(y, n=None, classes=None, what="y"):
     if classes is not None and y.max() >= classes:
         raise ValueError(
             f"{what} has labels up to {y.max()} but the network has {classes} outputs "
-            f"(labels must be in [0, {classes}))."
+            f"(labels must be in [0, {classes}); {int(np.sum(y >= classes))} of {len(y)} "
+            "are outside)."
         )
     return y
 

@@ -24,7 +24,9 @@ from keras_fip.data.arrays import as_labels, check_finite
 from keras_fip.engine import backend
 from keras_fip.engine import distances as distances_lib
 from keras_fip.engine.memory import AnchorMemory
-from keras_fip.engine.networks import input_signature_of, outputs_are_logits
+from keras_fip.engine.networks import (
+    OutputKindError, input_signature_of, output_width, outputs_are_logits,
+)
 
 
 def _scaled(value):
@@ -80,8 +82,10 @@ class FIPModel(keras.Model):
         memory_batch_size: memory samples drawn for the distance at each step.
         memory: an `AnchorMemory` (default: balanced, no size limit).
         objectives: secondary objectives, each `objective(model) -> scalar`.
-        from_logits: whether the network outputs logits; guessed from its last
-            layer when None.
+        from_logits: whether the network outputs logits; when None, found by
+            running the network on a probe batch (rows of non-negative values
+            summing to 1 are probabilities, however the softmax was applied).
+            Required for a network that cannot be run before `remember`.
         seed: seed of memory sampling.
 
     Example:
@@ -115,10 +119,14 @@ class FIPModel(keras.Model):
             raise ValueError(f"fip_weight must be a finite number >= 0, got {fip_weight}.")
         if int(memory_batch_size) < 1:
             raise ValueError(f"memory_batch_size must be >= 1, got {memory_batch_size}.")
-        self.from_logits = (
-            outputs_are_logits(self.network) if from_logits is None else bool(from_logits)
-        )
-        self.distance = distances_lib.get(distance, from_logits=self.from_logits)
+        # Logits or probabilities is decided by what the network outputs (a probe
+        # batch), now when it is built, else at `remember` on its data.
+        self._from_logits_given = None if from_logits is None else bool(from_logits)
+        self._from_logits = self._from_logits_given
+        self._output_kind_checked = False
+        self._distance_by_us = not isinstance(distance, (distances_lib.Distance, dict))
+        self.distance = distances_lib.get(
+            distance, from_logits=True if from_logits is None else bool(from_logits))
         if self.network.built and getattr(self.network, "outputs", None):
             if len(self.network.outputs) > 1:
                 raise ValueError(
@@ -147,6 +155,33 @@ class FIPModel(keras.Model):
         self.fip_distance_tracker = keras.metrics.Mean(name="fip_distance")
         if self.network.built:
             self.built = True
+            try:
+                self._check_output_kind()
+            except OutputKindError:
+                pass  # no probe input yet (several inputs, unknown sizes): remember() decides
+
+    @property
+    def from_logits(self):
+        """Whether the network outputs logits: as given, else found on a probe batch."""
+        if self._from_logits is None:
+            self._check_output_kind()
+        return self._from_logits
+
+    def _check_output_kind(self, x=None):
+        """Probes the network (on `x` when given) for logits or probabilities, once.
+
+        Without an explicit `from_logits`, the outputs decide; with one, a
+        warning says when they disagree. A network that cannot be probed yet
+        (not built) with no `from_logits` is an `OutputKindError`.
+        """
+        if self._output_kind_checked:
+            return
+        value = outputs_are_logits(self.network, x, from_logits=self._from_logits_given,
+                                   name=f"the network {self.network.name!r}")
+        self._from_logits = value
+        self._output_kind_checked = x is not None or self.network.built
+        if self._distance_by_us:
+            self.distance.from_logits = value
 
     @staticmethod
     def _as_network(network, outputs):
@@ -238,7 +273,29 @@ class FIPModel(keras.Model):
         """
         if isinstance(x, np.ndarray) or ops.is_tensor(x):
             check_finite(np.asarray(x), "fit(): x")
+            self._check_fit_labels(x, y)
         return super().fit(x, y, *args, **kwargs)
+
+    def _check_fit_labels(self, x, y):
+        """Class-id labels (1-D, whole numbers) must be in [0, the network's outputs)."""
+        if y is None or not (isinstance(y, np.ndarray) or ops.is_tensor(y)):
+            return
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        if y.ndim != 1 or y.size == 0 or not np.issubdtype(y.dtype, np.number):
+            return  # one-hot targets, or not class ids: the loss decides
+        if np.issubdtype(y.dtype, np.floating) and not np.all(y == np.round(y)):
+            return
+        classes = output_width(self.network, np.asarray(x) if self.network.built else None)
+        if classes is None:
+            return
+        if y.min() < 0 or y.max() >= classes:
+            found = y.min() if y.min() < 0 else y.max()
+            raise ValueError(
+                f"fit(): labels must be in [0, {classes}) for this network's {classes} "
+                f"outputs; got a label {found:g}."
+            )
 
     # -------------------------------------------------------------- memory
     def remember(
@@ -300,12 +357,13 @@ class FIPModel(keras.Model):
             y = as_labels(y, "remember(): y")
             if len(y) != len(x):
                 raise ValueError(f"remember() got {len(x)} inputs but {len(y)} labels.")
-            classes = self.network.outputs[0].shape[-1] if network_inputs else None
+            classes = output_width(self.network, x)  # a probe call for a subclassed model
             if classes is not None and y.max() >= classes:
                 raise ValueError(
                     f"remember(): labels must be in [0, {classes}) for this network's "
                     f"{classes} outputs; got labels up to {y.max()}."
                 )
+        self._check_output_kind(x)
         rng = np.random.default_rng(self.seed if seed is None else seed)
         index = np.arange(len(x))
         if samples_per_class is not None:
@@ -428,7 +486,7 @@ class FIPModel(keras.Model):
             "memory_batch_size": self.memory_batch_size,
             "memory": keras.saving.serialize_keras_object(self.memory),
             "objectives": [keras.saving.serialize_keras_object(o) for o in self._objectives],
-            "from_logits": self.from_logits,
+            "from_logits": self._from_logits,
             "seed": self.seed,
         }
 

@@ -1,6 +1,6 @@
 """Small facts about a Keras network that the engine and the applications share.
 
-One place for each: whether it outputs logits, its input signature, a fresh copy
+One place for each: whether it outputs logits (by running it), its input signature, a fresh copy
 with the same weights, its accuracy on labelled data, and its layers (nested
 models included).
 """
@@ -9,13 +9,208 @@ import numpy as np
 import keras
 
 
-def outputs_are_logits(network):
-    """Guesses whether `network` ends in a softmax (probabilities) or not (logits)."""
+# A probe batch: this many rows of random inputs (or the caller's data). Random
+# logits whose rows all sum to 1 within the tolerance, and none below zero, do
+# not happen: one row of ten Gaussian logits does so with odds far below 1e-6.
+PROBE_ROWS = 8
+PROBABILITY_TOLERANCE = {"float16": 2e-2, "bfloat16": 2e-2}
+DEFAULT_TOLERANCE = 1e-3
+
+
+class OutputKindError(ValueError):
+    """Whether a network outputs logits or probabilities cannot be told; pass `from_logits`."""
+
+
+class OutputKindWarning(RuntimeWarning):
+    """An explicit `from_logits` disagrees with what the network's outputs show."""
+
+
+def input_shape_of(network):
+    """`(shape, dtype)` of one sample of `network`'s single input, or None when not known.
+
+    From the symbolic inputs of a functional or built sequential network, else
+    from the shape a built subclassed model was built with. None when the
+    network is not built, takes several inputs, or has an unknown dimension.
+    """
+    try:
+        inputs = network.inputs
+    except (AttributeError, ValueError):
+        inputs = None
+    shape = dtype = None
+    if inputs:
+        if len(inputs) != 1:
+            return None
+        shape, dtype = tuple(inputs[0].shape[1:]), inputs[0].dtype
+    elif getattr(network, "built", False):
+        shapes = getattr(network, "_build_shapes_dict", None) or {}
+        if len(shapes) == 1:
+            (built_with,) = shapes.values()
+            if isinstance(built_with, (tuple, list)) and all(
+                d is None or isinstance(d, int) for d in built_with
+            ) and len(built_with) >= 1:
+                shape = tuple(built_with[1:])
+        dtype = getattr(network, "input_dtype", None) or "float32"
+    if shape is None or any(d is None for d in shape):
+        return None
+    return shape, keras.backend.standardize_dtype(dtype)
+
+
+def probe_inputs(network, rows=PROBE_ROWS, seed=0):
+    """`rows` random inputs shaped like `network`'s, or None when its input shape is unknown.
+
+    Drawn with NumPy's own generator: no Keras random state moves.
+    """
+    known = input_shape_of(network)
+    if known is None:
+        return None
+    shape, dtype = known
+    rng = np.random.default_rng(seed)
+    if "int" in dtype or dtype == "bool":
+        return rng.integers(0, 2, size=(rows, *shape)).astype(dtype)
+    return rng.normal(size=(rows, *shape)).astype(dtype)
+
+
+def kind_of_outputs(outputs):
+    """`"probabilities"`, `"logits"`, or None when these outputs cannot tell.
+
+    Probabilities: every value >= 0 and every row summing to 1, within a
+    tolerance (wider for half-precision outputs). None for non-finite outputs
+    and for fewer than two values a row.
+    """
+    dtype = keras.backend.standardize_dtype(getattr(outputs, "dtype", "float32"))
+    values = np.asarray(keras.ops.convert_to_numpy(outputs), np.float64)
+    if values.ndim < 2 or values.shape[-1] < 2 or values.size == 0:
+        return None
+    if not np.all(np.isfinite(values)):
+        return None
+    rows = values.reshape(-1, values.shape[-1])
+    tolerance = PROBABILITY_TOLERANCE.get(dtype, DEFAULT_TOLERANCE)
+    if np.all(rows >= -tolerance) and np.all(np.abs(rows.sum(axis=-1) - 1.0) <= tolerance):
+        return "probabilities"
+    return "logits"
+
+
+def output_kind(network, x=None):
+    """What `network` outputs, found by running it: `"probabilities"`, `"logits"` or None.
+
+    The network runs in inference mode (`training=False`) on a few rows of `x`
+    when given, else on random inputs of its input shape. Nothing of the network
+    changes, and an unbuilt network is never built from a guessed shape: without
+    `x` and a known input shape the answer is None, as it is for outputs that
+    cannot tell (non-finite, or one value a row).
+    """
+    if x is None:
+        if not getattr(network, "built", False):
+            return None
+        x = probe_inputs(network)
+        if x is None:
+            return None
+    else:
+        x = np.asarray(x)[:PROBE_ROWS]
+        if len(x) == 0:
+            return None
+    try:
+        outputs = network(x, training=False)
+    except TypeError:  # a call without a `training` argument
+        outputs = network(x)
+    if isinstance(outputs, (list, tuple, dict)):
+        flat = keras.tree.flatten(outputs)
+        if len(flat) != 1:
+            return None
+        outputs = flat[0]
+    return kind_of_outputs(outputs)
+
+
+def _structural_guess(network):
+    """The layer-type guess: logits unless the last layer is a softmax."""
     last = network.layers[-1] if getattr(network, "layers", None) else None
     if isinstance(last, keras.layers.Softmax):
         return False
     activation = getattr(last, "activation", None)
     return getattr(activation, "__name__", None) != "softmax"
+
+
+def outputs_are_logits(network, x=None, *, from_logits=None, name="the network"):
+    """Whether `network` outputs logits (True) or probabilities (False), by what it outputs.
+
+    Decided on a probe batch (`output_kind`): rows of non-negative values
+    summing to 1 are probabilities, whatever layer or op made them (a softmax
+    layer, an activation, `ops.softmax` in `call` or in a functional graph).
+
+    Args:
+        network: a `keras.Model` (or a layer) with one output tensor.
+        x: inputs to probe with (a few rows are used); default: random inputs
+            of the network's input shape.
+        from_logits: the caller's own answer, returned as given; a warning
+            (`OutputKindWarning`) says so when the outputs show otherwise.
+        name: how messages name the network.
+
+    Returns:
+        bool.
+
+    Raises:
+        OutputKindError: `from_logits` is None and the network cannot be probed
+            (not built, or an unknown input shape, and no `x`).
+    """
+    kind = output_kind(network, x)
+    if from_logits is not None:
+        shown = {"logits": True, "probabilities": False}.get(kind)
+        if shown is not None and shown != bool(from_logits):
+            import warnings
+
+            warnings.warn(
+                f"from_logits={bool(from_logits)} was given, but {name} outputs {kind} "
+                f"(on a probe batch its rows "
+                f"{'are non-negative and sum to 1' if kind == 'probabilities' else 'are not probability distributions'}); "
+                f"from_logits={not bool(from_logits)} is probably right.",
+                OutputKindWarning, stacklevel=2,
+            )
+        return bool(from_logits)
+    if kind is not None:
+        return kind == "logits"
+    built = getattr(network, "built", False)
+    if not built or input_shape_of(network) is None and x is None:
+        raise OutputKindError(
+            f"Cannot tell whether {name} outputs logits or probabilities: it is "
+            f"{'not built' if not built else 'built with an unknown input shape'}, so it cannot "
+            "be run on a probe batch. Pass from_logits=True (it outputs logits) or "
+            "from_logits=False (it outputs softmax probabilities), or build it first "
+            "(give it a keras.Input, or call it on a batch)."
+        )
+    # Outputs that cannot tell (non-finite, one value a row): the layer types.
+    return _structural_guess(network)
+
+
+def output_width(network, x=None):
+    """The number of outputs a sample gets (classes), or None when it cannot be known.
+
+    From the symbolic outputs when the network has them; else (a subclassed
+    model) from a probe call in inference mode, on two rows of `x` when given
+    or on random inputs of the shape it was built with. An unbuilt network is
+    never built from a guessed shape.
+    """
+    try:
+        outputs = network.outputs
+    except (AttributeError, ValueError):
+        outputs = None
+    if outputs:
+        return outputs[0].shape[-1] if len(outputs) == 1 else None
+    if x is not None:
+        probe = np.asarray(x)[:2]
+    elif getattr(network, "built", False):
+        probe = probe_inputs(network, rows=2)
+    else:
+        probe = None
+    if probe is None or len(probe) == 0:
+        return None
+    try:
+        result = network(probe, training=False)
+    except TypeError:
+        result = network(probe)
+    flat = keras.tree.flatten(result)
+    if len(flat) != 1 or len(flat[0].shape) < 2:
+        return None
+    return int(flat[0].shape[-1])
 
 
 def input_signature_of(network):

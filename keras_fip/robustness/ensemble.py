@@ -12,6 +12,23 @@ def _compatible(a, b):
     return len(a) == len(b) and all(x is None or y is None or x == y for x, y in zip(a, b))
 
 
+def _members_from_logits(members, from_logits):
+    """Whether the members output logits, each member probed; mixed members are refused."""
+    kinds = [outputs_are_logits(m, from_logits=from_logits, name=f"FIPEnsemble member {i}")
+             for i, m in enumerate(members)]
+    if from_logits is None and len(set(kinds)) > 1:
+        logits = [i for i, k in enumerate(kinds) if k]
+        probabilities = [i for i, k in enumerate(kinds) if not k]
+        raise ValueError(
+            "FIPEnsemble members must all output logits or all output probabilities: "
+            f"member{'s' if len(logits) > 1 else ''} {', '.join(map(str, logits))} output "
+            f"logits, member{'s' if len(probabilities) > 1 else ''} "
+            f"{', '.join(map(str, probabilities))} output probabilities (softmax); "
+            "make them all the same kind."
+        )
+    return kinds[0]
+
+
 @keras.saving.register_keras_serializable("keras_fip")
 class FIPEnsemble(keras.Model):
     """An ensemble of networks with the same inputs and outputs, averaged.
@@ -28,8 +45,8 @@ class FIPEnsemble(keras.Model):
     Args:
         members: a non-empty list of `keras.Model`s with the same output width.
         average: `"probabilities"` or `"logits"`.
-        from_logits: whether the members output logits (guessed from the first
-            member's last layer when None).
+        from_logits: whether the members output logits; when None, each member
+            is run on a probe batch, and members of different kinds are refused.
         name: model name.
 
     Example:
@@ -75,9 +92,7 @@ class FIPEnsemble(keras.Model):
                 )
         self.members = members
         self.average = average
-        self.member_from_logits = (
-            outputs_are_logits(members[0]) if from_logits is None else bool(from_logits)
-        )
+        self.member_from_logits = _members_from_logits(members, from_logits)
         if all(m.built for m in members):
             self.built = True
 

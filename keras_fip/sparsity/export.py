@@ -29,6 +29,7 @@ import keras
 
 from keras_fip import checks
 from keras_fip.engine import backend
+from keras_fip.engine.networks import outputs_are_logits
 from keras_fip.sparsity.convert import from_tf_keras, to_tf_keras
 from keras_fip.sparsity.prunable import layer_sparsity, measured_sparsity, zero_fraction
 
@@ -325,9 +326,8 @@ def _write_int8(stripped, train_data, path, epochs, batch_size, verbose):
     qat = module.quantization.keras.quantize_apply(
         annotated, module.experimental.combine.Default8BitPrunePreserveQuantizeScheme())
     x, y = train_data
-    last = stripped.layers[-1]
-    probabilities = (type(last).__name__ == "Softmax"
-                     or getattr(getattr(last, "activation", None), "__name__", "") == "softmax")
+    # Logits or probabilities by what the network outputs, not by its last layer.
+    probabilities = not outputs_are_logits(stripped, np.asarray(x[:8], "float32"))
     qat.compile(tf_keras.optimizers.Adam(1e-4),
                 tf_keras.losses.SparseCategoricalCrossentropy(from_logits=not probabilities))
     qat.fit(np.asarray(x, "float32"), np.asarray(y), epochs=epochs, batch_size=batch_size,
