@@ -11,6 +11,11 @@ architecture) and white-box (crafted on each model). Prints a table (mean over
 seeds) and the issue's must-show check, and writes JSON with every seed's report.
 
     python benchmarks/robustness.py --dataset ../shared/data/mnist --out benchmarks/results/robustness_mnist.json
+
+The peers' learning rates are chosen per seed, each on that seed's own
+validation split, by `benchmarks/robustness_tuning.py --seeds 0,1,2`; pass its
+file with `--tuned FILE`. Compute is reported in examples (see
+`keras_fip.robustness.experiment.COMPUTE_CONVENTION`).
 """
 
 import argparse
@@ -35,10 +40,15 @@ def main():
     parser.add_argument("--out", default="benchmarks/results/robustness_mnist.json")
     parser.add_argument("--resume", action="store_true",
                         help="keep the seeds already in --out and run only the missing ones")
+    parser.add_argument("--tuned", default=None, metavar="FILE",
+                        help="per-seed choices of benchmarks/robustness_tuning.py (each seed "
+                        "tuned on its own validation split): FGE's and the snapshot "
+                        "ensemble's learning rates for each seed, unless given after --")
     parser.add_argument("robust_args", nargs="*",
                         help="more `keras-fip robust` options, after --")
     args = parser.parse_args()
     settings = experiment_settings(args.robust_args)
+    tuned = load_tuned(args.tuned, [int(s) for s in args.seeds.split(",")]) if args.tuned else {}
 
     import tensorflow as tf
 
@@ -56,7 +66,10 @@ def main():
             print(f"seed {seed}: kept from {args.out}", flush=True)
             continue
         start = time.perf_counter()
-        payload = run_robust_experiment(dataset=args.dataset, seed=seed, **settings)
+        chosen = {k: v for k, v in tuned.get(seed, {}).items() if k not in settings}
+        payload = run_robust_experiment(dataset=args.dataset, seed=seed, **settings, **chosen)
+        if chosen:
+            payload["config"]["tuned"] = {"file": args.tuned, **chosen}
         # The report `keras-fip robust` would write for this seed.
         command = shlex.join(["keras-fip", "robust", "--dataset", args.dataset,
                               "--seed", str(seed), *args.robust_args])
@@ -89,6 +102,26 @@ ROBUST_OPTIONS = {
     "diversity_weight": float, "path_batch_size": int, "average": str,
     "attack_samples": int, "whitebox_samples": int, "matrix_samples": int, "verbose": int,
 }
+
+
+def load_tuned(path, seeds):
+    """`{seed: {"fge_lr_max": ..., "snapshot_lr": ...}}` from a robustness_tuning.py file.
+
+    Refuses a file that did not tune every seed asked for (each seed is tuned
+    on its own validation split; another seed's choice would be chosen on
+    images in this seed's test split)."""
+    with open(path) as f:
+        tuning = json.load(f)
+    options = tuning.get("options", {"fge": "fge_lr_max", "snapshot": "snapshot_lr"})
+    chosen = tuning["chosen"]
+    if "runs" not in tuning:  # a file from before per-seed tuning: one seed's choice
+        chosen = {str(tuning.get("seed", 0)): chosen}
+    missing = [s for s in seeds if str(s) not in chosen]
+    if missing:
+        raise SystemExit(f"--tuned {path} has no choice for seed(s) {missing}: tune each seed "
+                         "on its own validation split (benchmarks/robustness_tuning.py --seeds)")
+    return {s: {options[m]: float(v) for m, v in chosen[str(s)].items() if v is not None}
+            for s in seeds}
 
 
 def experiment_settings(robust_args):
