@@ -64,6 +64,9 @@ def add_parser(commands):
                         help="share of each task's training data held out by --tune (default 0.1)")
     parser.add_argument("--out", default="keras-fip-continual",
                         help="folder for report.json and plots (default ./keras-fip-continual)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace the report and plots of an earlier run in --out "
+                        "(other files there are never deleted)")
     parser.add_argument("--resume", action="store_true",
                         help="continue an interrupted run from the checkpoints in --out "
                         "(saved after every task), with the same options")
@@ -82,7 +85,7 @@ def run(args):
     hidden = number_list(args.hidden, int, "--hidden")
     if min(hidden) < 1:
         raise ValueError(f"--hidden: widths must be at least 1, got {args.hidden}")
-    report.check_folder(args.out, "--out")
+    report.check_out_folder(args)  # another run's results are not replaced silently
 
 
     from keras_fip.continual.experiment import (

@@ -140,6 +140,9 @@ def add_parser(commands):
                         help="test images for the transfer matrix (default 200)")
     parser.add_argument("--no-whitebox", action="store_true", help="skip the white-box attacks")
     parser.add_argument("--seed", type=_checks.seed_type, default=0)
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace the report and plots of an earlier run in --out "
+                        "(other files there are never deleted)")
     parser.add_argument("--out", default="keras-fip-robust",
                         help="folder for report.json and plots (default ./keras-fip-robust)")
     parser.add_argument("--verbose", type=int, default=0, choices=(0, 1, 2))
@@ -164,7 +167,7 @@ def run(args):
     eps = number_list(args.eps, float, "--eps")
     widths = {name: _widths(args, name) for name in ("hidden", "cnn_filters", "cnn_dense")}
     attacks = [a for a in args.attacks.split(",") if a.strip()]
-    report.check_folder(args.out, "--out")
+    report.check_out_folder(args)  # another run's results are not replaced silently
 
 
     from keras_fip.robustness import plots

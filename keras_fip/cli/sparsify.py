@@ -63,7 +63,8 @@ def add_parser(commands):
     parser.add_argument("--int8", action="store_true",
                         help="also export int8 TFLite by sparsity-preserving quantisation-aware training")
     parser.add_argument("--overwrite", action="store_true",
-                        help="replace existing export folders")
+                        help="replace an earlier run's report and plots in --out and its "
+                        "exports in --export (files they did not write are never deleted)")
     parser.add_argument("--seed", type=_checks.seed_type, default=0)
     parser.add_argument("--out", default="keras-fip-sparsify",
                         help="folder for report.json and the plot (default ./keras-fip-sparsify)")
@@ -77,7 +78,7 @@ def run(args):
 
     targets = number_list(args.sparsity, float, "--sparsity")
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    report.check_folder(args.out, "--out")
+    report.check_out_folder(args)  # another run's results are not replaced silently
 
 
     from keras_fip.sparsity.experiment import format_table, run_sparsify_experiment
