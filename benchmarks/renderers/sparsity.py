@@ -105,12 +105,14 @@ def sparsity_arrival(ctx, model):
 
 
 @renderer("sparsity_verdicts")
-def sparsity_verdicts(ctx, model, method="fip"):
-    """Per sparsity, a FIP method against every peer over seeds (beats / level / behind)."""
+def sparsity_verdicts(ctx, model, method=None):
+    """Per sparsity, each FIP method (or ``method=``) against every peer over seeds
+    (beats / level / behind)."""
     data = data_for(ctx, model)
     peers = [m for m in methods_of(data, model) if not m.startswith("fip")]
+    fips = [method] if method else [m for m in methods_of(data, model) if m.startswith("fip")]
     lines = []
-    for s in sparsities_of(data, model):
+    for method, s in [(m, s) for m in fips for s in sparsities_of(data, model)]:
         a = seeds_acc(data, model, method, s)
         if not a:
             continue
@@ -192,7 +194,7 @@ def sparsity_density(ctx, model, sparsity, methods=None):
 
 
 @renderer("sparsity_last_record")
-def sparsity_last_record(ctx, model, sparsity, method="fip"):
+def sparsity_last_record(ctx, model, sparsity, method="fip_pull"):
     """The accuracy the FIP path's last record measured before the snap, lowest-highest seed."""
     data = data_for(ctx, model)
     frows = [r for r in rows_of(data, model) if r["method"] == method and r["sparsity"] == float(sparsity)]
@@ -223,33 +225,40 @@ def sparsity_cli_table(ctx, files):
 
 
 @renderer("sparsity_reach_summary")
-def sparsity_reach_summary(ctx, method="fip", sparsities="0.98,0.99", models="lenet_300_100,reference_cnn,lenet5"):
-    """One sentence over every model's runs: how many FIP paths reached the set, how many
-    kept the function (or "not recorded"), the accuracy their last record measured
-    before the snap at the given sparsities, and the largest pull."""
-    frows = []
+def sparsity_reach_summary(ctx, method=None, sparsities="0.98,0.99", models="lenet_300_100,reference_cnn,lenet5"):
+    """One sentence per FIP method over every model's runs: how many paths reached the
+    set, how many kept the function (or "not recorded"), the accuracy at arrival (or,
+    where not recorded, the one the path's last record measured) at the given
+    sparsities, and the largest pull."""
+    rows = []
     for model in models.split(","):
-        frows += [r for r in rows_of(data_for(ctx, model), model) if r["method"] == method]
-    if not frows:
-        raise RenderError(f"no {method} rows")
-    a = arrival(frows)
-    kept = (f"kept the function in {a['kept']} of them" if a["kept"] is not None
-            else "whether it kept the function is not recorded for these runs")
-    parts = []
-    for s in sparsities.split(","):
-        sub = arrival([r for r in frows if r["sparsity"] == float(s)])
-        if sub["at_arrival"]:
-            parts.append(f"{acc(min(sub['at_arrival']), 2)}-{acc(max(sub['at_arrival']), 2)} at {pct(float(s))}")
-        elif sub["last"]:
-            parts.append(f"{acc(min(sub['last']), 2)}-{acc(max(sub['last']), 2)} at {pct(float(s))}")
-    what = ("validation accuracy at arrival" if a["at_arrival"] else
-            "accuracy its last record measured on training images before the snap")
-    text = f"`{method}`'s path reached the sparse set in {a['reached']} of {a['n']} runs; {kept}"
-    if parts:
-        text += f"; the {what} was " + " and ".join(parts)
-    if a["pull"] is not None:
-        text += f", with the pull raised to at most {num(a['pull'])}"
-    return text
+        rows += rows_of(data_for(ctx, model), model)
+    fips = [method] if method else list(dict.fromkeys(r["method"] for r in rows if r["method"].startswith("fip")))
+    sentences = []
+    for method in fips:
+        frows = [r for r in rows if r["method"] == method]
+        if not frows:
+            raise RenderError(f"no {method} rows")
+        a = arrival(frows)
+        kept = (f"it kept the function in {a['kept']} of them" if a["kept"] is not None
+                else "whether it kept the function is not recorded for these runs")
+        parts = []
+        for sp in sparsities.split(","):
+            sub = arrival([r for r in frows if r["sparsity"] == float(sp)])
+            values = sub["at_arrival"] or sub["last"]
+            if values:
+                parts.append(f"{acc(min(values), 2)}-{acc(max(values), 2)} at {pct(float(sp))}")
+        what = ("validation accuracy at arrival" if a["at_arrival"] else
+                "accuracy its last record measured on training images before the snap")
+        text = f"`{method}`'s path reached the sparse set in {a['reached']} of {a['n']} runs; {kept}"
+        if parts:
+            text += f"; the {what} was " + " and ".join(parts)
+        if a["pull"] is not None:
+            text += f", with the pull raised to at most {num(a['pull'])}"
+        elif not a["last"]:
+            text += " (the path's record is not in these files)"
+        sentences.append(text + ".")
+    return " ".join(sentences)
 
 
 @renderer("sparsity_best_count")
@@ -267,14 +276,62 @@ def sparsity_best_count(ctx, method="gmp", sparsities="0.95,0.98,0.99", models="
 
 
 @renderer("sparsity_pull_note")
-def sparsity_pull_note(ctx, method="fip", weight="0.1", models="lenet_300_100,reference_cnn,lenet5"):
-    """Says whether the committed runs of a FIP method grew their pull beyond ``weight``
-    (the runs made before the pull growth became ``fip_pull``'s option did)."""
-    frows = []
+def sparsity_pull_note(ctx, weight="0.1", models="lenet_300_100,reference_cnn,lenet5"):
+    """Which FIP methods the committed runs hold, and whether each grew its pull beyond
+    ``weight`` (``fip_pull`` does, to force an arrival; ``fip`` keeps it constant)."""
+    rows = []
     for model in models.split(","):
-        frows += [r for r in rows_of(data_for(ctx, model), model) if r["method"] == method]
-    a = arrival(frows)
-    if a["pull"] is not None and a["pull"] > float(weight) * 1.0001:
-        return (f"These `{method}` runs grew their pull until the path arrived (now the "
-                f"`fip_pull` method; `{method}` keeps the paper's constant pull).")
-    return f"These `{method}` runs kept the pull constant."
+        rows += rows_of(data_for(ctx, model), model)
+    fips = list(dict.fromkeys(r["method"] for r in rows if r["method"].startswith("fip")))
+    parts = []
+    for m in fips:
+        a = arrival([r for r in rows if r["method"] == m])
+        if a["pull"] is None:
+            parts.append(f"`{m}` (its pull is not recorded in these files)")
+        elif a["pull"] > float(weight) * 1.0001:
+            parts.append(f"`{m}`, whose pull grew until the path arrived")
+        else:
+            parts.append(f"`{m}`, whose pull stayed constant")
+    return "The FIP method in these runs: " + "; ".join(parts) + "."
+
+
+@renderer("sparsity_run_table")
+def sparsity_run_table(ctx, file):
+    """One ``keras-fip sparsify`` report (one seed): per method and target, test accuracy,
+    and for FIP methods reached, kept, validation accuracy at the start, at arrival and
+    after the snap, the largest pull and the path steps."""
+    report = ctx.json(file)
+    rows = []
+    for r in report["results"]:
+        fip = r["method"].startswith("fip")
+        def field(key, f=acc):
+            return f(r[key]) if r.get(key) is not None else ("not recorded" if fip else "")
+        yes = lambda v: "yes" if v else "no"
+        rows.append([f"`{r['method']}`", pct(r["target_sparsity"]), acc(r["accuracy"]),
+                     field("reached", yes), field("kept", yes), field("accuracy_at_start"),
+                     field("accuracy_at_arrival"), field("accuracy_at_snap"), field("max_pull", num),
+                     r.get("path_steps", "") if fip else ""])
+    return md_table(["method", "sparsity", "test accuracy", "reached", "kept", "validation accuracy at start",
+                     "at arrival", "after the snap", "largest pull", "path steps"], rows)
+
+
+@renderer("sparsity_run_summary")
+def sparsity_run_summary(ctx, file):
+    """One ``keras-fip sparsify`` report in a line: each method's test accuracy, and for
+    FIP methods whether the path reached the set and kept the function."""
+    report = ctx.json(file)
+    parts = []
+    for r in report["results"]:
+        text = f"`{r['method']}` {acc(r['accuracy'])}"
+        if r["method"].startswith("fip"):
+            reached = "reached the set" if r.get("reached") else "did not reach the set"
+            kept = ("kept the function" if r.get("kept") else "lost the function") if "kept" in r else "kept not recorded"
+            text += f" ({reached}, {kept} on the way"
+            if r.get("accuracy_at_snap") is not None:
+                text += f", {acc(r['accuracy_at_snap'])} after the snap"
+            text += ")"
+        parts.append(text)
+    targets = sorted({r["target_sparsity"] for r in report["results"]})
+    steps = report.get("config", {}).get("steps")
+    head = f"at {', '.join(pct(t) for t in targets)}" + (f", {steps} steps" if steps else "")
+    return head + ": " + ", ".join(parts)
