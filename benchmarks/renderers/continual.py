@@ -283,3 +283,20 @@ def rename_note(ctx, report):
     new = ", ".join(f"`{RENAMED_IN_0_2[m]}`" for m in old)
     return (f" Drawn before the DER-family methods were renamed: its {names} panels are "
             f"the methods now called {new}, which protect logits stored with each sample.")
+
+
+@renderer("continual_plot_command")
+def continual_plot_command(ctx, sets="mnist20,mnist50", out="benchmarks/results/continual_mnist_buffer.png",
+                           skip="ewc,finetune"):
+    """The ``benchmarks/plot_buffer.py`` command that draws the memory-size plot from the
+    same files as the tables (a fenced block; run it to redraw the plot)."""
+    files, methods = [], {}
+    for name in sets.split(","):
+        for f in set_files(ctx, name):
+            if f not in files:
+                files.append(f)
+        methods.update(load_set(ctx, name))
+    keep = [m for m in ordered(methods) if m not in skip.split(",")]
+    paths = " ".join(f"benchmarks/results/{f}" for f in files)
+    return command_block([f"python benchmarks/plot_buffer.py --out {out} --title \"MNIST, 5 tasks, "
+                          f"class-incremental, tuned on validation\" --methods {','.join(keep)} {paths}"])
