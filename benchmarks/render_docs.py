@@ -35,7 +35,8 @@ The lint (part of ``--check``)
 ------------------------------
 Outside rendered regions, a page may contain no figure. The text scanned is every line
 outside block regions and outside fenced code blocks (``` or ~~~), with inline regions,
-HTML comments, inline code spans (`...`) and link targets ``](...)`` removed, and with
+HTML comments, inline code spans (`...`, except a span that is a lone figure such as
+`0.93`) and link targets ``](...)`` removed, and with
 these allowed forms removed: version numbers (``3.15.1``; a decimal right after Python,
 Keras, TensorFlow, JAX or NumPy, also ``Python 3.10 to 3.12``), dates (``2026-12-03``)
 and arXiv numbers (``arXiv 2205.00334``). What remains is a figure when it is
@@ -85,7 +86,8 @@ ALLOWED = [
 ]
 STRIP = [
     re.compile(r"<!--.*?-->"),
-    re.compile(r"`[^`]*`"),
+    # a code span is not scanned, unless it is a lone figure (`0.93`, `95%`)
+    re.compile(r"`(?!\s*[-+]?[x×]?\d[\d.,]*(e[+-]?\d+)?\s*(%|[x×])?\s*`)[^`]*`"),
     re.compile(r"\]\([^)]*\)"),
 ]
 FIGURE = re.compile(

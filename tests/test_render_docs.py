@@ -110,6 +110,7 @@ def test_lint_allows(text):
 @pytest.mark.parametrize("text, figure", [
     ("scores 0.93", "0.93"), ("at 95% sparsity", "95%"), ("costs x1.3", "x1.3"), ("is 1.3x slower", "1.3x"),
     ("lambda 1e5", "1e5"), ("density 8.7e-6", "8.7e-6"), ("1,000 steps", "1,000"), ("215970 examples", "215970"),
+    ("a lone figure in code: `0.93`", "0.93"),
 ])
 def test_lint_flags(text, figure):
     assert render_docs.figures_in(text) == [figure]
