@@ -12,18 +12,25 @@ Same dense start, data, step budget and batch (200) for every method:
 - tfmot: prune_low_magnitude + PolynomialDecay, every layer to the target;
 - tfmot_global: the same with each layer's target from one global cut.
 
-Protocol: MNIST t10k split 8,000 train / 2,000 test by seed. Hyperparameters:
-on seed 0, 10% of each class of the training split is held out, a dense
-network is trained on the rest, and every method tries its four settings
-(`keras_fip.sparsity.tuning.GRIDS`) at `--tune-sparsity`, scored on the held-out
-part. The chosen settings then run on every seed (dense network trained on the
-whole training split) at every sparsity; the test split is used once, at the end.
+Protocol: MNIST t10k split 8,000 train / 2,000 test by seed. Hyperparameters,
+on each seed's own data (`--tune-per-seed`, the default): 10% of each class of
+that seed's training split is held out, a dense network is trained on the
+rest, and every method searches its grid (`keras_fip.sparsity.tuning.GRIDS`,
+four settings, moved by the shared rule of `keras_fip.grid_search` when the
+best is on an edge) at `--tune-sparsity`, scored on the held-out part. The
+seed's chosen settings then run on that seed (dense network trained on the
+whole training split) at every sparsity; the test split is used once, at the
+end. Every seed re-splits the same 10,000 images, so one seed's validation
+images lie in another's test split: a choice made on seed 0 and used on seeds 1
+and 2 (`--no-tune-per-seed`, how the files before issue 21 were made) was
+partly made on their test images.
 
     python benchmarks/sparsity.py --models lenet_300_100 --out benchmarks/results/sparsity_mnist_lenet.json
 
-A seed left out of a finished run is added to it with `--merge-into`: the file's
-tuned hyperparameters are reused (no tuning), its settings must match, its rows
-for other seeds are kept, and the merged result is written back to it:
+A seed left out of a finished run is added to it with `--merge-into`: its
+settings must match, its rows for other seeds are kept, the new seed is tuned
+on its own validation split (with `--no-tune-per-seed`, for files made that way,
+the file's seed-0 choices are reused), and the merged result is written back:
 
     python benchmarks/sparsity.py --models reference_cnn --seeds 2 \
         --merge-into benchmarks/results/sparsity_mnist_cnn.json
@@ -64,6 +71,9 @@ def main():
     parser.add_argument("--tune-sparsity", type=float, default=0.98)
     parser.add_argument("--min-density", type=float, default=0.0)
     parser.add_argument("--no-tune", action="store_true", help="use tuning.DEFAULTS")
+    parser.add_argument("--tune-per-seed", action=argparse.BooleanOptionalAction, default=True,
+                        help="choose each seed's settings on its own validation split "
+                        "(default); --no-tune-per-seed: on seed 0's, for every seed")
     parser.add_argument("--out", default=None,
                         help="default benchmarks/results/sparsity_mnist.json, or --merge-into's file")
     parser.add_argument("--merge-into", default=None, metavar="FILE",
@@ -77,12 +87,17 @@ def main():
     rows, exports, tuned = [], [], {}
     if args.merge_into:
         rows, exports, tuned = merged(args, seeds)
+    per_seed = args.tune_per_seed and not args.no_tune
     for kind in args.models.split(","):
         if not args.merge_into:
-            tuned[kind] = {} if args.no_tune else tune(args, kind, methods, budgets[kind],
-                                                       dense_epochs[kind])
+            tuned[kind] = ({} if args.no_tune else {"per_seed": {}} if per_seed
+                           else tune(args, kind, methods, budgets[kind], dense_epochs[kind]))
         write(args, rows, exports, tuned)
         for seed in seeds:
+            if per_seed:  # this seed's own validation split
+                tuned[kind].setdefault("per_seed", {})[str(seed)] = tune(
+                    args, kind, methods, budgets[kind], dense_epochs[kind], seed=seed)
+                write(args, rows, exports, tuned)
             data = load_dataset(args.dataset, seed=seed)
             network = train_dense(kind, data, epochs=dense_epochs[kind], seed=seed)
             # The FIP model of the first seed run is exported (seed 0 in a merged file).
@@ -91,8 +106,7 @@ def main():
                 result = run_sparsify_experiment(
                     dataset=data, model=network, sparsity=sparsities, methods=methods,
                     steps=budgets[kind], seed=seed, progress=False, min_density=args.min_density,
-                    hyperparameters={m: {k: v for k, v in tuned[kind].get(m, {}).items()
-                                         if k != "validation"} for m in methods},
+                    hyperparameters={m: chosen_setting(tuned[kind], seed, m) for m in methods},
                     # Accuracy along the path, on training images (the test split is touched once).
                     path_validation=(data.x_train[:2000], data.y_train[:2000]),
                     export=os.path.join(tmp, "sparse") if exporting else None)
@@ -122,7 +136,15 @@ def main():
 
 
 SAME = ("dataset", "models", "sparsities", "methods", "budget", "dense_epochs", "tune_sparsity",
-        "min_density", "no_tune")
+        "min_density", "no_tune", "tune_per_seed")
+#: What a tuning entry records besides the chosen setting.
+RECORDS = ("validation", "moves", "at_edge", "stopped")
+
+
+def chosen_setting(tuned, seed, method):
+    """The setting `method` runs with on `seed`: the seed's own choice when tuned per seed."""
+    entry = tuned.get("per_seed", {}).get(str(seed), tuned).get(method, {})
+    return {k: v for k, v in entry.items() if k not in RECORDS}
 
 
 def merged(args, seeds):
@@ -131,34 +153,43 @@ def merged(args, seeds):
     Refuses when the file ran with other settings, or has no tuning for a model."""
     with open(args.merge_into) as f:
         before = json.load(f)
-    differ = {k: (before["config"].get(k), getattr(args, k)) for k in SAME
-              if before["config"].get(k) != getattr(args, k)}
+    # Files made before per-seed tuning chose on seed 0 for every seed.
+    made = {**before["config"], "tune_per_seed": before["config"].get("tune_per_seed", False)}
+    differ = {k: (made.get(k), getattr(args, k)) for k in SAME if made.get(k) != getattr(args, k)}
     if differ:
         raise SystemExit(f"--merge-into {args.merge_into} ran with other settings "
                          f"(file, now): {differ}")
     missing = set(args.models.split(",")) - set(before["tuning"])
-    if missing:
+    if missing and not args.tune_per_seed:
         raise SystemExit(f"--merge-into {args.merge_into} has no tuning for {sorted(missing)}")
     args.commands = before.get("commands", [before["command"]])
     rows = [r for r in before["rows"] if r["seed"] not in seeds]
-    return rows, before["exports"], before["tuning"]
+    tuned = before["tuning"]
+    for kind in args.models.split(","):
+        tuned.setdefault(kind, {} if args.no_tune else {"per_seed": {}})
+    return rows, before["exports"], tuned
 
 
-def tune(args, kind, methods, steps, epochs):
-    """Each method's setting with the best held-out accuracy on seed 0 at --tune-sparsity."""
-    data = load_dataset(args.dataset, seed=0)
-    (x, y), (x_val, y_val) = tuning.split_validation(data.x_train, data.y_train, 0.1, seed=0)
+def tune(args, kind, methods, steps, epochs, seed=0):
+    """Each method's setting with the best held-out accuracy on `seed`'s own validation
+    split at --tune-sparsity (the shared grid search: a grid moves off an edge)."""
+    data = load_dataset(args.dataset, seed=seed)
+    (x, y), (x_val, y_val) = tuning.split_validation(data.x_train, data.y_train, 0.1, seed=seed)
     fit = types.SimpleNamespace(x_train=x, y_train=y, input_shape=data.input_shape,
                                 num_classes=data.num_classes)
-    network = train_dense(kind, fit, epochs=epochs, seed=0)
+    network = train_dense(kind, fit, epochs=epochs, seed=seed)
     chosen = {}
     for method in methods:
-        best, scores = tuning.tune(method, network, x, y, x_val, y_val,
-                                   sparsity=args.tune_sparsity, steps=steps,
-                                   min_density=args.min_density)
-        chosen[method] = dict(best, validation=[{"setting": s, "accuracy": a} for s, a in scores])
-        print(f"{kind} tuned {method}: {best} "
-              f"({', '.join(f'{a:.4f}' for _, a in scores)})", flush=True)
+        found = tuning.search_method(method, network, x, y, x_val, y_val,
+                                     sparsity=args.tune_sparsity, steps=steps,
+                                     min_density=args.min_density, seed=seed)
+        chosen[method] = dict(found.best or {}, validation=[
+            {"setting": row["setting"], "accuracy": row["score"], "window": row["window"]}
+            for row in found.table], moves=found.moves, at_edge=found.at_edge,
+            stopped=found.stopped)
+        scores = ", ".join(f"{row['score']:.4f}" for row in found.table)
+        print(f"{kind} seed {seed} tuned {method}: {found.best} ({scores})"
+              + (f", {len(found.moves)} move(s)" if found.moves else ""), flush=True)
     return chosen
 
 
@@ -185,12 +216,31 @@ def write(args, rows, exports, tuned):
     history = {"commands": getattr(args, "commands", []) + [command]} if args.merge_into else {}
     report.write_json(args.out, {
         **report.header(command), **history, "config": config,
-        "split": "MNIST t10k split 8000/2000 stratified by seed; tuning on seed 0's training "
-                 "split less 10% per class held out",
-        "hyperparameters": {k: {m: {n: v for n, v in s.items() if n != "validation"}
-                                for m, s in t.items()} for k, t in tuned.items()},
+        "split": "MNIST t10k split 8000/2000 stratified by seed; tuning on "
+                 + ("each seed's own" if args.tune_per_seed else "seed 0's")
+                 + " training split less 10% per class held out",
+        "hyperparameters": {k: hyperparameters(t) for k, t in tuned.items()},
         "tuning": tuned, "table": table, "rows": rows, "exports": exports})
     return table
+
+
+def hyperparameters(tuned):
+    """`{method: {name: value}}`; tuned per seed, a value that differs between seeds is
+    written "a / b / c (seeds 0 / 1 / 2)"."""
+    if "per_seed" not in tuned:
+        return {m: {n: v for n, v in s.items() if n not in RECORDS} for m, s in tuned.items()}
+    seeds = sorted(tuned["per_seed"], key=int)
+    methods = dict.fromkeys(m for s in seeds for m in tuned["per_seed"][s])
+    out = {}
+    for method in methods:
+        names = dict.fromkeys(n for s in seeds for n in chosen_setting(tuned, s, method))
+        out[method] = {}
+        for name in names:
+            values = [chosen_setting(tuned, s, method).get(name) for s in seeds]
+            out[method][name] = values[0] if len(set(map(repr, values))) == 1 else (
+                " / ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in values)
+                + f" (seeds {' / '.join(seeds)})")
+    return out
 
 
 def print_table(table, methods):
