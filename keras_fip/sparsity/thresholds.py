@@ -114,8 +114,19 @@ def _tf_magnitude_threshold(magnitudes, sparsity):
 
     n = tf.size(magnitudes)
     k = tf.cast(tf.floor(tf.cast(sparsity, tf.float64) * tf.cast(n, tf.float64)), tf.int32)
-    ordered = tf.sort(magnitudes)
-    return tf.where(k > 0, ordered[tf.maximum(k - 1, 0)], tf.constant(-1.0, magnitudes.dtype))
+    kept = n - k
+
+    def by_sort():
+        return tf.sort(magnitudes)[tf.maximum(k - 1, 0)]
+
+    def by_top_k():
+        # The k-th smallest is the smallest of the n - k + 1 largest: the same
+        # value, found without sorting all n when few are kept (high sparsity),
+        # several times faster than the sort on LeNet-300-100 at 98%.
+        return tf.reduce_min(tf.math.top_k(magnitudes, kept + 1, sorted=False).values)
+
+    cut = tf.cond(kept + 1 <= n // 10, by_top_k, by_sort)
+    return tf.where(k > 0, cut, tf.constant(-1.0, magnitudes.dtype))
 
 
 def _tf_structured_mask(variable, keep, group):
