@@ -96,18 +96,38 @@ def write_json(path, payload):
     # Written beside, then renamed: a run killed while writing leaves the old
     # file or the new one, never half of one.
     partial = f"{path}.partial"
-    with open(partial, "w") as f:
-        json.dump(payload, f, indent=2, default=default)
-        f.write("\n")
-    os.replace(partial, path)
+    with _removed_unless_finished(partial):
+        with open(partial, "w") as f:
+            json.dump(payload, f, indent=2, default=default)
+            f.write("\n")
+        os.replace(partial, path)
 
 
 def save_figure(fig, path, dpi=120):
     """Saves a matplotlib figure to `path` atomically (written beside, then renamed)."""
     root, extension = os.path.splitext(path)
     partial = f"{root}.partial{extension}"
-    fig.savefig(partial, dpi=dpi)
-    os.replace(partial, path)
+    with _removed_unless_finished(partial):
+        fig.savefig(partial, dpi=dpi)
+        os.replace(partial, path)
+
+
+class _removed_unless_finished:
+    """Removes the file `path` when the block ends in any exception (an interrupt too)."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __enter__(self):
+        return self.path
+
+    def __exit__(self, kind, value, traceback):
+        if kind is not None:
+            try:
+                os.remove(self.path)
+            except OSError:
+                pass
+        return False
 
 
 def pyplot():
@@ -206,6 +226,54 @@ def check_folder(path, option="--out"):
         raise ValueError(f"{option} {path} is under {existing}, which is a file, not a folder")
     if not os.access(existing, os.W_OK | os.X_OK):
         raise ValueError(f"{option} {path}: cannot write in {existing} (permission denied)")
+    return path
+
+
+def made_by(report_file):
+    """The command recorded in a `report.json`, or None when it cannot be read."""
+    try:
+        with open(report_file) as f:
+            command = json.load(f).get("command")
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not isinstance(command, str):
+        return None
+    return command if len(command) <= 100 else command[:97] + "..."
+
+
+def check_out_folder(args, option="--out"):
+    """`check_folder(args.out)`, and refuses a folder that holds another run's results.
+
+    A folder with a `report.json` holds finished results (of this command or
+    another): replacing them needs `--overwrite`, which replaces only the report
+    and the plots a run writes, never other files. A folder holding an
+    unfinished `keras-fip continual` run (its `checkpoints/`) is refused to the
+    other commands unless `--overwrite` (which deletes none of it).
+
+    Args:
+        args: the parsed command line: `out`, `command`, and `overwrite` /
+            `resume` where the command has them.
+        option: how the message names the folder.
+
+    Returns:
+        `args.out`.
+    """
+    path = check_folder(args.out, option)
+    if path is None or not os.path.isdir(path) or getattr(args, "overwrite", False):
+        return path
+    report_file = os.path.join(path, "report.json")
+    if os.path.exists(report_file):
+        command = made_by(report_file)
+        what = f"the finished run of `{command}`" if command else "a report.json of another run"
+        raise ValueError(
+            f"{option} {path} already holds {what}; choose another folder, or pass "
+            "--overwrite to replace its report and plots (other files are kept)")
+    checkpoints = os.path.join(path, "checkpoints")
+    if (args.command != "continual" and os.path.isdir(checkpoints)
+            and os.listdir(checkpoints)):
+        raise ValueError(
+            f"{option} {path} holds an unfinished keras-fip continual run (checkpoints/); "
+            f"choose another folder, or resume it with keras-fip continual --resume --out {path}")
     return path
 
 

@@ -218,5 +218,206 @@ def test_labels_out_of_range_name_the_value_and_the_outputs_for_subclassed_model
     with pytest.raises(ValueError, match=r"fit\(\).*label -1"):
         model.fit(x, y - 1, epochs=1, verbose=0)
     model.fit(x, y, epochs=1, verbose=0)  # good labels still train
-    model.fit(x, np.eye(10, dtype="float32")[y], epochs=1, verbose=0,
-              ) if False else None  # one-hot targets are the loss's business
+
+
+@tensorflow_only
+def test_checks_num_classes_probes_a_subclassed_model_and_names_the_label(digits):
+    from keras_fip import checks
+
+    network = LogitsSubclassed(classes=7)
+    network(digits.x_train[:2])
+    assert checks.num_classes(network) == 7
+    assert checks.input_shape(network) == (8, 8, 1)
+    with pytest.raises(ValueError, match=r"labels up to 9 but the network has 7 outputs"):
+        checks.labels(digits.y_train, classes=checks.num_classes(network))
+
+
+# ------------------------------------------------------- no silent overwrite
+def _main(argv):
+    import contextlib
+    import io
+
+    from keras_fip.cli.main import main
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main([str(a) for a in argv])
+    return code, err.getvalue()
+
+
+@pytest.mark.parametrize("command", ["sparsify", "robust", "continual"])
+def test_out_holding_another_run_is_refused_before_anything_runs(tmp_path, command):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "report.json").write_text('{"command": "keras-fip robust --members 3"}')
+    code, err = _main([command, "--out", out, "--epochs", "1"])
+    assert code == 2
+    assert "already holds the finished run of `keras-fip robust --members 3`" in err
+    assert "--overwrite" in err and len(err.strip().splitlines()) == 1
+    # A continual run in progress (its checkpoints) is refused to the other commands.
+    (out / "report.json").unlink()
+    (out / "checkpoints" / "fip").mkdir(parents=True)
+    (out / "checkpoints" / "run.json").write_text("{}")
+    if command != "continual":
+        code, err = _main([command, "--out", out, "--epochs", "1"])
+        assert code == 2 and "unfinished keras-fip continual run" in err
+
+
+@tensorflow_only
+def test_export_is_renamed_whole_refuses_foreign_files_and_survives_an_interrupt(
+        tmp_path, monkeypatch):
+    from keras_fip.sparsity import export as export_lib
+
+    keras.utils.set_random_seed(0)
+    network = functional_logits()
+    target = tmp_path / "exp"
+
+    def interrupted(*args, **kwargs):
+        assert (tmp_path / "exp.partial" / "model.keras").exists()  # written beside
+        assert not target.exists()
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(export_lib, "_tflite_from_saved_model", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        export_lib.export_sparse(network, target)
+    assert sorted(os.listdir(tmp_path)) == []  # no partial folder, no model.keras
+    monkeypatch.undo()
+    report = export_lib.export_sparse(network, target)  # the rerun succeeds
+    assert sorted(os.listdir(target)) == ["model.keras", "model.tflite", "saved_model"]
+    assert report.files["keras"]["path"] == str(target / "model.keras")
+    # overwrite replaces an earlier export ...
+    before = os.stat(target / "model.keras").st_mtime_ns
+    time.sleep(0.01)
+    export_lib.export_sparse(network, target, overwrite=True)
+    assert os.stat(target / "model.keras").st_mtime_ns != before
+    assert sorted(os.listdir(tmp_path)) == ["exp"]
+    # ... and never deletes what it did not write.
+    (target / "notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match=r"notes.txt.*never deletes"):
+        export_lib.export_sparse(network, target, overwrite=True)
+    assert (target / "notes.txt").read_text() == "mine"
+    assert (target / "model.keras").exists()
+
+
+# ---------------------------------------------------------------- interrupts
+def _command(*argv):
+    """`keras-fip ARGV` as a user starts it (light import), on this checkout."""
+    code = ("import sys; sys.argv[0] = 'keras-fip'; "
+            "from keras_fip.cli.main import main; sys.exit(main())")
+    return [sys.executable, "-c", code, *map(str, argv)]
+
+
+def _environment(**extra):
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               TF_CPP_MIN_LOG_LEVEL="3", **extra)
+    env.pop("KERAS_FIP_EXPORT_PAUSE", None)
+    env.update(extra)
+    return env
+
+
+def _interrupt_during_export(tmp_path, sig):
+    export, out = tmp_path / "exp", tmp_path / "out"
+    argv = ("sparsify", "--epochs", "1", "--steps", "4", "--sparsity", "0.5", "--methods", "fip",
+            "--batch-size", "64", "--export", export, "--out", out)
+    # KERAS_FIP_EXPORT_PAUSE holds the export inside its temporary folder, right
+    # after model.keras is written: the moment a kill used to leave a model file
+    # without weights.
+    process = subprocess.Popen(
+        _command(*argv), cwd=tmp_path, env=_environment(KERAS_FIP_EXPORT_PAUSE="120"),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    partial_model = export / "sparsity_0.5.partial" / "model.keras"
+    deadline = time.time() + 400
+    while not partial_model.exists() and process.poll() is None and time.time() < deadline:
+        time.sleep(0.2)
+    assert partial_model.exists(), process.communicate(timeout=60)
+    process.send_signal(sig)
+    stdout, stderr = process.communicate(timeout=120)
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    return argv, process.returncode, lines, export, out
+
+
+@tensorflow_only
+@pytest.mark.parametrize("sig,code,word", [(signal.SIGINT, 130, "Ctrl-C"),
+                                           (signal.SIGTERM, 143, "SIGTERM")])
+def test_an_interrupted_export_prints_one_line_leaves_nothing_and_reruns(
+        tmp_path, sig, code, word):
+    argv, returncode, lines, export, out = _interrupt_during_export(tmp_path, sig)
+    assert returncode == code, lines
+    assert len(lines) == 1, lines
+    assert f"interrupted ({word})" in lines[0] and "run again with: keras-fip sparsify" in lines[0]
+    assert "Traceback" not in lines[0]
+    written = [os.path.join(root, f) for root, _, files in os.walk(tmp_path) for f in files]
+    assert written == [], written  # no model.keras, no .partial, no report
+    if sig != signal.SIGINT:
+        return
+    # The rerun, as printed, succeeds and writes the whole export.
+    rerun = subprocess.run(_command(*argv), cwd=tmp_path, env=_environment(),
+                           capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert sorted(os.listdir(export)) == ["sparsity_0.5"]
+    assert sorted(os.listdir(export / "sparsity_0.5")) == [
+        "model.keras", "model.tflite", "saved_model"]
+    assert keras.models.load_model(export / "sparsity_0.5" / "model.keras").weights
+    assert (out / "report.json").exists()
+    # A third run into the same --out is refused: the first one's report is kept.
+    third = subprocess.run(_command(*argv), cwd=tmp_path, env=_environment(),
+                           capture_output=True, text=True, timeout=600)
+    assert third.returncode == 2 and "already holds the finished run" in third.stderr
+
+
+def test_interrupted_line_names_what_was_kept_and_the_resume_command(tmp_path):
+    import argparse
+
+    from keras_fip.cli.main import interrupted_line
+
+    checkpoints = tmp_path / "checkpoints" / "fip"
+    checkpoints.mkdir(parents=True)
+    (checkpoints / "state.json").write_text("{}")
+    args = argparse.Namespace(command="continual", out=str(tmp_path), argv=["--tasks", "2"],
+                              command_line="keras-fip continual --tasks 2")
+    line = interrupted_line(args, terminated=False)
+    assert "saved in" in line and line.endswith("keras-fip continual --tasks 2 --resume")
+    assert "\n" not in line
+
+
+def test_report_files_are_never_left_half_written(tmp_path, monkeypatch):
+    from keras_fip import report
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(report.json, "dump", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        report.write_json(str(tmp_path / "report.json"), {"a": 1})
+    assert os.listdir(tmp_path) == []
+
+
+# ------------------------------------------------------------------ backends
+@pytest.mark.parametrize("name,expect", [
+    ("torch", "does not support this Keras backend"),
+    ("numpy", "does not support this Keras backend"),
+    ("tensorflw", "is not a Keras backend keras-fip knows"),
+])
+def test_an_unusable_backend_is_one_line_before_keras_is_imported(name, expect):
+    result = subprocess.run(_command("sparsify", "--steps", "2"), env=_environment(
+        KERAS_BACKEND=name), capture_output=True, text=True, timeout=120)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == 2 and len(lines) == 1, result.stderr
+    assert expect in lines[0] and "tensorflow or jax" in lines[0]
+
+
+def test_a_missing_backend_is_named(monkeypatch):
+    import importlib.util
+
+    from keras_fip.cli import main as cli_main
+
+    real = importlib.util.find_spec
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "jax" else real(name, *a))
+    problem = cli_main.backend_problem()
+    assert "jax is not installed" in problem and "tensorflow or jax" in problem
+    monkeypatch.delenv("KERAS_BACKEND")
+    monkeypatch.setenv("KERAS_HOME", "/nonexistent-keras-home")
+    assert cli_main.configured_backend() == ("tensorflow", "the default")

@@ -5,13 +5,39 @@ the errors a user can cause (bad arguments, missing files, bad data) into one
 clear line instead of a traceback. Arguments are parsed before TensorFlow is
 imported, so `--help` and bad options answer at once, and TensorFlow's own C++
 logs and library warnings stay hidden unless `--verbose 2` asks for them.
+
+Before Keras is imported, the backend it would use (`KERAS_BACKEND`, else
+`~/.keras/keras.json`) is checked: one that keras-fip does not support, one
+Keras does not know, or one that is not installed is one line naming the
+supported ones (exit 2).
+
+Ctrl-C (SIGINT) and SIGTERM end a command with one line saying what was kept
+and the command that continues, exit code 130 and 143; every file a command
+writes is written beside and renamed whole, so nothing half-written remains.
 """
 
 import argparse
+import importlib.util
+import json
+import os
 import shlex
+import signal
 import sys
 
 from keras_fip.cli._console import quiet_libraries
+
+SUPPORTED_BACKENDS = ("tensorflow", "jax")
+# Keras 3's other backends: known to Keras, not to keras-fip's engine.
+OTHER_KERAS_BACKENDS = ("torch", "numpy", "openvino")
+EXIT_SIGINT, EXIT_SIGTERM = 130, 143
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the process is, like Ctrl-C's KeyboardInterrupt.
+
+    A KeyboardInterrupt, so that every `except BaseException` / `finally`
+    cleanup that runs on Ctrl-C runs on SIGTERM too.
+    """
 
 
 def build_parser():
@@ -29,6 +55,72 @@ def build_parser():
     return parser
 
 
+def configured_backend():
+    """`(name, where)`: the backend Keras would load, and what chose it.
+
+    `KERAS_BACKEND` first, then the `backend` of `$KERAS_HOME/keras.json` (or
+    `~/.keras/keras.json`), else Keras' default, TensorFlow.
+    """
+    name = os.environ.get("KERAS_BACKEND")
+    if name is not None:
+        return name.strip(), "KERAS_BACKEND"
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    config = os.path.join(home, "keras.json")
+    try:
+        with open(config) as f:
+            name = json.load(f).get("backend")
+    except (OSError, ValueError, AttributeError):
+        name = None
+    if isinstance(name, str) and name.strip():
+        return name.strip(), config
+    return "tensorflow", "the default"
+
+
+def backend_problem():
+    """One line saying why the configured backend cannot run keras-fip, or None."""
+    name, where = configured_backend()
+    source = f"KERAS_BACKEND={name!r}" if where == "KERAS_BACKEND" else \
+        f"backend {name!r} (from {where})"
+    supported = " or ".join(SUPPORTED_BACKENDS)
+    if name not in SUPPORTED_BACKENDS:
+        if name in OTHER_KERAS_BACKENDS:
+            return (f"{source}: keras-fip does not support this Keras backend; "
+                    f"set KERAS_BACKEND to {supported}")
+        return f"{source} is not a Keras backend keras-fip knows; set KERAS_BACKEND to {supported}"
+    if importlib.util.find_spec(name) is None:
+        return (f"{source}: {name} is not installed; install it, or set KERAS_BACKEND to "
+                f"the other supported backend ({supported})")
+    return None
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated()
+
+
+def interrupted_line(args, terminated):
+    """The one line printed on Ctrl-C / SIGTERM: what was kept, and how to go on."""
+    how = "SIGTERM" if terminated else "Ctrl-C"
+    command = args.command_line
+    out = getattr(args, "out", None)
+    checkpoints = os.path.join(out, "checkpoints") if out else None
+    if args.command == "continual" and checkpoints and _holds_files(checkpoints):
+        resume = command if "--resume" in args.argv else command + " --resume"
+        return (f"keras-fip {args.command}: interrupted ({how}); the tasks finished so far "
+                f"are saved in {checkpoints}; resume with: {resume}")
+    export = getattr(args, "export", None)
+    if export and _holds_files(export):
+        again = command if getattr(args, "overwrite", False) else command + " --overwrite"
+        return (f"keras-fip {args.command}: interrupted ({how}); the exports finished so far "
+                f"are kept in {export}, no partial file; run again with: {again}")
+    return (f"keras-fip {args.command}: interrupted ({how}); nothing of this run was saved "
+            f"(no partial file); run again with: {command}")
+
+
+def _holds_files(folder):
+    return os.path.isdir(folder) and any(
+        files for _, _, files in os.walk(folder))
+
+
 def main(argv=None):
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -38,6 +130,27 @@ def main(argv=None):
     if args.command is None:
         parser.print_help()
         return 2
+    problem = backend_problem()  # before Keras is imported: it would fail or half-work
+    if problem:
+        print(f"keras-fip {args.command}: error: {problem}", file=sys.stderr)
+        return 2
+    previous = None
+    try:
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    except ValueError:  # not the main thread: leave SIGTERM alone
+        pass
+    try:
+        return _run(args)
+    except KeyboardInterrupt as interrupt:
+        terminated = isinstance(interrupt, Terminated)
+        print(f"\n{interrupted_line(args, terminated)}", file=sys.stderr)
+        return EXIT_SIGTERM if terminated else EXIT_SIGINT
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args):
     quiet_libraries(getattr(args, "verbose", 0))
     # Every serialisable class registered before a command loads a `.keras` file.
     import keras_fip.engine  # noqa: F401

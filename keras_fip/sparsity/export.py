@@ -91,16 +91,36 @@ class ExportFolderError(FileExistsError, ValueError):
     """
 
 
+# What `export_sparse` writes into its folder; with `overwrite` it replaces a
+# folder holding only these (an earlier export), never one holding other files.
+EXPORT_FILES = ("model.keras", "saved_model", "model.tflite", "model_int8.tflite")
+PARTIAL_SUFFIX = ".partial"
+
+
 def check_directory(directory, overwrite=False):
-    """Raises `ExportFolderError` unless `directory` can become the export folder."""
+    """Raises `ExportFolderError` unless `directory` can become the export folder.
+
+    It must not exist, or be empty; with `overwrite` it may hold an earlier
+    export (the files `export_sparse` writes, nothing else).
+    """
     directory = os.fspath(directory)
     if os.path.exists(directory):
         if not os.path.isdir(directory):
             raise ExportFolderError(f"The export folder {directory} exists and is not a folder.")
-        if os.listdir(directory) and not overwrite:
+        held = os.listdir(directory)
+        if held and not overwrite:
             raise ExportFolderError(
                 f"The export folder {directory} exists and is not empty; choose another "
                 "or pass overwrite=True (--overwrite) to replace it."
+            )
+        foreign = sorted(set(held) - set(EXPORT_FILES))
+        if held and foreign:
+            shown = ", ".join(foreign[:4]) + (f" and {len(foreign) - 4} more"
+                                              if len(foreign) > 4 else "")
+            raise ExportFolderError(
+                f"The export folder {directory} holds files an export does not write "
+                f"({shown}); overwrite replaces only an earlier export and never deletes "
+                "other files: move them, or choose another folder."
             )
     parent = os.path.dirname(os.path.abspath(directory))
     while not os.path.exists(parent):
@@ -110,11 +130,30 @@ def check_directory(directory, overwrite=False):
                                 "which is a file, not a folder.")
 
 
-def _prepare_directory(directory, overwrite):
+def partial_directory(directory):
+    """The temporary folder an export of `directory` is written in, beside it."""
+    return os.path.normpath(os.fspath(directory)) + PARTIAL_SUFFIX
+
+
+def _start_partial(directory, overwrite):
+    """Checks `directory`, and makes its temporary folder empty (a killed export's is ours)."""
     check_directory(directory, overwrite)
-    if os.path.isdir(directory) and os.listdir(directory):
-        shutil.rmtree(directory)
-    os.makedirs(directory, exist_ok=True)
+    partial = partial_directory(directory)
+    shutil.rmtree(partial, ignore_errors=True)
+    os.makedirs(partial)
+    return partial
+
+
+def _finish_partial(partial, directory):
+    """Renames the whole written `partial` folder to `directory` (replacing an earlier export)."""
+    if os.path.isdir(directory):
+        aside = os.path.normpath(directory) + ".replaced"
+        shutil.rmtree(aside, ignore_errors=True)
+        os.replace(directory, aside)
+        os.replace(partial, directory)
+        shutil.rmtree(aside, ignore_errors=True)
+    else:
+        os.replace(partial, directory)
 
 
 def strip_through_tfmot(model):
@@ -251,7 +290,10 @@ def export_sparse(model, directory, *, overwrite=False, check_inputs=None, int8=
         model: the sparse Keras 3 model (Sequential or functional, standard
             layers; see `convert.SUPPORTED_LAYERS`).
         directory: export folder; must not exist or be empty unless `overwrite`.
-        overwrite: replace a non-empty `directory`.
+            Everything is written in `directory + ".partial"` beside it and
+            renamed whole at the end: an interrupted export leaves nothing.
+        overwrite: replace an earlier export in `directory` (a folder holding
+            other files is refused: nothing the export did not write is deleted).
         check_inputs: inputs on which each written file is run and compared with
             the Keras model (argmax agreement, max abs output difference).
         int8: also write `model_int8.tflite` by sparsity-preserving
@@ -274,22 +316,30 @@ def export_sparse(model, directory, *, overwrite=False, check_inputs=None, int8=
         qat_epochs = checks.count(qat_epochs, "qat_epochs")
         batch_size = checks.count(batch_size, "batch_size")
     to_tf_keras(model)  # refuses an unconvertible model before anything is written
-    directory = os.fspath(directory)
-    _prepare_directory(directory, overwrite)
-
+    directory = os.path.normpath(os.fspath(directory))
+    check_directory(directory, overwrite)
     stripped, sparsities = strip_through_tfmot(model)
     shipped = from_tf_keras(stripped)
-    paths = {
-        "keras": os.path.join(directory, "model.keras"),
-        "saved_model": os.path.join(directory, "saved_model"),
-        "tflite": os.path.join(directory, "model.tflite"),
-    }
-    shipped.save(paths["keras"])
-    shipped.export(paths["saved_model"], format="tf_saved_model", verbose=False)
-    _tflite_from_saved_model(paths["saved_model"], paths["tflite"])
+    names = {"keras": "model.keras", "saved_model": "saved_model", "tflite": "model.tflite"}
     if int8:
-        paths["tflite_int8"] = os.path.join(directory, "model_int8.tflite")
-        _write_int8(stripped, train_data, paths["tflite_int8"], qat_epochs, batch_size, verbose)
+        names["tflite_int8"] = "model_int8.tflite"
+    # Written in a folder beside, renamed whole at the end (like the checkpoints):
+    # an interrupted export leaves no partial model, and the rerun starts clean.
+    partial = _start_partial(directory, overwrite)
+    try:
+        written = {kind: os.path.join(partial, name) for kind, name in names.items()}
+        shipped.save(written["keras"])
+        _pause_for_tests()
+        shipped.export(written["saved_model"], format="tf_saved_model", verbose=False)
+        _tflite_from_saved_model(written["saved_model"], written["tflite"])
+        if int8:
+            _write_int8(stripped, train_data, written["tflite_int8"], qat_epochs, batch_size,
+                        verbose)
+        _finish_partial(partial, directory)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    paths = {kind: os.path.join(directory, name) for kind, name in names.items()}
 
     zeros = {
         "keras": measured_sparsity(keras.models.load_model(paths["keras"]))[1],
@@ -309,6 +359,19 @@ def export_sparse(model, directory, *, overwrite=False, check_inputs=None, int8=
                 agreement[kind] = _agreement(reference, tflite_predict(paths[kind], x))
     return ExportReport(directory=directory, files=files, zeros=zeros,
                         layer_sparsity=sparsities, agreement=agreement)
+
+
+def _pause_for_tests():
+    """Sleeps `KERAS_FIP_EXPORT_PAUSE` seconds inside the temporary export folder.
+
+    A test hook: it holds an export at its most fragile moment (the model file
+    written, the rest not) long enough for a test to interrupt it.
+    """
+    pause = os.environ.get("KERAS_FIP_EXPORT_PAUSE")
+    if pause:
+        import time
+
+        time.sleep(float(pause))
 
 
 def _check_train_data(model, train_data):
