@@ -127,8 +127,14 @@ def test_export_refuses_to_overwrite_and_bad_models(sparse_cnn, tmp_path):
     with pytest.raises(FileExistsError, match="overwrite"):
         export_sparse(sparse_cnn, target)
     assert (target / "keep.txt").read_text() == "user data"
+    # overwrite replaces an earlier export, never files it did not write (issue 22).
+    with pytest.raises(FileExistsError, match="keep.txt"):
+        export_sparse(sparse_cnn, target, overwrite=True)
+    assert (target / "keep.txt").read_text() == "user data"
+    (target / "keep.txt").unlink()
+    export_sparse(sparse_cnn, target)
     export_sparse(sparse_cnn, target, overwrite=True)
-    assert not (target / "keep.txt").exists() and (target / "model.tflite").exists()
+    assert (target / "model.tflite").exists()
     with pytest.raises(ValueError, match="no weights"):
         export_sparse(keras.Sequential([keras.layers.Dense(2)]), tmp_path / "x")
     with pytest.raises(ValueError, match="train_data"):
