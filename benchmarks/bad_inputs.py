@@ -2,8 +2,10 @@
 
 Runs each bad input of `tests/bad_inputs.py` (command line and API) and sorts the
 outcome into clear (one error line naming the problem, exit code 2 / a clear
-exception), misleading (an error that does not name it), traceback and silent
-(accepted). Prints a table per command and writes JSON.
+exception; for the check and interrupt cases, the right result), misleading (an
+error that does not name it), traceback, silent (accepted, or a wrong result
+without a word) and data loss (files lost or left half-written, a rerun that
+fails). Prints a table per command and writes JSON.
 
     python benchmarks/bad_inputs.py --out benchmarks/results/bad_inputs.json
 """
@@ -26,7 +28,8 @@ from bad_inputs import CASES, OUTCOMES, CliCase, make_files  # noqa: E402
 
 
 def group(case):
-    if isinstance(case, CliCase):
+    # Command-line cases (plain, with an environment, interrupted) by command.
+    if isinstance(case, CliCase) or hasattr(case, "argv"):
         return f"keras-fip {case.argv[0]}"
     return "API"
 

@@ -10,6 +10,14 @@ the same catalogue and prints the table of outcomes for RESULTS.
 
 Case arguments may contain `{tmp}`: a folder made by `make_files`, which holds
 the bad files the cases name.
+
+Three more kinds of case (issue 22) hold where the danger is not an error but
+a silent wrong result or lost files: `EnvCliCase` (a command under a bad
+environment, such as an unusable KERAS_BACKEND), `CheckCase` (the program must
+do the right thing: "clear" when it does, "silent" when it gives a wrong result
+without a word, "data loss" when files are lost or left half-written) and
+`InterruptCase` (a command killed in a phase: one line, the right exit code,
+nothing half-written, and the rerun succeeds).
 """
 
 import contextlib
@@ -20,7 +28,7 @@ from typing import Callable
 import numpy as np
 
 CLEAR_ERRORS = (ValueError, TypeError, FileNotFoundError, FloatingPointError)
-OUTCOMES = ("clear", "misleading", "traceback", "silent")
+OUTCOMES = ("clear", "misleading", "traceback", "silent", "data loss")
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,116 @@ class ApiCase:
         return "silent", "no error"
 
 
+@dataclass(frozen=True)
+class EnvCliCase(CliCase):
+    """A `CliCase` run with environment variables set (e.g. KERAS_BACKEND)."""
+
+    env: tuple = ()
+
+    def run(self, tmp):
+        import os
+
+        saved = {name: os.environ.get(name) for name, _ in self.env}
+        os.environ.update(dict(self.env))
+        try:
+            return super().run(tmp)
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+
+
+class DataLoss(AssertionError):
+    """Raised by a `CheckCase` when files were lost or left half-written."""
+
+
+@dataclass(frozen=True)
+class CheckCase:
+    """`call(tmp)` checks that the program did the right thing (it raises if not).
+
+    An AssertionError is a silent wrong result, a `DataLoss` lost files; any
+    other exception is a traceback.
+    """
+
+    name: str
+    call: Callable
+
+    def run(self, tmp):
+        try:
+            message = self.call(tmp)
+        except DataLoss as error:
+            return "data loss", str(error)[:400]
+        except AssertionError as error:
+            return "silent", str(error)[:400] or "wrong result"
+        except Exception as error:  # noqa: BLE001 - a traceback is the finding
+            return "traceback", f"{type(error).__name__}: {str(error)[:300]}"
+        return "clear", message or "as it should"
+
+
+@dataclass(frozen=True)
+class InterruptCase:
+    """`keras-fip ARGV...` in a subprocess, sent `signal` once `wait_for` exists.
+
+    It must exit 128 + signal with one line, leave none of the `absent` paths
+    (relative to its folder) and no `.partial` file, and the same command run
+    again must succeed. `env` holds extra environment variables (a test hook).
+    """
+
+    name: str
+    argv: tuple
+    wait_for: str
+    signal: int
+    absent: tuple = ()
+    env: tuple = ()
+
+    def run(self, tmp):
+        import os
+        import signal as signals
+        import subprocess
+        import sys
+        import time
+        from pathlib import Path
+
+        folder = Path(tmp) / ("interrupt_" + "".join(c if c.isalnum() else "_"
+                                                     for c in self.name)[:40])
+        folder.mkdir()
+        root = Path(__file__).resolve().parents[1]
+        argv = [a.replace("{tmp}", str(folder)) for a in self.argv]
+        code = ("import sys; sys.argv[0] = 'keras-fip'; "
+                "from keras_fip.cli.main import main; sys.exit(main())")
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3",
+                   PYTHONPATH=str(root) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        process = subprocess.Popen(
+            [sys.executable, "-c", code, *argv], cwd=folder, env={**env, **dict(self.env)},
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            preexec_fn=lambda: signals.signal(signals.SIGINT, signals.SIG_DFL))
+        wait_for = folder / self.wait_for
+        deadline = time.time() + 600
+        while not wait_for.exists() and process.poll() is None and time.time() < deadline:
+            time.sleep(0.2)
+        if not wait_for.exists():
+            process.kill()
+            _, err = process.communicate()
+            return "traceback", f"never reached {self.wait_for}: {err[-300:]}"
+        process.send_signal(self.signal)
+        _, err = process.communicate(timeout=300)
+        lines = [line for line in err.splitlines() if line.strip()]
+        if process.returncode != 128 + self.signal or len(lines) != 1:
+            return "traceback", f"exit code {process.returncode}: {' | '.join(lines)[-300:]}"
+        left = [p for p in self.absent if (folder / p).exists()] + [
+            os.path.join(r, f) for r, dirs, files in os.walk(folder)
+            for f in files + dirs if ".partial" in f]
+        if left:
+            return "data loss", f"left behind: {left}"
+        rerun = subprocess.run([sys.executable, "-c", code, *argv], cwd=folder, env=env,
+                               capture_output=True, text=True, timeout=900)
+        if rerun.returncode != 0:
+            return "data loss", f"the rerun failed ({rerun.returncode}): {rerun.stderr[-300:]}"
+        return "clear", lines[0]
+
+
 # ----------------------------------------------------------------- bad files
 def make_files(tmp):
     """Writes the bad files the cases name into the folder `tmp`."""
@@ -97,7 +215,18 @@ def make_files(tmp):
     np.savez(tmp / "pixels_255.npz", **dict(arrays, x_train=arrays["x_train"] * 255.0,
                                             x_test=arrays["x_test"] * 255.0))
     _write_models(tmp)
+    _write_runs(tmp)
     return tmp
+
+
+def _write_runs(tmp):
+    """Folders holding another command's finished run, and an unfinished continual run."""
+    (tmp / "robust_run").mkdir()
+    (tmp / "robust_run" / "report.json").write_text('{"command": "keras-fip robust"}\n')
+    (tmp / "sparsify_run").mkdir()
+    (tmp / "sparsify_run" / "report.json").write_text('{"command": "keras-fip sparsify"}\n')
+    (tmp / "continual_run" / "checkpoints" / "fip").mkdir(parents=True)
+    (tmp / "continual_run" / "checkpoints" / "run.json").write_text("{}\n")
 
 
 def _digits_network():
@@ -556,4 +685,177 @@ SPARSITY_ROBUSTNESS_API = [
 ]
 
 
-CASES = CONTINUAL_CLI + ENGINE_API + SPARSIFY_CLI + ROBUST_CLI + SPARSITY_ROBUSTNESS_API
+# ------------------------------------------------- issue 22: silent failures
+def _softmax_in_call(built=True):
+    import keras
+    from keras import ops
+
+    class SoftmaxInCall(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.flatten = keras.layers.Flatten()
+            self.head = keras.layers.Dense(10)
+
+        def call(self, x, training=None):
+            return ops.softmax(self.head(self.flatten(x)), axis=-1)
+
+    network = SoftmaxInCall()
+    if built:
+        network(_digits().x_train[:2])
+    return network
+
+
+def _softmax_op_network():
+    import keras
+    from keras import ops
+
+    inputs = keras.Input((8, 8, 1))
+    return keras.Model(inputs, ops.softmax(keras.layers.Dense(10)(keras.layers.Flatten()(inputs))))
+
+
+def _logits_subclassed():
+    import keras
+
+    class Logits(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.flatten = keras.layers.Flatten()
+            self.head = keras.layers.Dense(10)
+
+        def call(self, x, training=None):
+            return self.head(self.flatten(x))
+
+    network = Logits()
+    network(_digits().x_train[:2])
+    return network
+
+
+def _protects_probabilities(network):
+    from keras_fip import FIPModel
+
+    model = FIPModel(network)
+    assert model.from_logits is False, "probabilities taken for logits: FIP protects nothing"
+    assert model.distance.from_logits is False, "the distance takes softmax of probabilities"
+    return "from_logits found False from the outputs"
+
+
+def _warns_on_wrong_from_logits(tmp):
+    import warnings
+
+    from keras_fip import FIPModel
+    from keras_fip.engine.networks import OutputKindWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        FIPModel(_softmax_op_network(), from_logits=True)
+    found = [w for w in caught if issubclass(w.category, OutputKindWarning)]
+    assert found, "from_logits=True on softmax outputs accepted without a word"
+    return str(found[0].message)[:200]
+
+
+def _fit_after_remember(tmp):
+    import keras
+
+    from keras_fip import FIPModel
+
+    digits = _digits()
+    model = FIPModel(_logits_subclassed())
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.remember(digits.x_train[:64], digits.y_train[:64], samples_per_class=2)
+    model.fit(digits.x_train[:64], digits.y_train[:64] + 5, epochs=1, verbose=0)
+
+
+def _export_interrupted(tmp):
+    """An export interrupted after model.keras: nothing left, and the rerun succeeds."""
+    import os
+
+    from keras_fip.sparsity import export as export_lib
+
+    target = tmp / "export_interrupted"
+    real = export_lib._tflite_from_saved_model
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    export_lib._tflite_from_saved_model = interrupted
+    try:
+        export_lib.export_sparse(_digits_network(), target)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        export_lib._tflite_from_saved_model = real
+    left = [name for name in os.listdir(tmp) if name.startswith("export_interrupted")]
+    if left:
+        raise DataLoss(f"an interrupted export left {left}")
+    export_lib.export_sparse(_digits_network(), target)
+    return "nothing left; the rerun wrote " + ", ".join(sorted(os.listdir(target)))
+
+
+def _export_overwrite_keeps_foreign_files(tmp):
+    from keras_fip.sparsity import export_sparse
+
+    target = tmp / "export_foreign"
+    target.mkdir()
+    (target / "notes.txt").write_text("mine")
+    try:
+        export_sparse(_digits_network(), target, overwrite=True)
+    except ValueError as error:
+        if not (target / "notes.txt").exists():
+            raise DataLoss("overwrite deleted notes.txt, a file it did not write") from None
+        return str(error)[:200]
+    if not (target / "notes.txt").exists():
+        raise DataLoss("overwrite deleted notes.txt, a file it did not write")
+    raise AssertionError("overwrite accepted a folder holding other files")
+
+
+RELIABILITY_CASES = [
+    CheckCase("FIPModel: softmax in a subclassed call() is found to be probabilities",
+              lambda tmp: _protects_probabilities(_softmax_in_call())),
+    CheckCase("FIPModel: a functional ops.softmax output is found to be probabilities",
+              lambda tmp: _protects_probabilities(_softmax_op_network())),
+    CheckCase("FIPModel: from_logits=True on softmax outputs is warned about",
+              _warns_on_wrong_from_logits),
+    ApiCase("FIPModel: unbuilt subclassed network, output kind unknown",
+            lambda tmp: _fip_model(network=_softmax_in_call(built=False)).from_logits,
+            "from_logits"),
+    ApiCase("FIPEnsemble: softmax and logits members",
+            lambda tmp: _ensemble([_softmax_op_network(), _digits_network()]), "member 1"),
+    ApiCase("FIPEnsemble: logits members and a softmax-in-call member",
+            lambda tmp: _ensemble([_digits_network(), _digits_network(), _softmax_in_call()]),
+            "member 2"),
+    ApiCase("remember(): labels 20-29 on a subclassed model with 10 outputs",
+            lambda tmp: _fip_model(network=_logits_subclassed()).remember(
+                _digits().x_train, _digits().y_train + 20), "10 outputs"),
+    ApiCase("fit(): labels out of range after remember (subclassed model)",
+            _fit_after_remember, "label 14"),
+    EnvCliCase("sparsify with KERAS_BACKEND=torch", ("sparsify",), "tensorflow or jax",
+               env=(("KERAS_BACKEND", "torch"),)),
+    EnvCliCase("continual with KERAS_BACKEND=numpy", ("continual",), "tensorflow or jax",
+               env=(("KERAS_BACKEND", "numpy"),)),
+    EnvCliCase("robust with a misspelt KERAS_BACKEND", ("robust",), "tensorflow or jax",
+               env=(("KERAS_BACKEND", "tensorflw"),)),
+    CliCase("sparsify --out holding another command's run",
+            ("sparsify", "--out", "{tmp}/robust_run"), "already holds"),
+    CliCase("continual --out holding another command's run",
+            ("continual", "--out", "{tmp}/sparsify_run"), "already holds"),
+    CliCase("robust --out holding a finished robust run",
+            ("robust", "--out", "{tmp}/robust_run"), "already holds"),
+    CliCase("sparsify --out holding an unfinished continual run",
+            ("sparsify", "--out", "{tmp}/continual_run"), "unfinished"),
+    CliCase("continual --resume into a finished run",
+            ("continual", "--resume", "--out", "{tmp}/sparsify_run"), "already holds"),
+    CheckCase("export_sparse(): interrupted after model.keras", _export_interrupted),
+    CheckCase("export_sparse(): overwrite of a folder holding other files",
+              _export_overwrite_keeps_foreign_files),
+    InterruptCase("sparsify --export: SIGINT during the export",
+                  ("sparsify", "--epochs", "1", "--steps", "4", "--sparsity", "0.5",
+                   "--methods", "fip", "--batch-size", "64", "--export", "{tmp}/exp",
+                   "--out", "{tmp}/out"),
+                  wait_for="exp/sparsity_0.5.partial/model.keras", signal=2,
+                  absent=("exp/sparsity_0.5", "out/report.json"),
+                  env=(("KERAS_FIP_EXPORT_PAUSE", "120"),)),
+]
+
+
+CASES = (CONTINUAL_CLI + ENGINE_API + SPARSIFY_CLI + ROBUST_CLI + SPARSITY_ROBUSTNESS_API
+         + RELIABILITY_CASES)
