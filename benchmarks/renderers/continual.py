@@ -178,7 +178,7 @@ def continual_verdicts(ctx, set):
                  f"{acc(mean(per_seed(methods[best]).values()))}.")
     if fips:
         top_fip = max(fips, key=lambda m: mean(per_seed(methods[m]).values()))
-        if top_fip != best:
+        if top_fip != best and best not in peers_of(top_fip, methods):
             lines.append("- " + compare_phrase(top_fip, per_seed(methods[top_fip]), best,
                                                per_seed(methods[best])) + ".")
     return "\n".join(lines) + "\n"
