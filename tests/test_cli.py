@@ -12,12 +12,16 @@ from keras_fip.cli.main import main
 def test_continual_writes_report_and_plots(tmp_path, capsys):
     out = tmp_path / "run"
     code = main([
-        "continual", "--tasks", "2", "--epochs", "1", "--methods", "fip,finetune",
+        "continual", "--tasks", "2", "--epochs", "1", "--methods", "der_l2,finetune,fip_l2,fip",
         "--memory-per-class", "5", "--hidden", "32", "--out", str(out),
     ])
     assert code == 0
     report = json.loads((out / "report.json").read_text())
-    assert set(report["results"]) == {"fip", "finetune"}
+    assert set(report["results"]) == {"fip", "finetune", "fip_l2", "der_l2"}
+    # Each method says what it protects; a FIP variant names its DER twin.
+    kinds = {name: (r["family"], r["anchor"], r.get("twin")) for name, r in report["results"].items()}
+    assert kinds == {"fip": ("fip", "path_start", None), "fip_l2": ("fip", "path_start", "der_l2"),
+                     "der_l2": ("der", "stored", "fip_l2"), "finetune": ("baseline", "none", None)}
     fip = report["results"]["fip"]
     assert len(fip["accuracy_matrix"]) == 2
     for key in ("average_accuracy", "backward_transfer", "forgetting", "train_seconds"):
@@ -26,7 +30,11 @@ def test_continual_writes_report_and_plots(tmp_path, capsys):
     assert report["command"].startswith("keras-fip continual --tasks 2")
     assert (out / "accuracy_matrix.png").stat().st_size > 0
     assert (out / "accuracy_along_sequence.png").stat().st_size > 0
-    assert "avg acc" in capsys.readouterr().out
+    table = capsys.readouterr().out.split("family/anchor")[1].splitlines()[2:6]
+    # The FIP variants lead, each beside its DER twin.
+    assert [line.split()[:2] for line in table] == [
+        ["fip_l2", "fip/path_start"], ["der_l2", "der/stored"], ["fip", "fip/path_start"],
+        ["finetune", "baseline/none"]]
 
 
 def test_class_order_and_npz_dataset(tmp_path, digits):

@@ -158,4 +158,23 @@ def test_a_tuned_continual_experiment_reports_its_choices():
     used = payload["results"]["derpp"]["hyperparameters"]  # every setting, the chosen included
     assert {k: used[k] for k in chosen} == chosen
     assert payload["config"]["validation"]["fraction"] == 0.1
-    assert len(payload["tuning"]["derpp"]["tried"]) == 4
+    first_grid = [t for t in payload["tuning"]["derpp"]["tried"] if t.get("window", 0) == 0]
+    assert len(first_grid) == 4  # a grid whose best is on an edge moves: more after it
+    assert payload["results"]["derpp"]["family"] == "der"
+
+
+def test_method_options_are_kept_fixed_and_not_tuned(digits):
+    payload = run_continual_experiment(
+        dataset=digits, tasks=2, epochs=1, methods=["fip", "der_views"], memory_per_class=5,
+        hidden=[16], tune=True, progress=False,
+        method_options={"fip": {"views": 2}, "der_views": {"fip_weight": 0.5}})
+    fip, der = payload["results"]["fip"], payload["results"]["der_views"]
+    assert fip["hyperparameters"]["views"] == 2  # kept in every setting tried
+    assert fip["hyperparameters"]["fip_weight"] == payload["tuning"]["fip"]["chosen"]["fip_weight"]
+    assert "der_views" not in payload["tuning"]  # its option is what its grid tunes: run as given
+    assert der["hyperparameters"]["fip_weight"] == 0.5
+    assert (fip["family"], fip["anchor"], der["family"], der["anchor"]) == (
+        "fip", "path_start", "der", "stored")
+    with pytest.raises(ValueError, match="not among the methods run"):
+        run_continual_experiment(dataset=digits, methods=["fip"], method_options={"ewc": {}},
+                                 progress=False)

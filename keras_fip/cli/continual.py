@@ -10,9 +10,9 @@ from keras_fip.cli._console import quiet_tensorflow_logger
 from keras_fip.cli._lists import at_least, non_negative, number_list, positive
 
 # The experiment's names, here too so that --help needs no TensorFlow.
-DEFAULT_METHODS = ("fip", "fip_views", "fip_views_labels", "derpp", "derpp_views", "er_ace",
-                   "replay", "ewc", "finetune", "joint")
-METHOD_NAMES = DEFAULT_METHODS + ("der", "fip_l2", "fip_labels")
+DEFAULT_METHODS = ("fip", "fip_views", "der_views", "fip_views_labels", "der_views_labels",
+                   "derpp", "derpp_views", "er_ace", "replay", "ewc", "finetune", "joint")
+METHOD_NAMES = DEFAULT_METHODS + ("der", "fip_l2", "der_l2", "fip_labels")
 
 
 def add_parser(commands):
@@ -43,7 +43,11 @@ def add_parser(commands):
     parser.add_argument("--memory-batch-size", type=at_least(1), default=64,
                         help="memory samples drawn at each step, for every method (default 64)")
     parser.add_argument("--methods", default=",".join(DEFAULT_METHODS),
-                        help=f"comma-separated methods among {', '.join(METHOD_NAMES)}")
+                        help=f"comma-separated methods among {', '.join(METHOD_NAMES)}. "
+                        "fip* methods protect the outputs the network had when the current "
+                        "task started; der* ones the outputs stored with each sample "
+                        "(fip_l2, fip_views, fip_views_labels meant the latter before 0.2: "
+                        "now der_l2, der_views, der_views_labels)")
     parser.add_argument("--epochs", type=at_least(1), default=40,
                         help="epochs per task (default 40, chosen on validation data)")
     parser.add_argument("--batch-size", type=at_least(1), default=32)
@@ -89,7 +93,7 @@ def run(args):
 
 
     from keras_fip.continual.experiment import (
-        remove_run_checkpoints, result_rows, run_continual_experiment,
+        format_table, remove_run_checkpoints, result_rows, run_continual_experiment,
     )
 
     quiet_tensorflow_logger()  # retracing notices would break the progress bars
@@ -110,6 +114,6 @@ def run(args):
     report.write_report(out, payload, args.command_line)
     remove_run_checkpoints(checkpoints)  # only now: the report and plots are safely written
     print()
-    print(report.format_table(rows))
+    print(format_table(rows))
     print(f"\nwrote {out}/report.json, {out}/accuracy_matrix.png, {out}/accuracy_along_sequence.png")
     return 0

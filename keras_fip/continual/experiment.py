@@ -18,15 +18,18 @@ import os
 
 from keras_fip import experiment_common
 
-DEFAULT_METHODS = ("fip", "fip_views", "fip_views_labels", "derpp", "derpp_views", "er_ace",
-                   "replay", "ewc", "finetune", "joint")
-METHOD_NAMES = DEFAULT_METHODS + ("der", "fip_l2", "fip_labels")
+# Each FIP variant beside its DER twin (same ingredients; the DER one keeps the
+# outputs stored with each sample, the FIP one re-anchors at each task start).
+DEFAULT_METHODS = ("fip", "fip_views", "der_views", "fip_views_labels", "der_views_labels",
+                   "derpp", "derpp_views", "er_ace", "replay", "ewc", "finetune", "joint")
+METHOD_NAMES = DEFAULT_METHODS + ("der", "fip_l2", "der_l2", "fip_labels")
 
 # The settings that decide the results: `resume=True` continues only a run that
 # was started with the same ones.
 SETTINGS = ("dataset", "data_dir", "scenario", "tasks", "class_order", "memory_per_class",
             "memory_batch_size", "methods", "epochs", "batch_size", "learning_rate",
-            "fip_weight", "model", "hidden", "seed", "tune", "validation_fraction")
+            "fip_weight", "model", "hidden", "seed", "tune", "validation_fraction",
+            "method_options")
 
 
 def run_continual_experiment(*, dataset="digits", data_dir=None, scenario="class", tasks=5,
@@ -34,8 +37,8 @@ def run_continual_experiment(*, dataset="digits", data_dir=None, scenario="class
                              methods=DEFAULT_METHODS,
                              epochs=40, batch_size=32, learning_rate=1e-3, fip_weight=None,
                              model="mlp", hidden=(256, 256), seed=0, tune=False,
-                             validation_fraction=0.1, checkpoint_dir=None, resume=False,
-                             verbose=0, progress=True):
+                             validation_fraction=0.1, method_options=None, checkpoint_dir=None,
+                             resume=False, verbose=0, progress=True):
     """Learns a stream of tasks with each method and returns the report's payload.
 
     Args:
@@ -61,6 +64,9 @@ def run_continual_experiment(*, dataset="digits", data_dir=None, scenario="class
             methods then train on the full training data and are tested once.
             An explicit `fip_weight` is kept, not tuned.
         validation_fraction: the share held out for tuning.
+        method_options: `{name: {hyperparameter: value}}` for named methods,
+            kept fixed (and not tuned) in every setting: `{"fip": {"views": 4}}`
+            is the paper's FIP protecting 4 shifted views of each stored image.
         checkpoint_dir: if given, a folder made for this run, where each method
             checkpoints after every task. It is left in place: remove it with
             `remove_run_checkpoints` once the report is safely written.
@@ -72,8 +78,9 @@ def run_continual_experiment(*, dataset="digits", data_dir=None, scenario="class
     Returns:
         The payload of `report.json` (everything but the header): `config`
         (dataset and split, scenario, tasks, class order, model, budget) and
-        `results` (per method: accuracy matrix, average accuracy, backward
-        transfer, forgetting, seconds, hyperparameters).
+        `results` (per method: family, anchor and, for a method with a twin
+        in the other family, `twin`; accuracy matrix, average accuracy,
+        backward transfer, forgetting, seconds, hyperparameters).
 
     Raises:
         ValueError: unknown methods, a class order that is not a permutation
@@ -112,8 +119,16 @@ def run_continual_experiment(*, dataset="digits", data_dir=None, scenario="class
     config = ContinualConfig(epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
                              memory_per_class=memory_per_class,
                              memory_batch_size=memory_batch_size, seed=seed)
-    chosen = [methods_lib.FIP(fip_weight=fip_weight) if m == "fip" and fip_weight is not None
-              else m for m in methods]
+    method_options = {k: dict(v) for k, v in (method_options or {}).items()}
+    strays = sorted(set(method_options) - {m for m in methods if isinstance(m, str)})
+    if strays:
+        raise ValueError(f"method options for {strays}, which are not among the methods run")
+    for name, options in method_options.items():
+        methods_lib.get(name, **options)  # a misspelt option fails here, before any training
+    if fip_weight is not None:
+        method_options["fip"] = {**method_options.get("fip", {}), "fip_weight": fip_weight}
+    chosen = [methods_lib.get(m, **method_options[m]) if m in method_options else m
+              for m in methods]
     if tune and not 0.0 < validation_fraction < 1.0:
         raise ValueError(f"--validation-fraction must be in (0, 1), got {validation_fraction}")
     options = experiment_common.model_options(model, hidden=hidden)
@@ -131,6 +146,7 @@ def run_continual_experiment(*, dataset="digits", data_dir=None, scenario="class
             "epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
             "fip_weight": fip_weight, "model": model, "hidden": hidden, "seed": seed,
             "tune": bool(tune), "validation_fraction": validation_fraction if tune else None,
+            "method_options": method_options or None,
         }
         _start_or_resume(checkpoint_dir, settings, resume)
     say(f"{stream.description}: {data.split or data.description}")
@@ -139,11 +155,18 @@ def run_continual_experiment(*, dataset="digits", data_dir=None, scenario="class
     if tune:
         from keras_fip.continual.tuning import tune as choose
 
-        tunable = [m for m in chosen if isinstance(m, str)]
+        from keras_fip.continual.tuning import GRIDS
+
+        # Named methods are tuned with their method options kept fixed; one
+        # whose options set what its grid tunes (an explicit fip_weight) is run
+        # as given, as are Method objects.
+        tunable = [m for m in methods if isinstance(m, str) and not any(
+            key in setting for setting in GRIDS.get(m, []) for key in method_options.get(m, {}))]
         say(f"tuning {', '.join(tunable)} on {validation_fraction:g} of each task's training data")
         picked, tuning = choose(stream, tunable, build, config, fraction=validation_fraction,
+                                fixed={m: method_options[m] for m in tunable if m in method_options},
                                 verbose=verbose)
-        chosen = [picked.get(m, m) if isinstance(m, str) else m for m in chosen]
+        chosen = [picked.get(m, c) if isinstance(m, str) else c for m, c in zip(methods, chosen)]
     results = compare(stream, chosen, build, config, verbose=verbose, progress=progress,
                       checkpoint_dir=checkpoint_dir)
     rows = [r.to_dict() for r in results]
@@ -168,8 +191,29 @@ def run_continual_experiment(*, dataset="digits", data_dir=None, scenario="class
 
 
 def result_rows(payload):
-    """The payload's results as a list of dicts with a "method" key, for the plots and table."""
-    return [{"method": name, **result} for name, result in payload["results"].items()]
+    """The payload's results as a list of dicts with a "method" key, for the plots and table:
+    each FIP variant first, its DER twin beside it (`methods.twin_order`), then the rest."""
+    from keras_fip.continual.methods import twin_order
+
+    results = payload["results"]
+    return [{"method": name, **results[name]} for name in twin_order(results)]
+
+
+def format_table(rows):
+    """A plain-text table of the summary numbers, one row per method, with its family
+    and what it protects (anchor); a `der*` twin of the FIP variant above is marked."""
+    width = max([10, *(len(r["method"]) for r in rows)])
+    kinds = [f"{r.get('family') or '-'}/{r.get('anchor') or '-'}" for r in rows]
+    kind_width = max([len("family/anchor"), *map(len, kinds)])
+    header = (f"{'method':<{width}} {'family/anchor':<{kind_width}} {'avg acc':>8} {'BWT':>8} "
+              f"{'forget':>8} {'seconds':>8}  twin")
+    lines = [header, "-" * len(header)]
+    for r, kind in zip(rows, kinds):
+        lines.append(
+            f"{r['method']:<{width}} {kind:<{kind_width}} {r['average_accuracy']:>8.4f} "
+            f"{r['backward_transfer']:>8.4f} {r['forgetting']:>8.4f} {r['train_seconds']:>8.1f}"
+            + (f"  {r['twin']}" if r.get("twin") else ""))
+    return "\n".join(lines)
 
 
 def _option(name):

@@ -4,11 +4,20 @@ Every method wraps the same network in a `FIPModel` and is made of plugins whose
 hooks run around each task (`StoreSamples`, the memory policy; `RefreshAnchors`;
 `Consolidate`), so methods combine without inheriting from each other:
 
-- `fip`: keeps the network's outputs on remembered samples of earlier tasks
-  (the anchor) while learning the new task: the paper's method.
+Methods are named by family, that is by what they protect:
+
+- FIP family (`fip*`, anchor "path_start"): keeps the outputs the network had
+  at the start of the current path (re-anchored when each task starts) on
+  remembered samples of earlier tasks, under an output distance. `fip` is the
+  paper's method (Bhattacharyya distance); `fip_l2`, `fip_views`,
+  `fip_views_labels` are the re-anchored twins of the DER-family variants below.
+- DER family (`der*`, anchor "stored"): keeps the outputs each sample had when
+  it entered the memory. `der`, `derpp`, `derpp_views` (Buzzega et al. 2020);
+  `der_l2`, `der_views`, `der_views_labels` (the same output distance as the
+  FIP variants; named fip_l2, fip_views, fip_views_labels before keras-fip 0.2).
 - `finetune`: trains on each task in turn; nothing protects earlier tasks.
-- `replay`: experience replay with the same memory: cross-entropy on remembered
-  samples and their labels.
+- `replay`, `er_ace`: experience replay with the same memory: cross-entropy on
+  remembered samples and their labels.
 - `ewc`: elastic weight consolidation (Kirkpatrick et al. 2017), online form:
   a quadratic pull towards the previous weights, weighted by the diagonal Fisher
   information accumulated over tasks.
@@ -18,6 +27,8 @@ Each method's default settings are the ones with the best validation accuracy
 averaged over the tuned benchmark runs (digits and MNIST, 20 and 50 stored per
 class, 3 seeds; `benchmarks/continual_defaults.py`), never the test split.
 """
+
+import warnings
 
 import numpy as np
 import keras
@@ -147,6 +158,14 @@ class Method:
     """
 
     name = "method"
+    #: "fip", "der", "replay", "regularisation" or "baseline".
+    family = None
+    #: what the method protects: "path_start" (outputs at the start of the
+    #: current path), "stored" (outputs stored with each memory sample),
+    #: "weights" (EWC) or "none".
+    anchor = "none"
+    #: the method with the same ingredients in the other family, if any.
+    twin = None
 
     def __init__(self, plugins=()):
         self.plugins = list(plugins)
@@ -183,36 +202,66 @@ class Method:
 
 class FineTune(Method):
     name = "finetune"
+    family = "baseline"
 
 
-class FIP(Method):
-    """Functionally invariant paths: the distance to the anchor on remembered samples.
+class OutputMatching(Method):
+    """Keeps the network's outputs on a memory of earlier tasks: the FIP and DER families.
 
-    Each new task starts a new path at the current network (`RefreshAnchors`),
-    and after it, samples of the task just learned join the memory
-    (`StoreSamples`).
+    One class for every method whose memory term is an output distance to anchor
+    outputs on remembered samples; what it protects decides its family:
+
+    - `anchor="path_start"` (FIP family, names `fip*`): the outputs the network
+      had at the start of the current path. Before each task the anchor outputs
+      of everything in memory are re-snapshotted (`RefreshAnchors`), as in the
+      paper.
+    - `anchor="stored"` (DER family, names `der*`): the outputs each sample had
+      when it entered the memory, never refreshed. With the squared L2 distance
+      between logits this is Dark Experience Replay (Buzzega et al. 2020): the
+      `l2` distance is half a sum over the classes where DER's MSE is a mean,
+      so with 10 classes lambda here is DER's alpha / 5.
+
+    After each task, samples of the task just learned join the memory
+    (`StoreSamples`, with `views` shifted copies of each image).
 
     Args:
+        name: the method's name; a `fip*` name must have `anchor="path_start"`
+            and a `der*` name `anchor="stored"` (what is protected is in the name).
         fip_weight: lambda, the weight of the distance term.
         distance: output distance (name, `Distance` or function).
-        refresh_anchors: re-snapshot the anchor outputs at the start of each
-            task (default). When False, each sample keeps the outputs it had
-            when it was stored.
+        anchor: "path_start" (FIP family) or "stored" (DER family).
         label_weight: weight of a cross-entropy on the memory batch's labels
-            added to the distance (0: the paper's method).
+            added to the distance (0: none; on the same memory batch, where
+            DER++ draws a second one).
         views: shifted copies of each stored image also kept, each with its
-            own anchor outputs (`StoreSamples`; 0: the paper's method).
+            own anchor outputs (`StoreSamples`; 0: none).
+        twin: the name of the method with the same ingredients in the other
+            family (None: no exact twin).
     """
 
-    name = "fip"
+    ANCHORS = ("path_start", "stored")
 
-    def __init__(self, fip_weight=300.0, distance="bhattacharyya", refresh_anchors=True,
-                 label_weight=0.0, views=0):
-        plugins = [RefreshAnchors()] if refresh_anchors else []
+    def __init__(self, name="fip", fip_weight=300.0, distance="bhattacharyya",
+                 anchor="path_start", label_weight=0.0, views=0, twin=None):
+        if anchor not in self.ANCHORS:
+            raise ValueError(f"{name}: anchor must be one of {self.ANCHORS}, got {anchor!r}.")
+        if name.startswith("fip") and anchor != "path_start":
+            raise ValueError(
+                f"{name!r} protects outputs stored with each sample (anchor='stored'): that is "
+                "the DER family; name it der_*. A fip* method re-anchors at each task start.")
+        if name.startswith("der") and anchor != "stored":
+            raise ValueError(f"{name!r}: a der* method keeps the outputs stored with each "
+                             "sample (anchor='stored'); re-anchored methods are named fip*.")
+        refresh = anchor == "path_start"
+        plugins = [RefreshAnchors()] if refresh else []
         super().__init__(plugins + [StoreSamples(views=views)])
+        self.name = name
+        self.family = "fip" if refresh else "der"
+        self.anchor = anchor
+        self.twin = twin
         self.fip_weight = fip_weight
         self.distance = distance
-        self.refresh_anchors = refresh_anchors
+        self.refresh_anchors = refresh
         self.label_weight = label_weight
         self.views = int(views)
 
@@ -224,53 +273,42 @@ class FIP(Method):
         return FIPModel.from_model(network, **kwargs)
 
     def get_config(self):
+        # The keys results and checkpoints were written with: unchanged by the
+        # renaming, so that a run resumes and a result reads as before.
         distance = self.distance if isinstance(self.distance, str) else repr(self.distance)
         return {"fip_weight": self.fip_weight, "distance": distance,
                 "refresh_anchors": self.refresh_anchors, "label_weight": self.label_weight,
                 "views": self.views}
 
 
-class FIPL2(FIP):
-    """`fip_l2`: FIP with the squared L2 distance between logits, and each memory
-    sample keeping the logits it had when it was stored (no re-anchoring)."""
+class FIP(OutputMatching):
+    """Functionally invariant paths: the distance to the anchor on remembered samples.
 
-    name = "fip_l2"
+    Each new task starts a new path at the current network (`RefreshAnchors`),
+    and after it, samples of the task just learned join the memory
+    (`StoreSamples`). The variants with other ingredients are named in
+    `VARIANTS` (`get("fip_views")`, ...).
 
-    def __init__(self, fip_weight=0.03, distance="l2", refresh_anchors=False, label_weight=0.0):
-        super().__init__(fip_weight, distance, refresh_anchors, label_weight)
+    Args:
+        fip_weight: lambda, the weight of the distance term.
+        distance: output distance (name, `Distance` or function).
+        refresh_anchors: must stay True: a method keeping the outputs stored
+            with each sample is the DER family (`get("der_l2")`,
+            `OutputMatching(name="der_...", anchor="stored")`).
+        label_weight: weight of a cross-entropy on the memory batch's labels
+            added to the distance (0: the paper's method).
+        views: shifted copies of each stored image also kept, each with its
+            own anchor outputs (`StoreSamples`; 0: the paper's method).
+    """
 
-
-class FIPViews(FIPL2):
-    """`fip_views`: `fip_l2` that also protects 4 shifted copies of each stored
-    image, each with the logits it had when stored (`StoreSamples(views=...)`)."""
-
-    name = "fip_views"
-
-    def __init__(self, fip_weight=0.1, distance="l2", refresh_anchors=False, label_weight=0.0,
-                 views=4):
-        FIP.__init__(self, fip_weight, distance, refresh_anchors, label_weight, views)
-
-
-class FIPViewsLabels(FIPViews):
-    """`fip_views_labels`: `fip_views` plus cross-entropy on the memory batch's
-    labels. Its loss has DER++'s two terms (logits kept at storage time, labels),
-    on one memory batch where DER++ draws two."""
-
-    name = "fip_views_labels"
-
-    def __init__(self, fip_weight=0.03, distance="l2", refresh_anchors=False, label_weight=0.5,
-                 views=4):
-        super().__init__(fip_weight, distance, refresh_anchors, label_weight, views)
-
-
-class FIPLabels(FIP):
-    """`fip_labels`: FIP plus cross-entropy on the memory batch's labels."""
-
-    name = "fip_labels"
-
-    def __init__(self, fip_weight=100.0, distance="bhattacharyya", refresh_anchors=True,
-                 label_weight=0.5):
-        super().__init__(fip_weight, distance, refresh_anchors, label_weight)
+    def __init__(self, fip_weight=300.0, distance="bhattacharyya", refresh_anchors=True,
+                 label_weight=0.0, views=0):
+        if not refresh_anchors:
+            raise ValueError(
+                "FIP(refresh_anchors=False) protects the outputs stored with each sample: that "
+                "is the DER family. Use OutputMatching(name='der_...', anchor='stored', ...) or "
+                "get('der_l2').")
+        super().__init__("fip", fip_weight, distance, "path_start", label_weight, views)
 
 
 @keras.saving.register_keras_serializable("keras_fip")
@@ -313,6 +351,7 @@ class Replay(Method):
     """Experience replay from the same memory as `fip` (same samples, same batch)."""
 
     name = "replay"
+    family = "replay"
 
     def __init__(self, replay_weight=4.0):
         super().__init__([StoreSamples()])
@@ -391,6 +430,8 @@ class DER(Method):
     """
 
     name = "der"
+    family = "der"
+    anchor = "stored"
 
     def __init__(self, alpha=0.1, beta=0.0, views=0):
         super().__init__([StoreSamples(views=views)])
@@ -415,7 +456,7 @@ class DERPP(DER):
 
 class DERPPViews(DERPP):
     """`derpp_views`: DER++ with the same 4 shifted views per stored image as
-    `fip_views`, so that the lever is measured on the peer too."""
+    `der_views` and `fip_views`, so that the lever is measured on the peer too."""
 
     name = "derpp_views"
 
@@ -544,6 +585,8 @@ class EWC(Method):
     """
 
     name = "ewc"
+    family = "regularisation"
+    anchor = "weights"
 
     def __init__(self, ewc_weight=1e5, fisher_samples=256):
         super().__init__([Consolidate(ewc_weight, fisher_samples)])
@@ -558,6 +601,7 @@ class Joint(Method):
     """Trains on the union of all tasks seen so far (the upper bound)."""
 
     name = "joint"
+    family = "baseline"
 
     def training_data(self, stream, index):
         tasks = stream.tasks[:index + 1]
@@ -567,16 +611,99 @@ class Joint(Method):
         )
 
 
-METHODS = {m.name: m for m in (FIP, FIPL2, FIPViews, FIPViewsLabels, FIPLabels, FineTune, Replay, ERACE, DER,
-                                DERPP, DERPPViews, EWC, Joint)}
+#: The output-matching methods by name: each one's ingredients and defaults.
+#: A `der_*` keeps the outputs stored with each sample; its `fip_*` twin has the
+#: same ingredients, re-anchored at each task start. The der_* were named fip_l2,
+#: fip_views and fip_views_labels before keras-fip 0.2 (issue 21): same defaults
+#: and grids, same results. The fip_* twins' defaults are copied from their
+#: der_* twin, not tuned for themselves.
+VARIANTS = {
+    "fip": dict(fip_weight=300.0, distance="bhattacharyya", anchor="path_start"),
+    "fip_labels": dict(fip_weight=100.0, distance="bhattacharyya", anchor="path_start",
+                       label_weight=0.5),
+    # Squared L2 between logits, stored at memory entry: DER with alpha = 5 lambda.
+    "der_l2": dict(fip_weight=0.03, distance="l2", anchor="stored", twin="fip_l2"),
+    # der_l2 plus 4 shifted views of each stored image, each with its stored logits.
+    "der_views": dict(fip_weight=0.1, distance="l2", anchor="stored", views=4,
+                      twin="fip_views"),
+    # der_views plus cross-entropy on the labels of the same memory batch: DER++'s
+    # two terms with views, on one memory batch where derpp_views draws two.
+    "der_views_labels": dict(fip_weight=0.03, distance="l2", anchor="stored",
+                             label_weight=0.5, views=4, twin="fip_views_labels"),
+}
+for _der, _fip in (("der_l2", "fip_l2"), ("der_views", "fip_views"),
+                   ("der_views_labels", "fip_views_labels")):
+    # The re-anchored twins: the der_* defaults, untuned.
+    VARIANTS[_fip] = {**VARIANTS[_der], "anchor": "path_start", "twin": _der}
+
+#: Names that meant the stored-logit (DER family) methods before keras-fip 0.2.
+RENAMED = {"fip_l2": "der_l2", "fip_views": "der_views", "fip_views_labels": "der_views_labels"}
+_warned = set()
+
+
+def _variant(name):
+    def build(**kwargs):
+        if name == "fip":
+            defaults = {k: v for k, v in VARIANTS[name].items() if k != "anchor"}
+            return FIP(**{**defaults, **kwargs})
+        return OutputMatching(name=name, **{**VARIANTS[name], **kwargs})
+
+    build.__name__ = name
+    return build
+
+
+METHODS = {
+    **{name: _variant(name) for name in VARIANTS},
+    **{m.name: m for m in (FineTune, Replay, ERACE, DER, DERPP, DERPPViews, EWC, Joint)},
+}
+
+
+def twin_order(names):
+    """`names` with each FIP variant first, its DER twin beside it, then the rest.
+
+    Example:
+        >>> twin_order(["derpp", "der_views", "fip", "fip_views"])
+        ['fip', 'fip_views', 'der_views', 'derpp']
+    """
+    names = list(names)
+    ordered = []
+    for name in names:
+        if name in ordered or VARIANTS.get(name, {}).get("anchor") != "path_start":
+            continue
+        ordered.append(name)
+        twin = VARIANTS[name].get("twin")
+        if twin in names and twin not in ordered:
+            ordered.append(twin)
+    return ordered + [n for n in names if n not in ordered]
+
+
+def describe(method):
+    """`{"family", "anchor"[, "twin"]}` of a method (a name or a `Method`), for reports."""
+    if not isinstance(method, Method):
+        if method not in METHODS:
+            raise ValueError(f"Unknown method {method!r}; choose from {sorted(METHODS)}.")
+        method = METHODS[method]()  # no warning: nothing is trained
+    out = {"family": method.family, "anchor": method.anchor}
+    return {**out, **({"twin": method.twin} if method.twin else {})}
 
 
 def get(name, **kwargs):
-    """A method by name (`sorted(METHODS)`: `fip`, `fip_l2`, `fip_views`,
-    `fip_views_labels`, `fip_labels`,
-    `der`, `derpp`, `derpp_views`, `er_ace`, `replay`, `ewc`, `finetune`, `joint`)."""
+    """A method by name (`sorted(METHODS)`): the FIP family `fip`, `fip_l2`,
+    `fip_views`, `fip_views_labels`, `fip_labels` (re-anchored at each task
+    start); the DER family `der`, `derpp`, `derpp_views`, `der_l2`, `der_views`,
+    `der_views_labels` (outputs stored with each sample); replay `er_ace`,
+    `replay`; regularisation `ewc`; baselines `finetune`, `joint`.
+
+    `fip_l2`, `fip_views` and `fip_views_labels` meant the stored-logit methods
+    before keras-fip 0.2: building one warns once (FutureWarning)."""
     if isinstance(name, Method):
         return name
     if name not in METHODS:
         raise ValueError(f"Unknown method {name!r}; choose from {sorted(METHODS)}.")
+    if name in RENAMED and name not in _warned:
+        _warned.add(name)
+        warnings.warn(
+            f"{name!r} is re-anchored at each task start since keras-fip 0.2 (FIP family); "
+            f"the method that kept the logits stored with each sample is now "
+            f"{RENAMED[name]!r}.", FutureWarning, stacklevel=2)
     return METHODS[name](**kwargs)

@@ -48,13 +48,22 @@ class MethodResult:
     train_seconds: float
     task_seconds: list = field(default_factory=list)
     hyperparameters: dict = field(default_factory=dict)
+    #: "fip", "der", "replay", "regularisation" or "baseline" (`Method.family`).
+    family: str = None
+    #: what is protected: "path_start", "stored", "weights" or "none".
+    anchor: str = None
+    #: the method with the same ingredients in the other family, if any.
+    twin: str = None
 
     @property
     def summary(self):
         return summarize(self.accuracy_matrix)
 
     def to_dict(self):
-        return {**asdict(self), **self.summary}
+        out = {**asdict(self), **self.summary}
+        if out["twin"] is None:
+            del out["twin"]
+        return out
 
 
 def _load_checkpoint(folder, method, stream, config):
@@ -170,6 +179,7 @@ def run_method(stream, method, build_network, config=None, verbose=0, progress=T
     return MethodResult(
         method=method.name, accuracy_matrix=matrix, train_seconds=sum(task_seconds),
         task_seconds=task_seconds, hyperparameters=method.get_config(),
+        **methods_lib.describe(method),
     ), model
 
 

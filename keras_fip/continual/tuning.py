@@ -29,9 +29,16 @@ GRIDS = {
     # 0.01..0.3, replay 0.5..4) had the validation choice at an edge on MNIST,
     # so each was moved towards that edge; the budget stays 4 settings each.
     "fip": [{"fip_weight": w} for w in (30.0, 100.0, 300.0, 1000.0)],
-    "fip_l2": [{"fip_weight": w} for w in (0.003, 0.01, 0.03, 0.1)],
-    # fip_views chose 0.1, the top of its second grid (0.003..0.1), on 5 of 6
+    # der_l2, der_views, der_views_labels were named fip_l2, fip_views,
+    # fip_views_labels before issue 21 (same grids).
+    "der_l2": [{"fip_weight": w} for w in (0.003, 0.01, 0.03, 0.1)],
+    # der_views chose 0.1, the top of its second grid (0.003..0.1), on 5 of 6
     # MNIST runs, so its grid moved up once more.
+    "der_views": [{"fip_weight": w} for w in (0.03, 0.1, 0.3, 1.0)],
+    "der_views_labels": [{"fip_weight": w, "label_weight": lw}
+                         for w, lw in ((0.03, 0.5), (0.1, 0.5), (0.1, 1.0), (0.3, 1.0))],
+    # Their re-anchored twins (FIP family, issue 21): the der_* twin's grid, as is.
+    "fip_l2": [{"fip_weight": w} for w in (0.003, 0.01, 0.03, 0.1)],
     "fip_views": [{"fip_weight": w} for w in (0.03, 0.1, 0.3, 1.0)],
     "fip_views_labels": [{"fip_weight": w, "label_weight": lw}
                          for w, lw in ((0.03, 0.5), (0.1, 0.5), (0.1, 1.0), (0.3, 1.0))],
