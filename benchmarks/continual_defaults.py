@@ -79,7 +79,7 @@ def main():
     parser.add_argument("runs", nargs="*", help="JSON files of benchmarks/continual.py --tune")
     parser.add_argument("--epochs-grid", default=None, help="e.g. 5,10,20,40")
     parser.add_argument("--dataset", default="digits")
-    parser.add_argument("--methods", default="fip,fip_views,derpp,er_ace,replay")
+    parser.add_argument("--methods", default="fip,der_views,derpp,er_ace,replay")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--memory-per-class", type=int, default=20)
     parser.add_argument("--out", required=True)

@@ -37,7 +37,7 @@ def main():
     parser.add_argument("--tasks", type=int, default=10,
                         help="10 (10 classes each) or 20 (5 each), the paper's; any divisor "
                         "of 100 runs")
-    parser.add_argument("--methods", default="fip,fip_views,derpp,er_ace,replay,finetune,joint")
+    parser.add_argument("--methods", default="fip,der_views,derpp,er_ace,replay,finetune,joint")
     parser.add_argument("--epochs", type=int, default=5, help="epochs per task")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--memory-per-class", type=int, default=20)
