@@ -36,6 +36,29 @@ def test_the_sparse_model_is_sparse():
 
 
 def test_every_model_says_how_it_was_made():
-    readme = (FOLDER / "README.md").read_text()
+    """The manifest's recipe is the one `make.py` writes, and the README's table gives
+    each file with the manifest's accuracy."""
+    import ast
+
+    written = {node.value for node in ast.walk(ast.parse((FOLDER / "make.py").read_text()))
+               if isinstance(node, ast.Constant) and isinstance(node.value, str)}
+    rows = [line for line in (FOLDER / "README.md").read_text().splitlines()
+            if line.startswith("| `")]
     for name, entry in MANIFEST.items():
-        assert name in readme and entry["how"]
+        assert entry["how"] in written, f"{name}: the manifest's 'how' is not make.py's"
+        row = [line for line in rows if line.startswith(f"| `{name}")]
+        assert len(row) == 1, f"saved_models/README.md has no row for {name}"
+        assert f"| {entry['test_accuracy']:.4f} |" in row[0], \
+            f"{name}: the README's accuracy is not the manifest's {entry['test_accuracy']}"
+
+
+@pytest.mark.parametrize("name", sorted(n for n, e in MANIFEST.items() if "gzip_bytes" in e))
+def test_the_exported_files_are_the_ones_the_manifest_measured(name):
+    from keras_fip.sparsity.export import gzip_size
+
+    entry = MANIFEST[name]
+    assert entry["argmax_agreement_with_keras"] >= 0.99
+    if entry["kind"] == "saved_model":  # a .tar.gz of a folder: its headers vary by checkout
+        assert gzip_size(FOLDER / name) == pytest.approx(entry["gzip_bytes"], rel=0.01)
+    else:  # the very bytes export_sparse wrote
+        assert gzip_size(FOLDER / name) == entry["gzip_bytes"]
