@@ -176,3 +176,28 @@ def test_bad_arguments_stop_before_any_training(start, split, call, message, mon
     x_fit, y_fit, _, _ = split
     with pytest.raises(ValueError, match=message):
         call(start, x_fit[:100], y_fit[:100])
+
+
+def test_the_shared_validation_split_holds_out_the_images_each_job_held_out_before(digits):
+    from keras_fip.data.splits import validation_split
+    from keras_fip.sparsity.tuning import split_validation as sparsity_split
+
+    def before(x, y, fraction, seed):  # each job's own copy, before the split was shared
+        rng = np.random.default_rng(seed)
+        held = np.zeros(len(y), bool)
+        for label in np.unique(y):
+            where = np.flatnonzero(y == label)
+            held[rng.permutation(where)[:max(1, int(round(fraction * len(where))))]] = True
+        return held
+
+    x, y = digits.x_train, digits.y_train
+    for seed in (0, 1):
+        robust = split_validation(x, y, 0.1, seed)
+        (fit, fit_y), (val, val_y) = sparsity_split(x, y, 0.1, seed)
+        np.testing.assert_array_equal(robust[2], x[before(x, y, 0.1, 10_000 + seed)])
+        np.testing.assert_array_equal(val, x[before(x, y, 0.1, 20_000 + seed)])
+        shared = validation_split(x, y, 0.1, seed, offset=20_000)
+        np.testing.assert_array_equal(shared[2], val)
+        np.testing.assert_array_equal(shared[0], fit)
+    # Each seed holds out its own images.
+    assert not np.array_equal(split_validation(x, y, 0.1, 0)[2], split_validation(x, y, 0.1, 1)[2])
