@@ -55,6 +55,9 @@ DEPARTURES = {
                  "(Adam 1e-3, mask held) for the other half", {"finetune": 0.5}),
 }
 PEERS = ("fip", "fip_pull", "oneshot", "gmp")
+#: The departures in the order they run (the most telling first).
+ORDER = ("finetune", "pull_growth", "step_auto", "threshold_50", "exact_distance", "decay",
+         "stopping", "snap_kernels_and_biases")
 
 
 def main():
@@ -65,12 +68,11 @@ def main():
     parser.add_argument("--sparsity", type=float, default=0.98)
     parser.add_argument("--steps", type=int, default=4000, help="budget of every run, batch 200")
     parser.add_argument("--seeds", default="0,1,2")
-    parser.add_argument("--runs", default=",".join(["reference", *DEPARTURES, *PEERS]),
+    parser.add_argument("--runs", default=",".join(["reference", *PEERS, *ORDER]),
                         help="which rows to run")
     parser.add_argument("--out", default="benchmarks/results/reproduction_sparsity.json")
     args = parser.parse_args()
 
-    from keras_fip import report
     from keras_fip.data import load_dataset
     from keras_fip.engine.networks import accuracy
     from keras_fip.sparsity.experiment import train_dense
@@ -83,16 +85,21 @@ def main():
         raise SystemExit(f"unknown --runs {unknown}")
     rows = _earlier_rows(args)
     command = "python " + " ".join(sys.argv)
-    for seed in [int(s) for s in args.seeds.split(",")]:
-        todo = [r for r in runs if not any(x["seed"] == seed and x["run"] == r for x in rows)]
-        if not todo:
-            continue
-        data = load_dataset(args.dataset, seed=seed)
-        (x, y), validation = split_validation(data.x_train, data.y_train, 0.1, seed=seed)
-        fit = dataclasses.replace(data, x_train=x, y_train=y)
-        network = train_dense(args.model, fit, epochs=args.dense_epochs, seed=seed)
-        dense = accuracy(network, data.x_test, data.y_test)
-        for run in todo:
+    seeds = [int(s) for s in args.seeds.split(",")]
+    starts = {}  # per seed: the data, the validation split and the dense network
+    # Row by row over the seeds, so that an interrupted run has its first rows on every seed.
+    for run in runs:
+        for seed in seeds:
+            if any(x["seed"] == seed and x["run"] == run for x in rows):
+                continue
+            if seed not in starts:
+                data = load_dataset(args.dataset, seed=seed)
+                (x, y), validation = split_validation(data.x_train, data.y_train, 0.1, seed=seed)
+                fit = dataclasses.replace(data, x_train=x, y_train=y)
+                network = train_dense(args.model, fit, epochs=args.dense_epochs, seed=seed)
+                starts[seed] = (data, x, y, validation, network,
+                                accuracy(network, data.x_test, data.y_test))
+            data, x, y, validation, network, dense = starts[seed]
             result = _run(run, network, x, y, validation, args, seed)
             row = {"seed": seed, "run": run, "dense_accuracy": dense,
                    "accuracy": accuracy(result.model, data.x_test, data.y_test),

@@ -31,6 +31,12 @@ GRIDS = {
     # when it was tuned on seed 0 (grid 0.25 / 0.5 / 0.75, before issue 21).
     "fip": Grid.of("learning_rate", (5e-4, 1e-3, 2e-3, 4e-3), step=2.0,
                    fixed={"path_fraction": 0.5}),
+    # fip_pull is fip with the forced arrival (the pull grown x1.5 per step off track).
+    # (Its grid is fip's: one primary axis, the learning rate.)
+    "fip_pull": Grid.of("learning_rate", (5e-4, 1e-3, 2e-3, 4e-3), step=2.0,
+                        fixed={"path_fraction": 0.5, "pull_growth": 1.5}),
+    # The reference runs as it ships: nothing to choose.
+    "fip_reference": [{}],
     "oneshot": [{"learning_rate": lr} for lr in (5e-4, 1e-3, 2e-3, 4e-3)],
     "gmp": [{"learning_rate": lr} for lr in (5e-4, 1e-3, 2e-3, 4e-3)],
     "tfmot": [{"learning_rate": lr} for lr in (5e-4, 1e-3, 2e-3, 4e-3)],
@@ -38,6 +44,8 @@ GRIDS = {
 }
 #: What a method uses when it is not tuned.
 DEFAULTS = {"fip": {"path_fraction": 0.5, "learning_rate": 1e-3},
+            "fip_pull": {"path_fraction": 0.5, "learning_rate": 1e-3, "pull_growth": 1.5},
+            "fip_reference": {},
             **{m: {"learning_rate": 1e-3} for m in ("oneshot", "gmp", "tfmot", "tfmot_global")}}
 
 
