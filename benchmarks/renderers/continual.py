@@ -1,5 +1,7 @@
 """Continual learning: the tuned class-incremental tables, the families, the verdicts."""
 
+import re
+
 from .base import (RenderError, acc, command_block, compare_phrase, family, md_table,
                    mean, num, renderer, verdict)
 
@@ -150,10 +152,16 @@ def continual_headline(ctx, sets="mnist20,mnist50"):
 
 
 def peers_of(method, methods):
-    """The DER-family methods with the same ingredients as a FIP method: same suffix."""
+    """The DER-family methods with the same ingredients as a FIP method: ``der`` + the
+    same suffix (``fip_views`` -> ``der_views``; an option ``[views=4]`` reads as
+    ``_views``); DER++ where the FIP method has labels (``derpp`` + the suffix without
+    ``_labels``); and for the paper's ``fip`` both DER and DER++, its usual peers."""
     suffix = method[len("fip"):]
-    candidates = ["der" + suffix, "derpp" + suffix]
-    if suffix.endswith("_labels"):  # DER++ is DER with labels on the memory
+    suffix = re.sub(r"\[views=\d+\]", "_views", suffix)
+    candidates = ["der" + suffix]
+    if suffix == "":
+        candidates.append("derpp")
+    if suffix.endswith("_labels"):
         candidates.append("derpp" + suffix[: -len("_labels")])
     return [p for p in dict.fromkeys(candidates) if p in methods and p != method]
 
