@@ -30,7 +30,9 @@ def test_continual_writes_report_and_plots(tmp_path, capsys):
     assert report["command"].startswith("keras-fip continual --tasks 2")
     assert (out / "accuracy_matrix.png").stat().st_size > 0
     assert (out / "accuracy_along_sequence.png").stat().st_size > 0
-    table = capsys.readouterr().out.split("family/anchor")[1].splitlines()[2:6]
+    printed = capsys.readouterr()
+    assert "note: fip_l2 re-anchors at each task start" in printed.err  # its meaning changed
+    table = printed.out.split("family/anchor")[1].splitlines()[2:6]
     # The FIP variants lead, each beside its DER twin.
     assert [line.split()[:2] for line in table] == [
         ["fip_l2", "fip/path_start"], ["der_l2", "der/stored"], ["fip", "fip/path_start"],

@@ -5,6 +5,7 @@ writes report.json and the plots, prints the table.
 """
 
 import os
+import sys
 
 from keras_fip.cli._console import quiet_tensorflow_logger
 from keras_fip.cli._lists import at_least, non_negative, number_list, positive
@@ -13,6 +14,8 @@ from keras_fip.cli._lists import at_least, non_negative, number_list, positive
 DEFAULT_METHODS = ("fip", "fip_views", "der_views", "fip_views_labels", "der_views_labels",
                    "derpp", "derpp_views", "er_ace", "replay", "ewc", "finetune", "joint")
 METHOD_NAMES = DEFAULT_METHODS + ("der", "fip_l2", "der_l2", "fip_labels")
+# Names that meant the stored-logit methods before keras-fip 0.2 (methods.RENAMED).
+RENAMED = {"fip_l2": "der_l2", "fip_views": "der_views", "fip_views_labels": "der_views_labels"}
 
 
 def add_parser(commands):
@@ -85,6 +88,13 @@ def run(args):
     from keras_fip import report
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    if args.methods != ",".join(DEFAULT_METHODS):
+        # The library's FutureWarning is hidden on the command line: said here once.
+        for name, now in RENAMED.items():
+            if name in methods:
+                print(f"note: {name} re-anchors at each task start since keras-fip 0.2 (FIP "
+                      f"family); the method that kept the logits stored with each sample is "
+                      f"now {now}", file=sys.stderr)
     class_order = number_list(args.class_order, int, "--class-order") if args.class_order else None
     hidden = number_list(args.hidden, int, "--hidden")
     if min(hidden) < 1:

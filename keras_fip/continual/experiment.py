@@ -93,6 +93,9 @@ def run_continual_experiment(*, dataset="digits", data_dir=None, scenario="class
     from keras_fip.continual import ContinualConfig, compare, make_stream
     from keras_fip.continual import methods as methods_lib
 
+    if tuple(methods) == DEFAULT_METHODS:
+        # Names the caller did not choose: no warning that fip_views changed meaning.
+        methods_lib._warned.update(methods_lib.RENAMED)
     methods = list(methods)
     names = [m if isinstance(m, str) else methods_lib.get(m).name for m in methods]
     unknown = [m for m in methods if isinstance(m, str) and m not in METHOD_NAMES]
