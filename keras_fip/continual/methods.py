@@ -25,7 +25,9 @@ Methods are named by family, that is by what they protect:
 
 Each method's default settings are the ones with the best validation accuracy
 averaged over the tuned benchmark runs (digits and MNIST, 20 and 50 stored per
-class, 3 seeds; `benchmarks/continual_defaults.py`), never the test split.
+class, 3 seeds; `benchmarks/continual_defaults.py`), never the test split; the
+re-anchored twins `fip_l2`, `fip_views`, `fip_views_labels` copy their DER twin's
+defaults and grids, untuned for themselves.
 """
 
 import warnings
