@@ -116,3 +116,17 @@ def test_a_diverging_path_stops_with_a_clear_error(digits):
     with pytest.raises(FloatingPointError, match="path's loss became NaN or infinite"):
         traverse(network, digits.x_train, steps=40, step_length=1e30, batch_size=64,
                  epoch_steps=20)
+
+
+def test_a_network_of_any_image_size_walks_a_path_and_its_output_kind_is_read_from_the_data(digits):
+    # Unknown height and width: no probe input can be made from the shape, so the
+    # output kind is told from the path's own inputs.
+    keras.utils.set_random_seed(0)
+    network = keras.Sequential([
+        keras.Input((None, None, 1)), keras.layers.Conv2D(8, 3, activation="relu"),
+        keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(10, activation="softmax")])
+    network.compile("adam", "sparse_categorical_crossentropy")
+    network.fit(digits.x_train, digits.y_train, epochs=2, verbose=0)
+    result = sparsify(network, digits.x_train, sparsity=0.5, steps=20, batch_size=64, verbose=0)
+    assert result.sparsity == pytest.approx(0.5, abs=0.01)
+    assert result.distance_at_arrival >= 0.0

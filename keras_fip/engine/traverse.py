@@ -120,7 +120,8 @@ def traverse(network, x, *, steps, objectives=(), step_length=0.01, momentum=0.0
     walker = fresh_copy(network)
     if freeze_batch_norm:
         freeze_batchnorm(walker)
-    loss = DistanceLoss(distance, from_logits=outputs_are_logits(network),
+    from_logits = outputs_are_logits(network, x[:8])
+    loss = DistanceLoss(distance, from_logits=from_logits,
                         reduction="sum" if distance_reduction == "sum" else "sum_over_batch_size")
     model = FIPModel.from_model(walker, objectives=list(objectives), seed=seed)
     if optimizer is None:
@@ -130,7 +131,7 @@ def traverse(network, x, *, steps, objectives=(), step_length=0.01, momentum=0.0
     model.compile(optimizer=optimizer, loss=loss,
                   # The distance shown and recorded is the per-input mean either way.
                   metrics=[keras.metrics.MeanMetricWrapper(
-                      DistanceLoss(distance, from_logits=outputs_are_logits(network)),
+                      DistanceLoss(distance, from_logits=from_logits),
                       name="distance")])
 
     settings = {"steps": steps, "batch_size": int(batch_size), "seed": int(seed),

@@ -21,7 +21,7 @@ def probabilities(model, x, batch_size=500):
     if isinstance(model, FIPEnsemble):
         logits = model.outputs_logits
     else:
-        logits = outputs_are_logits(model)
+        logits = outputs_are_logits(model, np.asarray(x[:8], np.float32))
     if logits:
         outputs = outputs - outputs.max(axis=-1, keepdims=True)
         outputs = np.exp(outputs)

@@ -46,7 +46,7 @@ def softmax_probabilities(network, x, batch_size=1000):
     from keras_fip.engine.networks import outputs_are_logits
 
     outputs = np.asarray(network.predict(x, batch_size=batch_size, verbose=0), np.float64)
-    if outputs_are_logits(network):
+    if outputs_are_logits(network, x[:8]):
         outputs = np.exp(outputs - outputs.max(axis=-1, keepdims=True))
         outputs /= outputs.sum(axis=-1, keepdims=True)
     return outputs

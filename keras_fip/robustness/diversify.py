@@ -439,7 +439,7 @@ def grow_ensemble(
                               "max_candidates")
     if candidates < members:
         raise ValueError(f"max_candidates ({candidates}) must be at least members ({members}).")
-    from_logits = outputs_are_logits(network)
+    from_logits = outputs_are_logits(network, x[:8])
     DistanceLoss(distance, from_logits=from_logits)  # an unknown distance stops here
 
     adaptive = max_distance is not None

@@ -82,7 +82,7 @@ def _train_cyclic(network, x, y, schedule, steps, snapshot_steps, batch_size, mo
                   verbose, what):
     network.compile(
         keras.optimizers.SGD(schedule, momentum=momentum),
-        keras.losses.SparseCategoricalCrossentropy(from_logits=outputs_are_logits(network)),
+        keras.losses.SparseCategoricalCrossentropy(from_logits=outputs_are_logits(network, x[:8])),
     )
     order = _batches(x, y, batch_size, steps, seed)
     snapshots, guard = CycleSnapshots(snapshot_steps), NaNGuard()

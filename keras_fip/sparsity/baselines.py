@@ -79,7 +79,7 @@ def gradual_magnitude(network, x, y, *, sparsity, steps=2000, batch_size=200,
     objective.bind(network)
     network.compile(keras.optimizers.Adam(learning_rate),
                     keras.losses.SparseCategoricalCrossentropy(
-                        from_logits=outputs_are_logits(network)))
+                        from_logits=outputs_are_logits(network, x[:8])))
     per_epoch = epoch_length(steps, len(x), batch_size)
     network.fit(path_batches(x, y, batch_size, seed), epochs=steps // per_epoch,
                 steps_per_epoch=per_epoch, shuffle=False, verbose=verbose,
@@ -162,7 +162,7 @@ def tfmot_polynomial(network, x, y, *, sparsity, steps=2000, batch_size=200,
     pruned = tf_keras.models.clone_model(to_tf_keras(network), clone_function=wrap)
     pruned.compile(tf_keras.optimizers.Adam(learning_rate),
                    tf_keras.losses.SparseCategoricalCrossentropy(
-                       from_logits=outputs_are_logits(network)))
+                       from_logits=outputs_are_logits(network, x[:8])))
     per_epoch = epoch_length(steps, len(x), batch_size)
     epochs = steps // per_epoch
     data = path_batches(x, y, batch_size, seed)

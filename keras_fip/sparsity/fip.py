@@ -136,7 +136,7 @@ def finetune(network, x, y, masks, *, steps, batch_size=200, learning_rate=1e-3,
         return 0
     network.compile(keras.optimizers.Adam(learning_rate),
                     keras.losses.SparseCategoricalCrossentropy(
-                        from_logits=outputs_are_logits(network)))
+                        from_logits=outputs_are_logits(network, x[:8])))
     data = path_batches(x, y, batch_size, seed)
     guard = NaNGuard()
     taken, _ = _fit_steps(network, data, steps, batch_size, len(x), [guard, HoldMask(masks)],
@@ -283,7 +283,7 @@ def _arrival(start, arrived, probe, validation_data):
     from keras_fip.engine.distances import Bhattacharyya
     from keras_fip.engine.networks import accuracy
 
-    bhattacharyya = Bhattacharyya(from_logits=outputs_are_logits(start))
+    bhattacharyya = Bhattacharyya(from_logits=outputs_are_logits(start, probe[:8]))
     distance = float(np.mean(np.asarray(bhattacharyya(
         start.predict(probe, batch_size=1000, verbose=0),
         arrived.predict(probe, batch_size=1000, verbose=0)))))
