@@ -37,7 +37,9 @@ def bad_inputs_table(ctx, file="bad_inputs.json"):
     """The bad-input audit: cases tried per entry point and how each ended."""
     data = ctx.json(file)
     outcomes = ["clear", "misleading", "traceback", "silent"]
+    outcomes += sorted({o for counts in data["summary"].values() for o in counts} - set(outcomes))
     rows = []
-    for group, counts in data["summary"].items():
+    groups = sorted(data["summary"].items(), key=lambda item: item[0] == "all")
+    for group, counts in groups:
         rows.append([group, sum(counts.values())] + [counts.get(o, 0) for o in outcomes])
     return md_table(["where", "tried"] + outcomes, rows)
