@@ -75,7 +75,17 @@ def reference_sparsity(ctx, run="reference"):
             f"(validation {acc(mean(arrival.values()))} at arrival, "
             f"{acc(mean(snap.values()))} right after the cut); still "
             f"{num(round(mean(gap.values()), 2))} from the set; GMP {acc(mean(gmp.values()))} "
-            f"({verdict(test, gmp)}). **Does not hold as shipped**")
+            f"({verdict(test, gmp)}). {_holds(rows, run)}")
+
+
+def _holds(rows, run):
+    """The claim holds when every seed's path reached the set and kept the function."""
+    mine = [r for r in rows if r["run"] == run]
+    if all(r["reached"] and r["kept"] for r in mine):
+        return "**Holds**"
+    if not any(r["reached"] for r in mine):
+        return "**Does not hold as shipped**: the path keeps the function but never arrives"
+    return "**Does not hold as shipped**: where the path arrives it has lost the function"
 
 
 @renderer("repro_reference_cli")
@@ -169,3 +179,29 @@ def continual_departure(ctx, file, method, base_file="continual_mnist_tuned.json
     shared = {s: ours[s] - reference[s] for s in ours if s in reference}
     return (f"{_spread(ours.values())}, {points(mean(shared.values()))} points against "
             f"`{base}` ({verdict(ours, reference)})")
+
+
+@renderer("repro_departures_summary")
+def departures_summary(ctx):
+    """What each departure alone did to the reference, in words computed from the rows."""
+    data = ctx.json(REPRO)
+    rows = data["rows"]
+    reference = _by_seed(rows, "reference")
+    lines = []
+    for run in data["departures"]:
+        test = _by_seed(rows, run)
+        if not test:
+            continue
+        gain = mean(test[s] - reference[s] for s in test if s in reference)
+        word = verdict(test, reference)
+        word = {"beats": "above the reference on every seed",
+                "behind": "below the reference on every seed",
+                "level": "level with the reference"}[word]
+        if all(abs(test[s] - reference[s]) < 5e-4 for s in test if s in reference):
+            word = "the same as the reference to the last figure on every seed"
+        mine = [r for r in rows if r["run"] == run]
+        reached = sum(bool(r["reached"]) for r in mine)
+        kept = sum(bool(r["kept"]) for r in mine)
+        lines.append(f"- `{run}`: {points(gain)} points, {word}; reached the set on "
+                     f"{reached} of {len(mine)} seeds, kept the function on {kept}.")
+    return "\n".join(lines) + "\n"
