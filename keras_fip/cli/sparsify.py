@@ -103,30 +103,23 @@ def run(args):
     return 0
 
 
-def _density(text):
-    """`--min-density`: a number in [0, 1)."""
-    import argparse
-    import math
+def _below_one(meaning):
+    """An argparse type: a number in [0, 1); `meaning` says what it is in the error."""
 
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
-    if not (math.isfinite(value) and 0.0 <= value < 1.0):
-        raise argparse.ArgumentTypeError(
-            f"must be in [0, 1) (the least fraction of each layer's weights kept), got {text}")
-    return value
+    def parse(text):
+        import argparse
+        import math
+
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
+        if not (math.isfinite(value) and 0.0 <= value < 1.0):
+            raise argparse.ArgumentTypeError(f"must be in [0, 1) ({meaning}), got {text}")
+        return value
+
+    return parse
 
 
-def _fraction(text):
-    """`--validation-fraction`: a number in [0, 1)."""
-    import argparse
-    import math
-
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
-    if not (math.isfinite(value) and 0.0 <= value < 1.0):
-        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
-    return value
+_density = _below_one("the least fraction of each layer's weights kept")
+_fraction = _below_one("the fraction of each class held out for validation")
