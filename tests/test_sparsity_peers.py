@@ -24,10 +24,11 @@ def with_batch_norm(digits):
     return network
 
 
-def test_the_path_arrives_and_says_so(trained, digits):
+def test_a_grown_pull_arrives_and_says_so(trained, digits):
     result = sparsify(trained, digits.x_train, sparsity=0.9, steps=100, step_length="auto",
-                      validation_data=(digits.x_test, digits.y_test), verbose=0)
+                      pull_growth=1.5, validation_data=(digits.x_test, digits.y_test), verbose=0)
     assert result.reached and result.gap < 0.01
+    assert result.pull_growth_steps > 0 and result.max_pull > 0.1
     assert 0 < result.path_steps <= 100
     # The path's own record: distance, gap, lambda and accuracy along it.
     assert {"distance", "sparse_gap_now", "pull", "val_accuracy"} <= set(result.path[-1])
