@@ -14,6 +14,20 @@ import keras
 from keras_fip.engine.networks import accuracy
 
 
+def _weight_distance(weights, start):
+    """The L2 norm of `weights - start`, summed over the variables, in float64.
+
+    float64 whatever the variables' dtype: squaring a float16 or float32 difference
+    overflows long before the distance itself does. A diverged network (inf or NaN
+    weights) gets an inf or NaN distance, recorded without a numpy warning:
+    `NaNGuard` is what reports the divergence.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = sum(np.sum(np.square(np.asarray(w, np.float64) - np.asarray(s, np.float64)))
+                    for w, s in zip(weights, start))
+        return float(np.sqrt(total))
+
+
 class PathRecorder(keras.callbacks.Callback):
     """Records, once per epoch, the logs, the weight distance from the start of
     the path and accuracies on given data; optionally saves the network.
@@ -60,9 +74,7 @@ class PathRecorder(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         record = {"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()}}
-        record["weight_distance"] = float(np.sqrt(sum(
-            np.sum((w - s) ** 2) for w, s in zip(self._weights(), self._start)
-        )))
+        record["weight_distance"] = _weight_distance(self._weights(), self._start)
         for name, (x, y) in self.evaluate.items():
             record[f"{name}_accuracy"] = accuracy(self.model, x, y)
         if self.checkpoint_dir and (epoch + 1) % self.checkpoint_every == 0:
