@@ -48,6 +48,9 @@ def build_parser():
         description="Functionally invariant paths for Keras: continual learning, "
         "sparsification and robust ensembles.",
     )
+    from keras_fip import __version__
+
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     continual.add_parser(commands)
     sparsify.add_parser(commands)
