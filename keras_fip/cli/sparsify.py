@@ -9,7 +9,8 @@ from keras_fip.cli._console import quiet_tensorflow_logger
 from keras_fip.cli._lists import at_least, number_list
 
 # The experiment's names, here too so that --help needs no TensorFlow.
-METHOD_NAMES = ("fip", "fip_pull", "fip_reference", "oneshot", "gmp", "tfmot", "tfmot_global")
+METHOD_NAMES = ("fip", "fip_pull", "fip_reference", "fip_ramp", "oneshot", "oneshot_kd", "gmp",
+                "gmp_kd", "tfmot", "tfmot_global")
 DEFAULT_METHODS = ("fip", "oneshot", "gmp", "tfmot", "tfmot_global")
 
 
@@ -41,7 +42,12 @@ def add_parser(commands):
                         "then fine-tuning; fip_pull: fip whose pull grows until the path "
                         "reaches the sparse set, giving up the function if it must; "
                         "fip_reference: the reference notebook's path unchanged, the whole "
-                        "budget, no fine-tuning; oneshot: global magnitude pruning + fine-tuning; gmp: "
+                        "budget, no fine-tuning; fip_ramp: a FIP whose target rises on gmp's "
+                        "cubic schedule, each stage cut to with its mask held and FIP steps on "
+                        "the distance to the dense network's outputs restoring the function, "
+                        "no labels; oneshot: global magnitude pruning + fine-tuning; "
+                        "oneshot_kd / gmp_kd: oneshot / gmp trained by distillation to the dense "
+                        "network's outputs (plus labels unless --label-free); gmp: "
                         "gradual global magnitude pruning, cubic schedule; tfmot: tfmot's "
                         "PolynomialDecay, every layer to the target; tfmot_global: tfmot with "
                         "per-layer targets from one global magnitude cut)")
@@ -57,6 +63,12 @@ def add_parser(commands):
                         help="fraction of each class of the training data held out to measure "
                         "what a FIP path kept (accuracy at arrival, 'kept'); every method "
                         "trains on the rest (default 0.1; 0: hold nothing out)")
+    parser.add_argument("--label-free", action="store_true",
+                        help="prune without labels wherever a method can: the FIP methods and "
+                        "oneshot_kd / gmp_kd train on the dense network's outputs only, oneshot "
+                        "prunes without fine-tuning; gmp and tfmot still train on labels and are "
+                        "named 'gmp (labels)' etc. in the report (test accuracy is measured on "
+                        "labelled test data as always)")
     parser.add_argument("--export", default=None,
                         help="folder to write the FIP models to (one subfolder per sparsity: "
                         "model.keras, saved_model/, model.tflite)")
@@ -90,6 +102,7 @@ def run(args):
         architecture=args.architecture, epochs=args.epochs, sparsity=targets, methods=methods,
         steps=args.steps, batch_size=args.batch_size, export=args.export, int8=args.int8,
         min_density=args.min_density, validation_fraction=args.validation_fraction,
+        label_free=args.label_free,
         overwrite=args.overwrite, seed=args.seed, verbose=args.verbose,
     )
     out = report.ensure_dir(args.out)

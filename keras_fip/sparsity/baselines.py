@@ -4,6 +4,9 @@
 - `gradual_magnitude`: gradual magnitude pruning (Zhu & Gupta 2017) with one
   global threshold on the cubic schedule, the mask updated every `frequency`
   steps, training on labels throughout.
+- `one_shot_kd`, `gradual_magnitude_kd`: the same, trained by distillation to
+  the dense network's outputs (`keras_fip.sparsity.distill`): without labels,
+  the label-free peers of FIP; with labels, labels + distillation.
 - `tfmot_polynomial`: tensorflow-model-optimization's `prune_low_magnitude` with
   `PolynomialDecay`, the library's recommended recipe: every layer pruned to
   the target (`allocation="uniform"`, as it ships), or each layer to its share
@@ -22,7 +25,7 @@ from keras_fip import checks
 from keras_fip.engine import backend
 from keras_fip.engine.batches import epoch_length, path_batches
 from keras_fip.engine.networks import outputs_are_logits
-from keras_fip.sparsity.callbacks import GradualMask
+from keras_fip.sparsity.callbacks import GradualMask, HoldMask
 from keras_fip.sparsity.fip import (
     SparsificationResult, check_training_data, copy_network, finetune,
 )
@@ -37,8 +40,8 @@ def one_shot(network, x, y, *, sparsity, steps=2000, batch_size=200, learning_ra
              scope="kernels", granularity="global", min_density=0.0, seed=0, verbose=0):
     """Global magnitude pruning at once, then `steps` of fine-tuning with the mask held."""
     network = copy_network(network)
-    x, y = check_training_data(network, x, y, needs_labels=True)
-    _check_training(steps, batch_size, learning_rate, minimum_steps=0)  # 0: prune only
+    x, y = check_training_data(network, x, y, needs_labels=bool(steps))  # 0: prune only
+    _check_training(steps, batch_size, learning_rate, minimum_steps=0)
     start = time.perf_counter()
     keras.utils.set_random_seed(seed)
     objective = SparsityObjective(sparsity, scope=scope, granularity=granularity,
@@ -65,8 +68,44 @@ def gradual_magnitude(network, x, y, *, sparsity, steps=2000, batch_size=200,
     is recomputed by one magnitude cut over all counted weights. The rest of the
     budget fine-tunes at the target with the mask held.
     """
-    network = copy_network(network)
-    x, y = check_training_data(network, x, y, needs_labels=True)
+    copy = copy_network(network)
+    x, y = check_training_data(copy, x, y, needs_labels=True)
+    loss = keras.losses.SparseCategoricalCrossentropy(
+        from_logits=outputs_are_logits(copy, x[:8]))
+    return _gradual(copy, x, y, loss, sparsity=sparsity, steps=steps, batch_size=batch_size,
+                    learning_rate=learning_rate, end_fraction=end_fraction,
+                    frequency=frequency, scope=scope, min_density=min_density, seed=seed,
+                    verbose=verbose)
+
+
+def gradual_magnitude_kd(network, x, y=None, *, sparsity, steps=2000, batch_size=200,
+                         learning_rate=1e-3, temperature=1.0, end_fraction=0.75,
+                         frequency=None, scope="kernels", min_density=0.0, seed=0, verbose=0):
+    """`gradual_magnitude` trained by distillation to the dense network's outputs.
+
+    The same schedule, cut and budget as `gradual_magnitude`; the loss is
+    `DistillationLoss` (KL to the dense network's softmax at `temperature`,
+    computed once on `x`). Without labels (`y=None`) that is the whole loss,
+    label-free pruning; with labels the cross-entropy on `y` is added (labels +
+    distillation, the strongest labelled recipe).
+    """
+    from keras_fip.sparsity.distill import distillation_loss
+
+    teacher = checks.classifier(network, "model")
+    copy = copy_network(network)
+    x, y = check_training_data(copy, x, y)
+    loss, targets = distillation_loss(teacher, x, y, temperature=temperature)
+    return _gradual(copy, x, targets, loss, sparsity=sparsity, steps=steps,
+                    batch_size=batch_size, learning_rate=learning_rate,
+                    end_fraction=end_fraction, frequency=frequency, scope=scope,
+                    min_density=min_density, seed=seed, verbose=verbose)
+
+
+def _gradual(network, x, targets, loss, *, sparsity, steps, batch_size, learning_rate,
+             end_fraction, frequency, scope, min_density, seed, verbose):
+    """Gradual magnitude pruning of `network` (modified) trained on `loss(targets, .)`."""
+    from keras_fip.sparsity.distill import fit_masked
+
     steps, batch_size = _check_training(steps, batch_size, learning_rate)
     checks.number(end_fraction, "end_fraction", minimum=0, strict=True, maximum=1)
     frequency = checks.count(frequency, "frequency") if frequency is not None \
@@ -77,17 +116,44 @@ def gradual_magnitude(network, x, y, *, sparsity, steps=2000, batch_size=200,
     objective = SparsityObjective(schedule=PolynomialSparsity(sparsity, ramp, power=3.0),
                                   scope=scope, min_density=min_density)
     objective.bind(network)
-    network.compile(keras.optimizers.Adam(learning_rate),
-                    keras.losses.SparseCategoricalCrossentropy(
-                        from_logits=outputs_are_logits(network, x[:8])))
-    per_epoch = epoch_length(steps, len(x), batch_size)
-    network.fit(path_batches(x, y, batch_size, seed), epochs=steps // per_epoch,
-                steps_per_epoch=per_epoch, shuffle=False, verbose=verbose,
-                callbacks=[GradualMask(objective, frequency)])
+    fit_masked(network, x, targets, loss, steps=steps, batch_size=batch_size,
+               learning_rate=learning_rate, seed=seed, verbose=verbose,
+               mask_callback=GradualMask(objective, frequency))
     masks = objective.snap(network)  # exactly the target (the last update already was)
     reached, _ = measured_sparsity(network, scope)
     return SparsificationResult(
         model=network, masks=masks, sparsity=reached, path_steps=0, finetune_steps=steps,
+        reached=True, gap=0.0, path=[], seconds=time.perf_counter() - start,
+    )
+
+
+def one_shot_kd(network, x, y=None, *, sparsity, steps=2000, batch_size=200,
+                learning_rate=1e-3, temperature=1.0, scope="kernels", granularity="global",
+                min_density=0.0, seed=0, verbose=0):
+    """`one_shot`, its fine-tuning trained by distillation to the dense network's outputs.
+
+    Without labels (`y=None`) the distillation loss is the whole loss; with
+    labels the cross-entropy on `y` is added (see `gradual_magnitude_kd`).
+    """
+    from keras_fip.sparsity.distill import distillation_loss, fit_masked
+
+    teacher = checks.classifier(network, "model")
+    copy = copy_network(network)
+    x, y = check_training_data(copy, x, y)
+    _check_training(steps, batch_size, learning_rate, minimum_steps=0)
+    start = time.perf_counter()
+    keras.utils.set_random_seed(seed)
+    objective = SparsityObjective(sparsity, scope=scope, granularity=granularity,
+                                  min_density=min_density)
+    objective.bind(copy)
+    masks = objective.snap(copy)
+    loss, targets = distillation_loss(teacher, x, y, temperature=temperature)
+    tuned = fit_masked(copy, x, targets, loss, steps=steps, batch_size=batch_size,
+                       learning_rate=learning_rate, seed=seed, verbose=verbose,
+                       mask_callback=HoldMask(masks))
+    reached, _ = measured_sparsity(copy, scope)
+    return SparsificationResult(
+        model=copy, masks=masks, sparsity=reached, path_steps=0, finetune_steps=tuned,
         reached=True, gap=0.0, path=[], seconds=time.perf_counter() - start,
     )
 

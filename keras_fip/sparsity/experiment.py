@@ -22,9 +22,12 @@ import sys
 from keras_fip import experiment_common
 from keras_fip.engine import backend
 
-METHOD_NAMES = ("fip", "fip_pull", "fip_reference", "oneshot", "gmp", "tfmot", "tfmot_global")
+METHOD_NAMES = ("fip", "fip_pull", "fip_reference", "fip_ramp", "oneshot", "oneshot_kd", "gmp",
+                "gmp_kd", "tfmot", "tfmot_global")
 #: The methods that walk a FIP (their rows carry what the path kept at arrival).
-FIP_METHODS = ("fip", "fip_pull", "fip_reference")
+FIP_METHODS = ("fip", "fip_pull", "fip_reference", "fip_ramp")
+#: The methods that train on labels even in label-free mode (named "<method> (labels)").
+LABELLED_METHODS = ("gmp", "tfmot", "tfmot_global")
 #: What `keras-fip sparsify` runs when --methods is not given.
 DEFAULT_METHODS = ("fip", "oneshot", "gmp", "tfmot", "tfmot_global")
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
@@ -36,7 +39,8 @@ def run_sparsify_experiment(*, dataset="digits", data_dir=None, model=None,
                             methods=DEFAULT_METHODS, steps=1000, batch_size=200, export=None,
                             int8=False, overwrite=False, scope="kernels_and_biases",
                             min_density=0.0, hyperparameters=None, path_validation=None,
-                            validation_fraction=0.1, seed=0, verbose=0, progress=True):
+                            validation_fraction=0.1, label_free=False, seed=0, verbose=0,
+                            progress=True):
     """Sparsifies one network to each target with each method; returns the report's payload.
 
     Args:
@@ -74,6 +78,12 @@ def run_sparsify_experiment(*, dataset="digits", data_dir=None, model=None,
             (every method then trains on the rest, the dense network too);
             0 holds nothing out, and the FIP rows then report what the path
             kept as the output distance only.
+        label_free: train every method that can without labels (see
+            `run_method`): the FIP methods and the `_kd` peers see inputs
+            only, `oneshot` prunes without fine-tuning; the methods that
+            need labels (`LABELLED_METHODS`) still use them and are named
+            "<method> (labels)" in the report. Test accuracy is measured on
+            labelled test data as always.
         seed: seed of the data split, the dense training and every method.
         verbose: passed to Keras' `fit`; 2 also shows the TFLite converter's logs.
         progress: print the dense accuracy and a progress bar over the runs.
@@ -161,12 +171,14 @@ def run_sparsify_experiment(*, dataset="digits", data_dir=None, model=None,
         for method in methods:
             result = run_method(method, network, x, y, sparsity=target, steps=steps,
                                 batch_size=batch_size, seed=seed, verbose=verbose, scope=scope,
-                                min_density=min_density, **hyperparameters[method],
+                                min_density=min_density, label_free=label_free,
+                                **hyperparameters[method],
                                 **({"validation_data": path_validation}
                                    if method in FIP_METHODS and path_validation is not None
                                    else {}))
             row = {
-                "method": method, "target_sparsity": target, "accuracy": test_accuracy(result.model),
+                "method": method, "label": method_label(method, label_free),
+                "labels": uses_labels(method, label_free), "target_sparsity": target, "accuracy": test_accuracy(result.model),
                 "measured_sparsity": measured_sparsity(result.model, scope)[0],
                 "min_layer_density": min_layer_density(result.model, scope),
                 "path_steps": result.path_steps,
@@ -188,6 +200,7 @@ def run_sparsify_experiment(*, dataset="digits", data_dir=None, model=None,
         "dataset": dataset_name, "dataset_split": data.split or data.description,
         "model": model_name, "steps": steps, "batch_size": batch_size, "seed": seed,
         "targets": targets, "methods": methods, "scope": scope, "min_density": min_density,
+        "label_free": bool(label_free),
         "validation": (f"{held_out} training samples held out ({validation_fraction:g} of each "
                        f"class); every method trained on the other {len(y)}") if held_out
         else ("given by the caller" if path_validation is not None else "none"),
@@ -199,9 +212,26 @@ def run_sparsify_experiment(*, dataset="digits", data_dir=None, model=None,
             "exports": exports}
 
 
+def uses_labels(method, label_free=False):
+    """Whether `method` trains on labels (every method but the FIP paths, when not label-free)."""
+    if label_free:
+        return method in LABELLED_METHODS
+    return method not in ("fip_reference", "fip_ramp")
+
+
+def method_label(method, label_free=False):
+    """The method's name in tables: "gmp (labels)" for a labelled method in label-free mode."""
+    if label_free and method in LABELLED_METHODS:
+        return f"{method} (labels)"
+    if label_free and method == "oneshot":
+        return "oneshot (no fine-tuning)"
+    return method
+
+
 def run_method(method, network, x, y, *, sparsity, steps, batch_size=200, seed=0, verbose=0,
                scope="kernels_and_biases", min_density=0.0, learning_rate=1e-3,
-               path_fraction=0.5, pull_growth=1.5, validation_data=None):
+               path_fraction=0.5, pull_growth=1.5, step_length=1.0, temperature=1.0,
+               label_free=False, validation_data=None):
     """Sparsifies `network` with one method on a budget of `steps` training steps.
 
     Args:
@@ -220,12 +250,23 @@ def run_method(method, network, x, y, *, sparsity, steps, batch_size=200, seed=0
               cosine decay, threshold every 50 steps, the exact distance,
               stop within 0.01) for at most `path_fraction` of the budget;
               snap to zeros; the rest of the budget fine-tunes with the
-              mask held. Its pull stays lambda (`pull_growth` 1).
+              mask held. Its pull stays lambda (`pull_growth` 1). Label-free,
+              the fine-tuning trains on the same output distance to the
+              dense network's outputs instead of labels.
+            - "fip_ramp": `keras_fip.sparsity.ramp.sparsify_ramp`: the
+              target rises on the cubic schedule of "gmp", each stage is cut
+              to and its mask held, and FIP steps of `step_length` (cosine
+              decay) on the output distance to the dense network restore the
+              function between stages; the whole budget, never labels
+              (gradual pruning + label-free distillation; its peer is gmp_kd).
             - "fip_pull": "fip" with the pull grown x`pull_growth` per step
               while off track (1.5: the forced arrival that reaches the set
               by giving up the function; see `sparsify`);
             - "oneshot": global magnitude pruning at once, the whole budget
               fine-tuning;
+            - "oneshot_kd" / "gmp_kd": the same trained on the distillation
+              loss to the dense network's outputs (`temperature`), plus the
+              cross-entropy on labels unless label-free;
             - "gmp": gradual global magnitude pruning on the cubic schedule;
             - "tfmot" / "tfmot_global": tfmot's PolynomialDecay, every layer to
               the target / each layer to its share of a global cut.
@@ -240,6 +281,12 @@ def run_method(method, network, x, y, *, sparsity, steps, batch_size=200, seed=0
         path_fraction: "fip" and "fip_pull": the most of the budget the path
             may take.
         pull_growth: "fip_pull" only: the pull's growth factor per step.
+        step_length: "fip_ramp" only: the length of its FIP steps.
+        temperature: "oneshot_kd" and "gmp_kd": the distillation temperature.
+        label_free: no method that can do without labels sees them: `y` is
+            not passed to the FIP methods and the `_kd` peers, and "oneshot"
+            prunes without fine-tuning; "gmp" and "tfmot*" still train on
+            labels (see `LABELLED_METHODS`).
         validation_data: FIP methods: `(x, y)` whose accuracy the path
             records, and on which what it kept at arrival is measured.
 
@@ -250,6 +297,13 @@ def run_method(method, network, x, y, *, sparsity, steps, batch_size=200, seed=0
     from keras_fip.sparsity import baselines, fip
 
     common = dict(batch_size=batch_size, seed=seed, scope=scope, min_density=min_density)
+    if label_free and method not in LABELLED_METHODS:
+        y = None  # from here on, this method cannot read a label
+    if method == "fip_ramp":
+        from keras_fip.sparsity.ramp import sparsify_ramp
+
+        return sparsify_ramp(network, x, sparsity=sparsity, steps=steps, step_length=step_length,
+                             validation_data=validation_data, verbose=verbose, **common)
     if method == "fip_reference":
         return fip.sparsify(network, x, sparsity=sparsity, steps=steps, batch_size=batch_size,
                             seed=seed, verbose=verbose, validation_data=validation_data,
@@ -259,13 +313,34 @@ def run_method(method, network, x, y, *, sparsity, steps, batch_size=200, seed=0
         path = fip.sparsify(network, x, sparsity=sparsity, steps=max(1, int(steps * path_fraction)),
                             step_length="auto", validation_data=validation_data,
                             pull_growth=growth, verbose=verbose, **common)
+        if label_free:
+            from keras_fip.sparsity.callbacks import HoldMask
+            from keras_fip.sparsity.distill import distance_loss, fit_masked
+
+            loss, targets = distance_loss(network, x)
+            path.finetune_steps = fit_masked(
+                path.model, x, targets, loss, steps=steps - path.path_steps,
+                mask_callback=HoldMask(path.masks), batch_size=batch_size,
+                learning_rate=learning_rate, seed=seed, verbose=verbose)
+            return path
         path.finetune_steps = fip.finetune(
             path.model, x, y, path.masks, steps=steps - path.path_steps, batch_size=batch_size,
             learning_rate=learning_rate, seed=seed, verbose=verbose)
         return path
     if method == "oneshot":
+        if label_free:  # the label-free one-shot cut: no fine-tuning without labels
+            return baselines.one_shot(network, x, None, sparsity=sparsity, steps=0,
+                                      learning_rate=learning_rate, **common)
         return baselines.one_shot(network, x, y, sparsity=sparsity, steps=steps,
                                   learning_rate=learning_rate, **common)
+    if method == "oneshot_kd":
+        return baselines.one_shot_kd(network, x, y, sparsity=sparsity, steps=steps,
+                                     learning_rate=learning_rate, temperature=temperature,
+                                     **common)
+    if method == "gmp_kd":
+        return baselines.gradual_magnitude_kd(network, x, y, sparsity=sparsity, steps=steps,
+                                              learning_rate=learning_rate,
+                                              temperature=temperature, **common)
     if method == "gmp":
         return baselines.gradual_magnitude(network, x, y, sparsity=sparsity, steps=steps,
                                            learning_rate=learning_rate, **common)
@@ -328,10 +403,11 @@ def train_dense(architecture, data, *, epochs=20, seed=0, verbose=0, **options):
 
 def format_table(payload):
     """The plain-text results table, then one line per exported model."""
-    lines = [f"{'method':13s} {'target':>7s} {'sparsity':>9s} {'accuracy':>9s}  path"]
+    width = max([13] + [len(r.get("label", r["method"])) for r in payload["results"]])
+    lines = [f"{'method':{width}s} {'target':>7s} {'sparsity':>9s} {'accuracy':>9s}  path"]
     for r in payload["results"]:
         path = f"  {_arrival_text(r)}" if r["method"] in FIP_METHODS else ""
-        lines.append(f"{r['method']:13s} {r['target_sparsity']:7.2f} "
+        lines.append(f"{r.get('label', r['method']):{width}s} {r['target_sparsity']:7.2f} "
                      f"{r['measured_sparsity']:9.4f} {r['accuracy']:9.4f}{path}")
     for target, e in payload["exports"].items():
         files = e["files"]
@@ -350,6 +426,8 @@ def _arrival_text(row):
         text += (f", {'kept' if row['kept'] else 'NOT kept'} (val acc "
                  f"{row['accuracy_at_start']:.4f} -> {row['accuracy_at_arrival']:.4f}, "
                  f"{row['accuracy_at_snap']:.4f} at the snap)")
+    if row.get("lowest_accuracy_on_path") is not None:
+        text += f", lowest val acc on the path {row['lowest_accuracy_on_path']:.4f}"
     text += f", distance {row['distance_at_arrival']:.4f}"
     if row.get("pull_growth_steps"):
         text += f", pull grew to {row['max_pull']:.3g}"

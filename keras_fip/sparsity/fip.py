@@ -68,6 +68,9 @@ class SparsificationResult:
             largest growth factor; `weight` when the pull never grew).
         pull_growth_steps: steps on which `pull_growth` made the pull grow
             (0: it never fired).
+        lowest_accuracy_on_path: the lowest validation accuracy recorded
+            along the path (`sparsify_ramp`; None for `sparsify`).
+        kept_rule: what `kept` means for this path, in words.
     """
 
     model: keras.Model
@@ -86,6 +89,8 @@ class SparsificationResult:
     distance_at_arrival: float = None
     max_pull: float = None
     pull_growth_steps: int = 0
+    lowest_accuracy_on_path: float = None
+    kept_rule: str = "validation accuracy at arrival within 0.01 of the start"
 
     def arrival(self):
         """What the path kept where it arrived, as a JSON-ready dict."""
@@ -94,7 +99,9 @@ class SparsificationResult:
                 "accuracy_at_arrival": self.accuracy_at_arrival,
                 "accuracy_at_snap": self.accuracy_at_snap,
                 "distance_at_arrival": self.distance_at_arrival,
-                "max_pull": self.max_pull, "pull_growth_steps": self.pull_growth_steps}
+                "max_pull": self.max_pull, "pull_growth_steps": self.pull_growth_steps,
+                "lowest_accuracy_on_path": self.lowest_accuracy_on_path,
+                "kept_rule": self.kept_rule}
 
 
 def copy_network(network):
@@ -131,7 +138,7 @@ def finetune(network, x, y, masks, *, steps, batch_size=200, learning_rate=1e-3,
     batch_size = checks.count(batch_size, "batch_size")
     learning_rate = checks.number(learning_rate, "learning_rate", minimum=0, strict=True)
     network = checks.classifier(network, "model")
-    x, y = check_training_data(network, x, y, needs_labels=True)
+    x, y = check_training_data(network, x, y, needs_labels=bool(steps))  # 0: nothing to train
     if steps == 0:
         return 0
     network.compile(keras.optimizers.Adam(learning_rate),

@@ -37,7 +37,11 @@ GRIDS = {
                         fixed={"path_fraction": 0.5, "pull_growth": 1.5}),
     # The reference runs as it ships: nothing to choose.
     "fip_reference": [{}],
+    # fip_ramp trains no learning rate: its one axis is the FIP step's length.
+    "fip_ramp": [{"step_length": v} for v in (0.05, 0.1, 0.2, 0.4)],
     "oneshot": [{"learning_rate": lr} for lr in (5e-4, 1e-3, 2e-3, 4e-3)],
+    "oneshot_kd": [{"learning_rate": lr} for lr in (5e-4, 1e-3, 2e-3, 4e-3)],
+    "gmp_kd": [{"learning_rate": lr} for lr in (5e-4, 1e-3, 2e-3, 4e-3)],
     "gmp": [{"learning_rate": lr} for lr in (5e-4, 1e-3, 2e-3, 4e-3)],
     "tfmot": [{"learning_rate": lr} for lr in (5e-4, 1e-3, 2e-3, 4e-3)],
     "tfmot_global": [{"learning_rate": lr} for lr in (5e-4, 1e-3, 2e-3, 4e-3)],
@@ -45,8 +49,9 @@ GRIDS = {
 #: What a method uses when it is not tuned.
 DEFAULTS = {"fip": {"path_fraction": 0.5, "learning_rate": 1e-3},
             "fip_pull": {"path_fraction": 0.5, "learning_rate": 1e-3, "pull_growth": 1.5},
-            "fip_reference": {},
-            **{m: {"learning_rate": 1e-3} for m in ("oneshot", "gmp", "tfmot", "tfmot_global")}}
+            "fip_reference": {}, "fip_ramp": {"step_length": 0.2},
+            **{m: {"learning_rate": 1e-3} for m in ("oneshot", "oneshot_kd", "gmp", "gmp_kd",
+                                                    "tfmot", "tfmot_global")}}
 
 
 def split_validation(x, y, fraction=0.1, seed=0):
@@ -62,19 +67,27 @@ def split_validation(x, y, fraction=0.1, seed=0):
 
 def search_method(method, network, x, y, x_val, y_val, *, sparsity, steps, batch_size=200,
                   seed=0, scope="kernels_and_biases", min_density=0.0, grid=None,
-                  move_on_edge=True, max_moves=MAX_MOVES):
+                  move_on_edge=True, max_moves=MAX_MOVES, label_free=False):
     """Searches `method`'s grid (`GRIDS`, or `grid`) under the move rule; a `SearchResult`.
 
     `network` should have been trained on `(x, y)` only, so that the validation
-    accuracy is not inflated by having seen `(x_val, y_val)`.
+    accuracy is not inflated by having seen `(x_val, y_val)`. With `label_free`
+    the methods run label-free (`run_method`) and every method is scored by
+    its agreement with the dense network's predictions on `x_val`, so that
+    the choice reads no label either (`y_val` is not used).
     """
+    import numpy as np
+
     from keras_fip.engine.networks import accuracy
     from keras_fip.sparsity.experiment import run_method
+
+    if label_free:
+        y_val = np.argmax(network.predict(x_val, batch_size=1000, verbose=0), axis=-1)
 
     def score(setting):
         result = run_method(method, network, x, y, sparsity=sparsity, steps=steps,
                             batch_size=batch_size, seed=seed, scope=scope,
-                            min_density=min_density, **setting)
+                            min_density=min_density, label_free=label_free, **setting)
         return accuracy(result.model, x_val, y_val)
 
     return search(grid if grid is not None else GRIDS[method], score,
@@ -83,7 +96,7 @@ def search_method(method, network, x, y, x_val, y_val, *, sparsity, steps, batch
 
 def tune(method, network, x, y, x_val, y_val, *, sparsity, steps, batch_size=200, seed=0,
          scope="kernels_and_biases", min_density=0.0, grid=None, move_on_edge=True,
-         max_moves=MAX_MOVES):
+         max_moves=MAX_MOVES, label_free=False):
     """Tries `method`'s grid under the move rule; returns `(best setting, [(setting, accuracy)])`.
 
     Every setting tried is listed, moves included, in the order tried; the
@@ -92,5 +105,5 @@ def tune(method, network, x, y, x_val, y_val, *, sparsity, steps, batch_size=200
     found = search_method(method, network, x, y, x_val, y_val, sparsity=sparsity, steps=steps,
                           batch_size=batch_size, seed=seed, scope=scope,
                           min_density=min_density, grid=grid, move_on_edge=move_on_edge,
-                          max_moves=max_moves)
+                          max_moves=max_moves, label_free=label_free)
     return found.best, [(row["setting"], row["score"]) for row in found.table]
