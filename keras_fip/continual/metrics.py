@@ -23,11 +23,44 @@ def task_accuracy(model, task, scenario="class", batch_size=512):
 
 
 def average_accuracy(matrix):
+    """The mean accuracy over every task after the last one was learned.
+
+    Args:
+        matrix: the accuracy matrix, `matrix[i][j]` the accuracy on task j after
+            training on tasks 0..i (a `MethodResult.accuracy_matrix`).
+
+    Returns:
+        The mean of the last row, a float.
+
+    Raises:
+        IndexError: `matrix` is empty.
+
+    Example:
+        >>> average_accuracy([[0.9, 0.0], [0.7, 0.8]])
+        0.75
+    """
     matrix = np.asarray(matrix, float)
     return float(matrix[-1].mean())
 
 
 def backward_transfer(matrix):
+    """How learning later tasks changed the earlier ones: negative is forgetting.
+
+    Args:
+        matrix: the accuracy matrix, `matrix[i][j]` the accuracy on task j after
+            training on tasks 0..i.
+
+    Returns:
+        The mean over the earlier tasks j of the last row's accuracy on j minus the
+        accuracy on j right after learning it; 0.0 for a single task.
+
+    Raises:
+        IndexError: `matrix` is not square.
+
+    Example:
+        >>> round(backward_transfer([[0.9, 0.0], [0.7, 0.8]]), 3)
+        -0.2
+    """
     matrix = np.asarray(matrix, float)
     last = len(matrix) - 1
     if last == 0:
@@ -36,6 +69,23 @@ def backward_transfer(matrix):
 
 
 def forgetting(matrix):
+    """How much of each earlier task's best accuracy was lost by the end.
+
+    Args:
+        matrix: the accuracy matrix, `matrix[i][j]` the accuracy on task j after
+            training on tasks 0..i.
+
+    Returns:
+        The mean over the earlier tasks j of the best accuracy on j before the last
+        task minus the last row's; 0.0 for a single task.
+
+    Raises:
+        IndexError: `matrix` is not square.
+
+    Example:
+        >>> round(forgetting([[0.9, 0.0], [0.7, 0.8]]), 3)
+        0.2
+    """
     matrix = np.asarray(matrix, float)
     last = len(matrix) - 1
     if last == 0:
@@ -44,7 +94,22 @@ def forgetting(matrix):
 
 
 def summarize(matrix):
-    """The summary numbers of an accuracy matrix, as a dict."""
+    """The summary numbers of an accuracy matrix, as a dict.
+
+    Args:
+        matrix: the accuracy matrix, `matrix[i][j]` the accuracy on task j after
+            training on tasks 0..i.
+
+    Returns:
+        `{"average_accuracy", "backward_transfer", "forgetting"}`, floats.
+
+    Raises:
+        IndexError: `matrix` is empty or not square.
+
+    Example:
+        >>> summarize([[0.9, 0.0], [0.7, 0.8]])["average_accuracy"]
+        0.75
+    """
     return {
         "average_accuracy": average_accuracy(matrix),
         "backward_transfer": backward_transfer(matrix),

@@ -22,7 +22,23 @@ from keras_fip.engine.callbacks import NaNGuard
 
 @dataclass
 class ContinualConfig:
-    """Training budget shared by every method of a comparison."""
+    """Training budget shared by every method of a comparison.
+
+    Args:
+        epochs: passes over each task's training data.
+        batch_size: the task batch size.
+        learning_rate: Adam's learning rate for every task.
+        memory_per_class: samples stored per class by the methods with a memory.
+        memory_batch_size: memory samples drawn per training step.
+        seed: seeds the network's initialisation and each task's shuffling.
+
+    Raises:
+        ValueError: a count is below 1 or the learning rate is not positive.
+
+    Example:
+        >>> config = ContinualConfig(epochs=5, memory_per_class=50, seed=1)
+        >>> result, model = run_method(stream, "fip", build, config)
+    """
 
     epochs: int = 10
     batch_size: int = 32
@@ -41,7 +57,26 @@ class ContinualConfig:
 
 @dataclass
 class MethodResult:
-    """What one method did on one stream."""
+    """What one method did on one stream.
+
+    Args:
+        method: the method's name.
+        accuracy_matrix: `accuracy_matrix[i][j]`, the test accuracy on task j after
+            training on tasks 0..i.
+        train_seconds: the time spent on all tasks.
+        task_seconds: the time spent on each task.
+        hyperparameters: the method's settings (`Method.get_config()`).
+        family: `"fip"`, `"der"`, `"replay"`, `"regularisation"` or `"baseline"`.
+        anchor: what is protected: `"path_start"`, `"stored"`, `"weights"` or `"none"`.
+        twin: the method with the same ingredients in the other family, if any.
+
+    Raises:
+        TypeError: a required field is missing (a dataclass).
+
+    Example:
+        >>> result, _ = run_method(stream, "fip", build)
+        >>> result.summary["average_accuracy"], result.to_dict()["family"]
+    """
 
     method: str
     accuracy_matrix: list
@@ -128,6 +163,16 @@ def run_method(stream, method, build_network, config=None, verbose=0, progress=T
     Raises:
         FloatingPointError: the loss became NaN or infinite; the model keeps the
             weights it had at the start of that epoch.
+        ValueError: an unknown method name, or a checkpoint made with other settings.
+
+    Example:
+        >>> from keras_fip.continual import make_stream, run_method
+        >>> from keras_fip.models import mlp
+        >>> from keras_fip.data import load_digits
+        >>> stream = make_stream(load_digits(), "class", num_tasks=5)
+        >>> result, model = run_method(stream, "fip",
+        ...                            lambda: mlp(stream.input_shape, stream.num_classes))
+        >>> result.summary["average_accuracy"]
     """
     config = config or ContinualConfig()
     method = methods_lib.get(method)
@@ -189,6 +234,31 @@ def compare(stream, methods, build_network, config=None, verbose=0, progress=Tru
 
     With `checkpoint_dir`, each method checkpoints in its own subfolder and an
     interrupted comparison resumes where it stopped.
+
+    Args:
+        stream: a `TaskStream`.
+        methods: names or `Method` instances, run in this order.
+        build_network: `build_network()` -> a new `keras.Model` (every method
+            starts from the same weights).
+        config: a `ContinualConfig` shared by every method.
+        verbose: passed to `fit`.
+        progress: print each method's name and show a progress bar over its tasks.
+        checkpoint_dir: a folder for resumable checkpoints (one subfolder per method).
+
+    Returns:
+        A list of `MethodResult`, one per method, in order.
+
+    Raises:
+        FloatingPointError: a method's loss became NaN or infinite.
+        ValueError: an unknown method name, or a checkpoint made with other settings.
+
+    Example:
+        >>> from keras_fip.continual import make_stream, compare
+        >>> from keras_fip.models import mlp
+        >>> from keras_fip.data import load_digits
+        >>> stream = make_stream(load_digits(), "class", num_tasks=5)
+        >>> results = compare(stream, ["fip", "finetune"],
+        ...                   lambda: mlp(stream.input_shape, stream.num_classes))
     """
     results = []
     for method in methods:

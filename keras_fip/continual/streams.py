@@ -26,7 +26,23 @@ SCENARIOS = ("class", "task", "domain", "rotated")
 
 @dataclass
 class Task:
-    """One task: its data and the classes its labels can take."""
+    """One task: its data and the classes its labels can take.
+
+    Args:
+        name: how reports name the task.
+        x_train: training inputs.
+        y_train: integer training labels (values in the stream's shared head).
+        x_test: test inputs.
+        y_test: integer test labels.
+        classes: the labels this task's samples can have.
+
+    Raises:
+        ValueError: the training or test part is empty, or an input holds NaN or inf.
+
+    Example:
+        >>> task = stream[0]
+        >>> task.name, task.classes, task.x_train.shape
+    """
 
     name: str
     x_train: np.ndarray
@@ -61,7 +77,27 @@ class Task:
 
 @dataclass
 class TaskStream:
-    """An ordered sequence of tasks over one output head of `num_classes`."""
+    """An ordered sequence of tasks over one output head of `num_classes`.
+
+    Indexing, `len` and iteration go over the tasks; `input_shape` is the shape of
+    one input.
+
+    Args:
+        tasks: the `Task`s, in the order they are learned.
+        scenario: `"class"`, `"task"` or `"domain"`.
+        num_classes: the size of the shared output head.
+        description: one line for reports.
+        class_order: the order the classes arrive in.
+
+    Raises:
+        TypeError: a required field is missing (a dataclass).
+
+    Example:
+        >>> from keras_fip.data import load_digits
+        >>> stream = class_split(load_digits(), num_tasks=5)
+        >>> len(stream), stream.num_classes, stream.input_shape
+        (5, 10, (8, 8, 1))
+    """
 
     tasks: list
     scenario: str
@@ -137,6 +173,11 @@ def class_split(dataset, num_tasks=5, class_order=None, scenario="class", classe
     Returns:
         A `TaskStream`. Labels keep their original values in the shared head.
 
+    Raises:
+        ValueError: another scenario, labels outside the data's classes, a class
+            order that repeats or names unknown classes, classes that do not split
+            evenly, or a class with no training or test sample.
+
     Example:
         >>> stream = class_split(cifar100, classes_per_task=5)   # 20 tasks
     """
@@ -181,6 +222,23 @@ def permuted(dataset, num_tasks=5, seed=0):
 
     The first task is the unpermuted data; task `i > 0` applies a fixed random
     permutation drawn from `seed`.
+
+    Args:
+        dataset: a `keras_fip.data.Dataset`.
+        num_tasks: number of tasks (the first unpermuted).
+        seed: seed of the permutations.
+
+    Returns:
+        A domain-incremental `TaskStream`; every task has every class.
+
+    Raises:
+        ValueError: fewer than one task, or labels outside the data's classes.
+
+    Example:
+        >>> from keras_fip.data import load_digits
+        >>> stream = permuted(load_digits(), num_tasks=3, seed=0)
+        >>> [task.name for task in stream]
+        ['task 0 (permutation 0)', 'task 1 (permutation 1)', 'task 2 (permutation 2)']
     """
     _check_labels(dataset)
     if num_tasks < 1:
@@ -216,6 +274,19 @@ def rotated(dataset, num_tasks=5, angles=None):
         num_tasks: number of tasks.
         angles: the angle of each task in degrees (default: evenly spaced from
             0, `180 / num_tasks` apart).
+
+    Returns:
+        A domain-incremental `TaskStream`; every task has every class.
+
+    Raises:
+        ValueError: inputs that are not images `(N, H, W, C)`, as many angles as
+            tasks not given, or labels outside the data's classes.
+
+    Example:
+        >>> from keras_fip.data import load_digits
+        >>> stream = rotated(load_digits(), num_tasks=3)
+        >>> [task.name for task in stream]
+        ['task 0 (rotated 0 degrees)', 'task 1 (rotated 60 degrees)', 'task 2 (rotated 120 degrees)']
     """
     from scipy import ndimage  # scipy ships with scikit-learn
 
@@ -259,6 +330,13 @@ def dataset_sequence(datasets, names=None):
     Args:
         datasets: `Dataset`s with the same input shape, in the order they are learned.
         names: optional task names.
+
+    Returns:
+        A class-incremental `TaskStream` with one task per dataset.
+
+    Raises:
+        ValueError: no dataset, datasets of different input shapes, or labels
+            outside a dataset's classes.
 
     Example:
         >>> stream = dataset_sequence([load_dataset("tfds:mnist"), load_dataset("tfds:fashion_mnist")])
@@ -326,7 +404,27 @@ def validation_stream(stream, fraction=0.1, seed=0):
 
 def make_stream(dataset, scenario="class", num_tasks=5, class_order=None, seed=0):
     """Builds a stream for any scenario: `"class"`, `"task"`, `"domain"` (permuted
-    pixels) or `"rotated"` (domain-incremental by rotation)."""
+    pixels) or `"rotated"` (domain-incremental by rotation).
+
+    Args:
+        dataset: a `keras_fip.data.Dataset`.
+        scenario: `"class"`, `"task"`, `"domain"` or `"rotated"`.
+        num_tasks: number of tasks.
+        class_order: the order classes arrive in (class and task scenarios).
+        seed: seed of the permutations (domain scenario).
+
+    Returns:
+        A `TaskStream` (see `class_split`, `permuted` and `rotated`).
+
+    Raises:
+        ValueError: an unknown scenario, or what the scenario's builder refuses.
+
+    Example:
+        >>> from keras_fip.data import load_digits
+        >>> stream = make_stream(load_digits(), "class", num_tasks=5)
+        >>> stream.description
+        'digits, 5 tasks by class, class-incremental'
+    """
     if scenario not in SCENARIOS:
         raise ValueError(f"Unknown scenario {scenario!r}; choose one of {SCENARIOS}.")
     if scenario == "domain":
