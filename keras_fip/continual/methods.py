@@ -47,6 +47,15 @@ class Plugin:
 
     Methods are made of plugins, so that they combine without inheriting from
     each other (what to store, when to re-anchor, what to consolidate).
+
+    Raises:
+        Nothing: no exception of its own; a subclass's hooks may raise `ValueError`.
+
+    Example:
+        >>> class Announce(Plugin):
+        ...     def before_task(self, model, stream, index, config):
+        ...         print("learning", stream[index].name)
+        >>> method = FIP(); method.plugins.append(Announce())
     """
 
     def before_task(self, model, stream, index, config):
@@ -100,6 +109,14 @@ class StoreSamples(Plugin):
             function around each remembered sample.
         max_shift: largest shift of a view in pixels (default: 1 pixel per 14
             of the image's height, at least 1: 2 on MNIST, 1 on the 8x8 digits).
+
+    Raises:
+        ValueError: `when` is neither "before" nor "after", `views` is negative
+            or `max_shift` below 1; at the first task, views asked of inputs that
+            are not images.
+
+    Example:
+        >>> method = Method([StoreSamples(views=4)])   # store 4 shifted views too
     """
 
     def __init__(self, when="after", views=0, max_shift=None):
@@ -146,7 +163,14 @@ class StoreSamples(Plugin):
 
 class RefreshAnchors(Plugin):
     """Starts each task's path at the current network: before the task, the anchor
-    outputs of everything in memory are re-snapshotted (as in the paper)."""
+    outputs of everything in memory are re-snapshotted (as in the paper).
+
+    Raises:
+        Nothing: with an empty memory the refresh does nothing.
+
+    Example:
+        >>> method = Method([RefreshAnchors(), StoreSamples()])   # the FIP recipe
+    """
 
     def before_task(self, model, stream, index, config):
         model.refresh_anchors()
@@ -157,6 +181,14 @@ class Method:
 
     Args:
         plugins: the `Plugin`s whose hooks run around each task, in order.
+
+    Raises:
+        Nothing: no exception of its own; its plugins' hooks may raise `ValueError`.
+
+    Example:
+        >>> class Mine(Method):
+        ...     name, family = "mine", "fip"
+        >>> result, model = run_method(stream, Mine([RefreshAnchors(), StoreSamples()]), build)
     """
 
     name = "method"
@@ -203,6 +235,17 @@ class Method:
 
 
 class FineTune(Method):
+    """Fine-tuning: each task learned in turn with nothing kept of the earlier ones.
+
+    The lower bound of a comparison (it forgets).
+
+    Raises:
+        Nothing: no exception of its own.
+
+    Example:
+        >>> result, model = run_method(stream, "finetune", build)
+    """
+
     name = "finetune"
     family = "baseline"
 
@@ -239,6 +282,14 @@ class OutputMatching(Method):
             own anchor outputs (`StoreSamples`; 0: none).
         twin: the name of the method with the same ingredients in the other
             family (None: no exact twin).
+
+    Raises:
+        ValueError: an unknown anchor, or a name whose family disagrees with it.
+
+    Example:
+        >>> der = OutputMatching(name="der_l2", fip_weight=0.03, distance="l2",
+        ...                      anchor="stored", twin="fip_l2")
+        >>> result, model = run_method(stream, der, build)
     """
 
     ANCHORS = ("path_start", "stored")
@@ -301,6 +352,12 @@ class FIP(OutputMatching):
             added to the distance (0: the paper's method).
         views: shifted copies of each stored image also kept, each with its
             own anchor outputs (`StoreSamples`; 0: the paper's method).
+
+    Raises:
+        ValueError: `refresh_anchors=False` (that is the DER family).
+
+    Example:
+        >>> result, model = run_method(stream, FIP(fip_weight=100.0), build)
     """
 
     def __init__(self, fip_weight=300.0, distance="bhattacharyya", refresh_anchors=True,
@@ -333,7 +390,20 @@ class FIPLabelsModel(FIPModel):
 
 @keras.saving.register_keras_serializable("keras_fip")
 class ReplayModel(FIPModel):
-    """A `FIPModel` whose memory term is cross-entropy on the stored labels."""
+    """A `FIPModel` whose memory term is cross-entropy on the stored labels.
+
+    Args:
+        *args: as `FIPModel` (the network first).
+        replay_weight: the weight of the memory's cross-entropy.
+        **kwargs: as `FIPModel`.
+
+    Raises:
+        ValueError: as `FIPModel`.
+
+    Example:
+        >>> model = ReplayModel(network, replay_weight=4.0, memory_batch_size=64)
+        >>> model.remember(x_a, y_a, samples_per_class=20)
+    """
 
     def __init__(self, *args, replay_weight=1.0, **kwargs):
         super().__init__(*args, **kwargs)
@@ -350,7 +420,17 @@ class ReplayModel(FIPModel):
 
 
 class Replay(Method):
-    """Experience replay from the same memory as `fip` (same samples, same batch)."""
+    """Experience replay from the same memory as `fip` (same samples, same batch).
+
+    Args:
+        replay_weight: the weight of the memory's cross-entropy.
+
+    Raises:
+        Nothing: no exception of its own.
+
+    Example:
+        >>> result, model = run_method(stream, Replay(replay_weight=4.0), build)
+    """
 
     name = "replay"
     family = "replay"
@@ -378,6 +458,15 @@ class ERACE(Replay):
     The task's samples join the memory when the task starts, as they enter
     ER-ACE's buffer while the data streams in: the memory's batches then teach the
     new classes apart from the old (same number stored per class as every method).
+
+    Args:
+        replay_weight: the weight of the memory's cross-entropy.
+
+    Raises:
+        Nothing: no exception of its own.
+
+    Example:
+        >>> result, model = run_method(stream, "er_ace", build)
     """
 
     name = "er_ace"
@@ -429,6 +518,12 @@ class DER(Method):
         beta: weight of the memory's cross-entropy (0 for DER).
         views: shifted copies of each stored image also kept, with their
             logits and labels (`StoreSamples`; 0: DER as published for MNIST).
+
+    Raises:
+        ValueError: views asked of inputs that are not images (before the first task).
+
+    Example:
+        >>> result, model = run_method(stream, DER(alpha=0.3), build)
     """
 
     name = "der"
@@ -448,7 +543,19 @@ class DER(Method):
 
 
 class DERPP(DER):
-    """DER++: DER plus cross-entropy on a second memory batch's labels."""
+    """DER++: DER plus cross-entropy on a second memory batch's labels.
+
+    Args:
+        alpha: weight of the logit-matching term.
+        beta: weight of the second memory batch's cross-entropy.
+        views: shifted copies of each stored image also kept.
+
+    Raises:
+        Nothing: no exception of its own (see `DER`).
+
+    Example:
+        >>> result, model = run_method(stream, DERPP(alpha=0.1, beta=0.5), build)
+    """
 
     name = "derpp"
 
@@ -558,7 +665,18 @@ def _squared_gradients_function(model):
 
 class Consolidate(Plugin):
     """EWC's consolidation: after each task, the diagonal Fisher of that task is
-    added to an `EWCPenalty`, anchored at the weights reached."""
+    added to an `EWCPenalty`, anchored at the weights reached.
+
+    Args:
+        ewc_weight: lambda of the quadratic penalty.
+        fisher_samples: samples of each task used to estimate the Fisher.
+
+    Raises:
+        NotImplementedError: on a Keras backend other than TensorFlow or JAX.
+
+    Example:
+        >>> method = Method([Consolidate(ewc_weight=1e5, fisher_samples=256)])
+    """
 
     def __init__(self, ewc_weight, fisher_samples):
         self.ewc_weight = ewc_weight
@@ -584,6 +702,12 @@ class EWC(Method):
     Args:
         ewc_weight: lambda of the quadratic penalty.
         fisher_samples: samples of each task used to estimate the Fisher.
+
+    Raises:
+        NotImplementedError: on a Keras backend other than TensorFlow or JAX.
+
+    Example:
+        >>> result, model = run_method(stream, EWC(ewc_weight=1e4), build)
     """
 
     name = "ewc"
@@ -600,7 +724,14 @@ class EWC(Method):
 
 
 class Joint(Method):
-    """Trains on the union of all tasks seen so far (the upper bound)."""
+    """Trains on the union of all tasks seen so far (the upper bound).
+
+    Raises:
+        Nothing: no exception of its own.
+
+    Example:
+        >>> result, model = run_method(stream, "joint", build)
+    """
 
     name = "joint"
     family = "baseline"
