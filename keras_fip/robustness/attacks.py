@@ -29,6 +29,8 @@ from keras_fip.engine import backend
 _FEATURE = "Adversarial attacks (cleverhans, built on TensorFlow)"
 
 ATTACKS = ("fgsm", "fgm_l2", "pgd", "pgd_l2", "bim", "mim")
+_L2 = ("fgm_l2", "pgd_l2")      # the others are L-infinity attacks
+_ONE_STEP = ("fgsm", "fgm_l2")  # the others iterate nb_iter times
 _REFUSED = {
     "cw": "cleverhans 4's Carlini-Wagner L2 drives a Keras 2 optimizer (it calls "
           "optimizer.variables(), zeroes the learning rate with the slots, and reuses "
@@ -76,7 +78,7 @@ def attack_name(name):
 
 def attack_norm(name):
     """The norm an attack's eps is measured in: `np.inf` or 2."""
-    return 2 if attack_name(name) in ("fgm_l2", "pgd_l2") else np.inf
+    return 2 if attack_name(name) in _L2 else np.inf
 
 
 def check_clip_range(clip_min, clip_max, names=("clip_min", "clip_max")):
@@ -198,8 +200,8 @@ class Attack:
     def describe(self):
         norm = "linf" if self.norm == np.inf else "l2"
         return {"attack": self.name, "norm": norm, "eps": self.eps, "clip_min": self.clip_min,
-                "clip_max": self.clip_max, "nb_iter": self.nb_iter if self.name not in ("fgsm", "fgm_l2") else 1,
-                "eps_iter": self.step if self.name not in ("fgsm", "fgm_l2") else None}
+                "clip_max": self.clip_max, "nb_iter": 1 if self.name in _ONE_STEP else self.nb_iter,
+                "eps_iter": None if self.name in _ONE_STEP else self.step}
 
 
 def generate(model, x, y=None, attack="pgd", *, eps=None, clip_min=0.0, clip_max=1.0,
@@ -262,20 +264,34 @@ def generate(model, x, y=None, attack="pgd", *, eps=None, clip_min=0.0, clip_max
     return out
 
 
+def _fast_gradient(cleverhans, fn, x, y, attack, clip):
+    return cleverhans.fast_gradient_method.fast_gradient_method(
+        fn, x, attack.eps, attack.norm, y=y, **clip)
+
+
+def _projected_gradient(cleverhans, fn, x, y, attack, clip):
+    # BIM is PGD without the random start.
+    return cleverhans.projected_gradient_descent.projected_gradient_descent(
+        fn, x, attack.eps, attack.step, attack.nb_iter, attack.norm, y=y,
+        rand_init=attack.name != "bim", rand_minmax=attack.eps, **clip)
+
+
+def _momentum_iterative(cleverhans, fn, x, y, attack, clip):
+    return cleverhans.momentum_iterative_method.momentum_iterative_method(
+        fn, x, attack.eps, attack.step, attack.nb_iter, attack.norm, y=y,
+        sanity_checks=False, **clip)
+
+
+#: Each attack's cleverhans call: the only place an attack name selects code.
+_RUNNERS = {"fgsm": _fast_gradient, "fgm_l2": _fast_gradient, "pgd": _projected_gradient,
+            "pgd_l2": _projected_gradient, "bim": _projected_gradient,
+            "mim": _momentum_iterative}
+assert set(_RUNNERS) == set(ATTACKS)
+
+
 def _run(fn, x, y, attack, cleverhans):
     import tensorflow as tf
 
     clip = dict(clip_min=attack.clip_min, clip_max=attack.clip_max)
-    xt = tf.constant(x)
-    if attack.name in ("fgsm", "fgm_l2"):
-        adv = cleverhans.fast_gradient_method.fast_gradient_method(
-            fn, xt, attack.eps, attack.norm, y=y, **clip)
-    elif attack.name in ("pgd", "pgd_l2", "bim"):
-        adv = cleverhans.projected_gradient_descent.projected_gradient_descent(
-            fn, xt, attack.eps, attack.step, attack.nb_iter, attack.norm, y=y,
-            rand_init=attack.name != "bim", rand_minmax=attack.eps, **clip)
-    else:  # mim
-        adv = cleverhans.momentum_iterative_method.momentum_iterative_method(
-            fn, xt, attack.eps, attack.step, attack.nb_iter, attack.norm, y=y,
-            sanity_checks=False, **clip)
+    adv = _RUNNERS[attack.name](cleverhans, fn, tf.constant(x), y, attack, clip)
     return np.asarray(adv, np.float32)
