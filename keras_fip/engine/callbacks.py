@@ -18,6 +18,9 @@ class NaNGuard(keras.callbacks.Callback):
     Attributes:
         triggered: whether a non-finite loss was seen; `epoch` says when.
 
+    Raises:
+        FloatingPointError: from `raise_if_triggered`, once a non-finite loss was seen.
+
     Example:
         >>> guard = NaNGuard()
         >>> model.fit(x, y, epochs=10, callbacks=[guard])

@@ -36,6 +36,11 @@ class AnchorMemory:
             `"reservoir"` keeps a uniform sample of everything ever offered.
         seed: seed of the reservoir's choices.
 
+    Raises:
+        ValueError: a capacity below 1 or an unknown policy; `add` refuses empty
+            inputs, anchor outputs holding NaN or inf, and labels that do not match
+            the inputs.
+
     Example:
         >>> memory = AnchorMemory(capacity=200, policy="balanced")
         >>> memory.add(x, anchor_outputs, labels=y, task=0)

@@ -88,6 +88,14 @@ class FIPModel(keras.Model):
             Required for a network that cannot be run before `remember`.
         seed: seed of memory sampling.
 
+    Raises:
+        ValueError: a negative or non-finite `fip_weight`, a `memory_batch_size`
+            below 1, an unknown distance, a network with several outputs or a
+            single output unit; `remember` and `fit` refuse empty inputs,
+            labels that do not match them and inputs holding NaN or inf.
+        TypeError: `from_model` given something that is not a `keras.Model`, or an
+            objective that is not callable.
+
     Example:
         >>> model = FIPModel.from_model(network)
         >>> model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])

@@ -24,6 +24,17 @@ class Objective(keras.layers.Layer):
     Args:
         weight: multiplier of the term in the total loss.
         name: the layer's name.
+
+    Raises:
+        NotImplementedError: a subclass that does not implement `call`.
+
+    Example:
+        >>> @keras.saving.register_keras_serializable("mine")
+        ... class SmallWeights(Objective):
+        ...     def call(self, model):
+        ...         return sum(keras.ops.sum(keras.ops.square(w))
+        ...                    for w in model.network.trainable_weights)
+        >>> model = FIPModel.from_model(network, objectives=[SmallWeights(weight=1e-4)])
     """
 
     def __init__(self, weight=1.0, name=None, **kwargs):

@@ -42,6 +42,9 @@ class PathRecorder(keras.callbacks.Callback):
             order); default: the model's when training begins. A resumed path
             passes its true start.
 
+    Raises:
+        ValueError: `checkpoint_every` below 1.
+
     Attributes:
         records: one dict per epoch: `epoch`, the fit logs (loss, fip_distance,
             metrics), `weight_distance` (L2 norm of w - w_start) and

@@ -30,6 +30,9 @@ class PathStep(keras.optimizers.SGD):
             `step_length / (1 - momentum)` long.
         name: optimizer name.
 
+    Raises:
+        ValueError: a `step_length` that is not positive, or a momentum outside [0, 1).
+
     Example:
         >>> model.compile(optimizer=PathStep(step_length=0.01), loss=...)
     """

@@ -30,9 +30,9 @@ from keras_fip.engine.steps import PathStep
 
 @dataclasses.dataclass
 class PathResult:
-    """Where a path ended.
+    """Where a path ended: what `traverse` returns.
 
-    Attributes:
+    Args:
         network: the walked copy of the network, at the end of the path.
         model: the `FIPModel` that walked it (objectives, optimizer state).
         steps: steps taken in all (fewer than the budget when a callback
@@ -40,6 +40,13 @@ class PathResult:
         records: one record per epoch of the path (see `PathRecorder`).
         seconds: wall time, including what a resumed checkpoint had spent.
         resumed_at: the step a checkpoint resumed from (0: a fresh start).
+
+    Raises:
+        TypeError: a required field is missing (a dataclass).
+
+    Example:
+        >>> result = traverse(network, x, steps=200, step_length=0.01)
+        >>> result.steps, result.records[-1]["weight_distance"]
     """
 
     network: keras.Model
