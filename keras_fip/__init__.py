@@ -8,7 +8,7 @@ improves.
 import os
 import sys
 
-__version__ = "0.2.0"
+from keras_fip._version import __version__
 
 __all__ = [
     "AnchorMemory", "FIPEnsemble", "FIPModel", "NaNGuard", "Objective", "PathRecorder",

@@ -36,10 +36,10 @@ def versions():
 
     import keras
 
-    import keras_fip
+    from keras_fip._version import __version__
 
     backend = keras.backend.backend()
-    return {"keras_fip": keras_fip.__version__, "keras": keras.__version__,
+    return {"keras_fip": __version__, "keras": keras.__version__,
             "backend": backend, backend: importlib.import_module(backend).__version__,
             "python": platform.python_version()}
 

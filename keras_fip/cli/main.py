@@ -48,7 +48,7 @@ def build_parser():
         description="Functionally invariant paths for Keras: continual learning, "
         "sparsification and robust ensembles.",
     )
-    from keras_fip import __version__
+    from keras_fip._version import __version__
 
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
