@@ -47,6 +47,10 @@ class Dataset:
         description: one line saying what the data is.
         split: one line saying how train/test were made.
 
+    Raises:
+        ValueError: labels that are not 1-D, inputs and labels of different lengths,
+            or train and test inputs of different shapes.
+
     Example:
         >>> ds = Dataset(np.zeros((4, 2), np.float32), np.array([0, 1, 0, 1]),
         ...              np.zeros((2, 2), np.float32), np.array([0, 2]), "toy")

@@ -25,6 +25,9 @@ def load_digits(test_fraction: float = 0.2, seed: int = 0) -> Dataset:
         A `Dataset` with x of shape (N, 8, 8, 1), float32 in [0, 1]
         (pixels divided by 16), int64 labels 0..9 and 10 classes.
 
+    Raises:
+        ValueError: a `test_fraction` outside (0, 1).
+
     Example:
         >>> ds = load_digits(seed=0)
         >>> ds.input_shape, ds.num_classes, len(ds.x_test)

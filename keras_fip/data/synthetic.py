@@ -27,6 +27,12 @@ def synthetic_dataset(like="cifar100", train_per_class=10, test_per_class=5, see
         test_per_class: test images of each class.
         seed: seed of the pixels and of the order.
 
+    Returns:
+        A `Dataset` with the shapes and number of classes of `like`.
+
+    Raises:
+        ValueError: an unknown `like`, or fewer than one image per class.
+
     Example:
         >>> data = synthetic_dataset("cifar100", train_per_class=2, test_per_class=1)
         >>> data.x_train.shape, data.num_classes

@@ -44,7 +44,20 @@ _CHUNK = 10_000
 
 
 class TFDSNotPreparedError(FileNotFoundError):
-    """The tfds dataset is not prepared locally, and nothing may be downloaded."""
+    """The tfds dataset is not prepared locally, and nothing may be downloaded.
+
+    A `FileNotFoundError`: its message names the folder looked in and the
+    command that prepares the dataset.
+
+    Raises:
+        Nothing: it is what the tfds loaders raise.
+
+    Example:
+        >>> try:
+        ...     data = load_tfds("mnist", data_dir="/nowhere")
+        ... except TFDSNotPreparedError as error:
+        ...     print(error)
+    """
 
 
 def supported_names() -> tuple[str, ...]:

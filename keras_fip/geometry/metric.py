@@ -61,6 +61,10 @@ def flatten_variables_like(tensors):
     Returns:
         A 1-D `tf.Tensor` with `sum(size(t) for t in tensors)` entries.
 
+    Raises:
+        ValueError: tensors whose values cannot be cast to the first one's dtype
+            (TensorFlow's error).
+
     Example:
         >>> flat = flatten_variables_like(model.trainable_variables)
         >>> flat.shape  # (model.count_params(),) when every weight is trainable

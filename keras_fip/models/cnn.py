@@ -35,6 +35,10 @@ def reference_cnn(
     Returns:
         A functional `keras.Model` mapping images to `num_classes` logits.
 
+    Raises:
+        ValueError: num_classes below 2 or not an integer, or an input shape that
+            is not an image `(height, width, channels)` large enough for the blocks.
+
     Example:
         >>> network = reference_cnn()                      # MNIST, 10 classes
         >>> network = reference_cnn((32, 32, 3), 100)      # CIFAR-100 sized
@@ -90,6 +94,10 @@ def compact_cnn(
 
     Returns:
         A functional `keras.Model` mapping images to `num_classes` logits.
+
+    Raises:
+        ValueError: num_classes below 2 or not an integer, or an input shape that
+            is not an image `(height, width, channels)` large enough for the blocks.
 
     Example:
         >>> network = compact_cnn((8, 8, 1), 10)

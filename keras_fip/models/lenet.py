@@ -19,6 +19,10 @@ def lenet_300_100(input_shape=(28, 28, 1), num_classes=10, name="lenet_300_100")
     Returns:
         A functional `keras.Model` mapping inputs to `num_classes` logits.
 
+    Raises:
+        ValueError: num_classes below 2 or not an integer, or an input shape with
+            a size below 1.
+
     Example:
         >>> network = lenet_300_100()
         >>> network.count_params()
@@ -48,6 +52,10 @@ def lenet5(input_shape=(28, 28, 1), num_classes=10, name="lenet5"):
 
     Returns:
         A functional `keras.Model` mapping images to `num_classes` logits.
+
+    Raises:
+        ValueError: num_classes below 2 or not an integer, or an input shape that
+            is not an image `(height, width, channels)` large enough for the blocks.
 
     Example:
         >>> lenet5().count_params()

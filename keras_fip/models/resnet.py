@@ -87,6 +87,10 @@ def resnet18(input_shape=(32, 32, 3), num_classes=10, width=1.0, name="resnet18"
     Returns:
         A functional `keras.Model` mapping images to `num_classes` logits.
 
+    Raises:
+        ValueError: num_classes below 2 or not an integer, a width that is not
+            positive, or an input shape that is not an image large enough for the stages.
+
     Example:
         >>> network = resnet18(num_classes=100)
         >>> tiny = resnet18(width=0.125)
@@ -114,6 +118,10 @@ def resnet20(input_shape=(32, 32, 3), num_classes=10, width=1.0, name="resnet20"
 
     Returns:
         A functional `keras.Model` mapping images to `num_classes` logits.
+
+    Raises:
+        ValueError: num_classes below 2 or not an integer, a width that is not
+            positive, or an input shape that is not an image large enough for the stages.
 
     Example:
         >>> network = resnet20()

@@ -70,6 +70,10 @@ def vgg11(input_shape=(32, 32, 3), num_classes=10, width=1.0, name="vgg11"):
     Returns:
         A functional `keras.Model` mapping images to `num_classes` logits.
 
+    Raises:
+        ValueError: num_classes below 2 or not an integer, a width that is not
+            positive, or an input shape that is not an image large enough for the stages.
+
     Example:
         >>> network = vgg11(num_classes=100)             # CIFAR-100
         >>> tiny = vgg11(width=0.125)                    # 8..64 channels
@@ -94,6 +98,10 @@ def vgg16(input_shape=(32, 32, 3), num_classes=10, width=1.0, name="vgg16"):
 
     Returns:
         A functional `keras.Model` mapping images to `num_classes` logits.
+
+    Raises:
+        ValueError: num_classes below 2 or not an integer, a width that is not
+            positive, or an input shape that is not an image large enough for the stages.
 
     Example:
         >>> network = vgg16()
