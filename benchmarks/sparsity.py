@@ -71,6 +71,12 @@ def main():
     parser.add_argument("--tune-sparsity", type=float, default=0.98)
     parser.add_argument("--min-density", type=float, default=0.0)
     parser.add_argument("--no-tune", action="store_true", help="use tuning.DEFAULTS")
+    parser.add_argument("--label-free", action="store_true",
+                        help="every method that can runs without labels (see "
+                        "run_sparsify_experiment); tuning is scored by agreement with the "
+                        "dense network on the validation inputs, for every method")
+    parser.add_argument("--export", action=argparse.BooleanOptionalAction, default=True,
+                        help="export the first seed's fip models (default); --no-export skips it")
     parser.add_argument("--tune-per-seed", action=argparse.BooleanOptionalAction, default=True,
                         help="choose each seed's settings on its own validation split "
                         "(default); --no-tune-per-seed: on seed 0's, for every seed")
@@ -101,13 +107,15 @@ def main():
             data = load_dataset(args.dataset, seed=seed)
             network = train_dense(kind, data, epochs=dense_epochs[kind], seed=seed)
             # The FIP model of the first seed run is exported (seed 0 in a merged file).
-            exporting = "fip" in methods and not any(e["model"] == kind for e in exports)
+            exporting = (args.export and "fip" in methods
+                         and not any(e["model"] == kind for e in exports))
             # What a FIP path kept (`kept`, accuracy at arrival) is measured on these
             # training images: the final runs train on the whole training split.
             with tempfile.TemporaryDirectory() as tmp:
                 result = run_sparsify_experiment(
                     dataset=data, model=network, sparsity=sparsities, methods=methods,
                     steps=budgets[kind], seed=seed, progress=False, min_density=args.min_density,
+                    label_free=args.label_free,
                     hyperparameters={m: chosen_setting(tuned[kind], seed, m) for m in methods},
                     # Accuracy along the path, on training images (the test split is touched once).
                     path_validation=(data.x_train[:2000], data.y_train[:2000]),
@@ -139,7 +147,7 @@ def main():
 
 
 SAME = ("dataset", "models", "sparsities", "methods", "budget", "dense_epochs", "tune_sparsity",
-        "min_density", "no_tune", "tune_per_seed")
+        "min_density", "no_tune", "tune_per_seed", "label_free")
 #: What a tuning entry records besides the chosen setting.
 RECORDS = ("validation", "moves", "at_edge", "stopped")
 
@@ -157,7 +165,8 @@ def merged(args, seeds):
     with open(args.merge_into) as f:
         before = json.load(f)
     # Files made before per-seed tuning chose on seed 0 for every seed.
-    made = {**before["config"], "tune_per_seed": before["config"].get("tune_per_seed", False)}
+    made = {**before["config"], "tune_per_seed": before["config"].get("tune_per_seed", False),
+            "label_free": before["config"].get("label_free", False)}
     differ = {k: (made.get(k), getattr(args, k)) for k in SAME if made.get(k) != getattr(args, k)}
     if differ:
         raise SystemExit(f"--merge-into {args.merge_into} ran with other settings "
@@ -185,7 +194,8 @@ def tune(args, kind, methods, steps, epochs, seed=0):
     for method in methods:
         found = tuning.search_method(method, network, x, y, x_val, y_val,
                                      sparsity=args.tune_sparsity, steps=steps,
-                                     min_density=args.min_density, seed=seed)
+                                     min_density=args.min_density, seed=seed,
+                                     label_free=args.label_free)
         chosen[method] = dict(found.best or {}, validation=[
             {"setting": row["setting"], "accuracy": row["score"], "window": row["window"]}
             for row in found.table], moves=found.moves, at_edge=found.at_edge,
@@ -213,6 +223,11 @@ def write(args, rows, exports, tuned):
                          kept=sum(bool(r.get("kept")) for r in runs),
                          path_steps=[r["path_steps"] for r in runs],
                          max_gap=float(np.max([r["gap"] for r in runs])))
+            lowest = [r.get("lowest_accuracy_on_path") for r in runs]
+            if all(v is not None for v in lowest):
+                entry["lowest_accuracy_on_path"] = lowest
+        if "label" in runs[0]:
+            entry["label"] = runs[0]["label"]
         table.append(entry)
     os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
     command = "python " + " ".join(sys.argv)
@@ -222,7 +237,10 @@ def write(args, rows, exports, tuned):
         **report.header(command), **history, "config": config,
         "split": "MNIST t10k split 8000/2000 stratified by seed; tuning on "
                  + ("each seed's own" if args.tune_per_seed else "seed 0's")
-                 + " training split less 10% per class held out",
+                 + " training split less 10% per class held out"
+                 + ("; label-free: every method that can runs without labels, and every "
+                    "method is scored by agreement with the dense network's predictions on "
+                    "the held-out inputs" if args.label_free else ""),
         "hyperparameters": {k: hyperparameters(t) for k, t in tuned.items()},
         "tuning": tuned, "table": table, "rows": rows, "exports": exports})
     return table

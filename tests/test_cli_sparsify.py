@@ -129,3 +129,21 @@ def test_an_existing_export_folder_is_not_overwritten(tmp_path, capsys):
     assert main(["sparsify", "--export", str(export), "--out", str(tmp_path / "o")]) == 2
     assert "--overwrite" in capsys.readouterr().err
     assert (export / "precious.txt").read_text() == "keep me"
+
+
+def test_label_free_names_the_methods_that_still_read_labels(tmp_path):
+    out = tmp_path / "run"
+    code = main(["sparsify", "--epochs", "2", "--steps", "20", "--sparsity", "0.8", "--label-free",
+                 "--methods", "fip_ramp,oneshot,gmp_kd,gmp", "--out", str(out)])
+    assert code == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["config"]["label_free"] is True
+    rows = {r["method"]: r for r in report["results"]}
+    assert {m: (r["label"], r["labels"]) for m, r in rows.items()} == {
+        "fip_ramp": ("fip_ramp", False), "oneshot": ("oneshot (no fine-tuning)", False),
+        "gmp_kd": ("gmp_kd", False), "gmp": ("gmp (labels)", True)}
+    assert rows["oneshot"]["finetune_steps"] == 0
+    ramp = rows["fip_ramp"]
+    assert ramp["path_steps"] == 20 and ramp["reached"]
+    assert ramp["measured_sparsity"] == pytest.approx(0.8, abs=0.01)
+    assert "every recorded point" in ramp["kept_rule"] and len(ramp["path"]) >= 2

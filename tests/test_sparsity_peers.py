@@ -112,3 +112,57 @@ def test_the_path_runs_dropout_off_and_returns_the_users_architecture(digits):
     result = sparsify(network, digits.x_train, sparsity=0.5, steps=3, verbose=0)
     assert result.path[0]["distance"] < 1e-3
     assert result.model.get_layer("dropout").rate == 0.25
+
+
+# ------------------------------------------------- fip_ramp, label-free, the _kd peers
+def test_the_ramped_path_arrives_at_the_exact_target_with_each_stage_held(trained, digits):
+    from keras_fip.sparsity import sparsify_ramp
+
+    result = sparsify_ramp(trained, digits.x_train, sparsity=0.9, steps=40,
+                           validation_data=(digits.x_test, digits.y_test))
+    zeros, _ = measured_sparsity(result.model, "kernels_and_biases")
+    assert zeros == pytest.approx(0.9, abs=1e-3) and result.sparsity == pytest.approx(zeros)
+    assert result.reached and result.gap == 0.0 and result.path_steps == 40
+    path = result.path
+    assert path[0]["step"] == 0 and path[0]["val_distance"] == 0.0 and path[-1]["step"] == 40
+    targets = [p["target_sparsity"] for p in path]
+    assert targets == sorted(targets) and targets[-1] == pytest.approx(0.9)
+    # Each recorded point sits on its stage's sparse set (the mask held since the last cut).
+    assert all(p["sparsity"] >= p["target_sparsity"] - 0.1 for p in path)
+    assert path[-1]["sparsity"] == pytest.approx(0.9, abs=1e-3)
+    lowest = min(p["val_accuracy"] for p in path)
+    assert result.lowest_accuracy_on_path == lowest
+    assert result.kept == (lowest >= path[0]["val_accuracy"] - 0.02)
+    assert "every recorded point" in result.kept_rule
+
+
+@pytest.mark.parametrize("method", ["fip_ramp", "fip", "oneshot", "oneshot_kd", "gmp_kd"])
+def test_label_free_methods_read_no_label(trained, digits, method):
+    from keras_fip.sparsity.experiment import run_method
+
+    garbage = (digits.y_train + 3) % 10
+    runs = [run_method(method, trained, digits.x_train, labels, sparsity=0.8, steps=10,
+                       label_free=True).model for labels in (digits.y_train, garbage)]
+    for a, b in zip(*(model.get_weights() for model in runs)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_with_labels_the_kd_peers_add_the_cross_entropy(trained, digits):
+    from keras_fip.sparsity.distill import DistillationLoss
+
+    logits = keras.ops.convert_to_tensor(np.array([[2.0, 0.0, -1.0]], np.float32))
+    kd = DistillationLoss(temperature=2.0)
+    assert float(kd(logits, logits)) == pytest.approx(0.0, abs=1e-6)  # its own outputs: 0
+    with_label = DistillationLoss(labels=True)(
+        np.array([[2.0, 0.0, -1.0, 1.0]], np.float32), logits)  # label 1 appended
+    expected = -float(keras.ops.log_softmax(logits)[0, 1])
+    assert float(with_label) == pytest.approx(expected, rel=1e-5)
+    from keras_fip.sparsity import gradual_magnitude_kd
+
+    free = gradual_magnitude_kd(trained, digits.x_train, sparsity=0.8, steps=10)
+    labelled = gradual_magnitude_kd(trained, digits.x_train, digits.y_train, sparsity=0.8,
+                                    steps=10)
+    assert free.sparsity == pytest.approx(0.8, abs=1e-3)
+    assert labelled.sparsity == pytest.approx(0.8, abs=1e-3)
+    assert any(not np.array_equal(a, b) for a, b in
+               zip(free.model.get_weights(), labelled.model.get_weights()))
