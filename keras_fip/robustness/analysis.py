@@ -16,7 +16,24 @@ from keras_fip.robustness.ensemble import FIPEnsemble
 
 
 def probabilities(model, x, batch_size=500):
-    """The model's class probabilities on `x` (softmax of logits where needed)."""
+    """The model's class probabilities on `x` (softmax of logits where needed).
+
+    Args:
+        model: a Keras model or a `FIPEnsemble`; whether it outputs logits is
+            found from its outputs on the first inputs.
+        x: inputs.
+        batch_size: the prediction batch size.
+
+    Returns:
+        A numpy array `(len(x), num_classes)` whose rows sum to 1.
+
+    Raises:
+        ValueError: inputs the model cannot take (Keras' error).
+
+    Example:
+        >>> p = probabilities(network, x_test[:10])
+        >>> p.sum(axis=-1)   # ones
+    """
     outputs = np.asarray(model.predict(np.asarray(x, np.float32), batch_size=batch_size, verbose=0))
     if isinstance(model, FIPEnsemble):
         logits = model.outputs_logits
@@ -30,14 +47,45 @@ def probabilities(model, x, batch_size=500):
 
 
 def accuracy(model, x, y, batch_size=500):
-    """Fraction of `x` the model classifies as `y` (argmax)."""
+    """Fraction of `x` the model classifies as `y` (argmax).
+
+    Args:
+        model: a Keras model or a `FIPEnsemble`.
+        x: inputs.
+        y: integer labels.
+        batch_size: the prediction batch size.
+
+    Returns:
+        The accuracy, a float in [0, 1].
+
+    Raises:
+        ValueError: no inputs.
+
+    Example:
+        >>> accuracy(result.ensemble, x_test, y_test)
+    """
     if len(x) == 0:
         raise ValueError("accuracy() got no inputs.")
     return network_accuracy(model, np.asarray(x, np.float32), y, batch_size=batch_size)
 
 
 def member_accuracies(ensemble, x, y):
-    """Clean accuracy of each member of an ensemble (a list)."""
+    """Clean accuracy of each member of an ensemble (a list).
+
+    Args:
+        ensemble: a `FIPEnsemble` or a list of models.
+        x: inputs.
+        y: integer labels.
+
+    Returns:
+        A list of floats, one per member, in order.
+
+    Raises:
+        ValueError: the ensemble has no members, or no inputs.
+
+    Example:
+        >>> member_accuracies(result.ensemble, x_test, y_test)
+    """
     return [accuracy(member, x, y) for member in _members(ensemble)]
 
 
@@ -55,11 +103,21 @@ def _bhattacharyya(p, q):
 def diversity(ensemble, x):
     """How much the members' outputs differ on `x`.
 
+    Args:
+        ensemble: a `FIPEnsemble` or a list of models.
+        x: inputs.
+
     Returns:
         `disagreement`: mean over pairs of members of the fraction of inputs
         where their predicted classes differ; `bhattacharyya`: mean over pairs of
         the mean Bhattacharyya distance between their output distributions;
         `pairwise_disagreement`: the full matrix.
+
+    Raises:
+        ValueError: the ensemble has no members.
+
+    Example:
+        >>> diversity(result.ensemble, x_test)["disagreement"]
     """
     members = _members(ensemble)
     probs = [probabilities(m, x) for m in members]
@@ -80,12 +138,24 @@ def diversity(ensemble, x):
 def distances_from_start(start, members, x):
     """Weight-space and functional distance of each network from `start`.
 
+    Args:
+        start: the network the members started from.
+        members: a `FIPEnsemble` or a list of models shaped like `start`.
+        x: inputs the functional distance is measured on.
+
     Returns:
         One dict per member: `weight_distance` (L2 over all weights),
         `relative_weight_distance` (divided by the start's weight norm),
         `functional_distance` (mean Bhattacharyya distance between the start's and
         the member's outputs on `x`) and `agreement` (fraction of `x` on which
         they predict the same class).
+
+    Raises:
+        ValueError: no members, or a member with other weight shapes than `start`.
+
+    Example:
+        >>> for row in distances_from_start(network, result.ensemble, x_test):
+        ...     print(row["weight_distance"], row["functional_distance"])
     """
     start_weights = start.get_weights()
     norm = float(np.sqrt(sum(float(np.sum(np.square(w, dtype=np.float64))) for w in start_weights)))
@@ -113,6 +183,15 @@ def transfer_matrix(networks, x, y, attack, batch_size=256):
 
     Returns:
         The matrix as a list of lists, `M[i][j]`; the diagonal is white-box.
+
+    Raises:
+        ValueError: no networks, or an attack `generate` refuses.
+        ImportError: cleverhans is not installed.
+
+    Example:
+        >>> from keras_fip.robustness import Attack
+        >>> matrix = transfer_matrix(result.ensemble, x_test[:200], y_test[:200],
+        ...                          Attack("pgd", eps=0.1, nb_iter=20))
     """
     networks = _members(networks)
     matrix = []
@@ -136,6 +215,16 @@ def adversarial_accuracies(models, x, y, attacks, source=None, batch_size=256):
     Returns:
         `{name: {attack name: {eps: accuracy}}}` (eps as a string key), and the
         seconds spent crafting, `{attack name: {eps: seconds}}`.
+
+    Raises:
+        ValueError: an attack `generate` refuses.
+        ImportError: cleverhans is not installed.
+
+    Example:
+        >>> from keras_fip.robustness import Attack
+        >>> accuracies, seconds = adversarial_accuracies(
+        ...     {"single": network, "fip": result.ensemble}, x_test, y_test,
+        ...     [Attack("fgsm", eps=0.1)], source=network)
     """
     results = {name: {} for name in models}
     seconds = {}

@@ -168,6 +168,15 @@ class Attack:
         eps_iter: step size of the iterative attacks (default `2.5 * eps / nb_iter`,
             at most eps).
         seed: seed of PGD's random start.
+
+    Raises:
+        ValueError: an unknown or refused attack name, a budget that is not a
+            finite number >= 0 (or too large for the clip range), a clip range
+            given by half, or `nb_iter`/`eps_iter` out of range.
+
+    Example:
+        >>> attack = Attack("pgd", eps=0.1, nb_iter=40)
+        >>> x_adv = generate(network, x_test, y_test, attack)
     """
 
     name: str

@@ -41,6 +41,12 @@ def train_network(build, x, y, *, epochs=5, batch_size=64, learning_rate=1e-3, s
     Raises:
         ValueError: for bad arguments or data (before any training).
         FloatingPointError: if the loss becomes NaN or infinite.
+        TypeError: `build` is not callable.
+
+    Example:
+        >>> from keras_fip import models
+        >>> network, cost = train_network(lambda: models.reference_cnn((8, 8, 1), 10),
+        ...                               x_train, y_train, epochs=20, seed=0)
     """
     if not callable(build):
         raise TypeError(f"build must be a function returning a new network, got "
@@ -86,10 +92,33 @@ def deep_ensemble(build, x, y, *, members=10, epochs=5, batch_size=64, learning_
                   seed=0, average="probabilities", verbose=0):
     """Trains `members` networks independently (seeds `1000 * seed + 1 + k`).
 
+    Args:
+        build: a function returning a new, uncompiled Keras classifier.
+        x: training inputs.
+        y: integer training labels.
+        members: networks to train.
+        epochs: epochs of each network.
+        batch_size: the batch size.
+        learning_rate: Adam's learning rate.
+        seed: the ensemble's seed (each member's is derived from it).
+        average: how the ensemble averages (`"probabilities"` or `"logits"`).
+        verbose: passed to `fit`.
+
     Returns:
         `(ensemble, cost)`: a `FIPEnsemble` and the summed cost (`steps`,
         `examples`, `validation_examples`, `total_examples`, `seconds`) of
         training every member.
+
+    Raises:
+        ValueError: a count below 1, an unknown `average`, or bad data (as
+            `train_network`).
+        TypeError: `build` is not callable.
+        FloatingPointError: a member's loss became NaN or infinite.
+
+    Example:
+        >>> from keras_fip import models
+        >>> ensemble, cost = deep_ensemble(lambda: models.reference_cnn((8, 8, 1), 10),
+        ...                                x_train, y_train, members=5, epochs=20)
     """
     members = checks.count(members, "members")
     seed = checks.count(seed, "seed", minimum=0)

@@ -42,7 +42,23 @@ def add_n(terms):
 
 
 def softmax_probabilities(network, x, batch_size=1000):
-    """Class probabilities of a network on `x` (softmax applied to logits)."""
+    """Class probabilities of a network on `x` (softmax applied to logits).
+
+    Args:
+        network: a Keras classifier; whether it outputs logits is found from its
+            outputs on the first inputs.
+        x: inputs.
+        batch_size: the prediction batch size.
+
+    Returns:
+        A float64 numpy array `(len(x), num_classes)` whose rows sum to 1.
+
+    Raises:
+        ValueError: inputs the network cannot take (Keras' error).
+
+    Example:
+        >>> p = softmax_probabilities(network, x_val)
+    """
     from keras_fip.engine.networks import outputs_are_logits
 
     outputs = np.asarray(network.predict(x, batch_size=batch_size, verbose=0), np.float64)
@@ -53,7 +69,22 @@ def softmax_probabilities(network, x, batch_size=1000):
 
 
 def mean_bhattacharyya(p, q):
-    """Mean over inputs of `-log sum_k sqrt(p_k q_k)` (0 for identical outputs)."""
+    """Mean over inputs of `-log sum_k sqrt(p_k q_k)` (0 for identical outputs).
+
+    Args:
+        p: class probabilities, `(N, num_classes)`.
+        q: class probabilities of the same shape.
+
+    Returns:
+        The mean Bhattacharyya distance, a float (at most `-log 1e-12`).
+
+    Raises:
+        ValueError: `p` and `q` cannot be broadcast together (numpy's error).
+
+    Example:
+        >>> mean_bhattacharyya(np.array([[0.5, 0.5]]), np.array([[0.5, 0.5]]))
+        0.0
+    """
     overlap = np.sum(np.sqrt(np.clip(p, 0, None) * np.clip(q, 0, None)), axis=-1)
     return float(np.mean(-np.log(np.clip(overlap, 1e-12, 1.0))))
 
@@ -63,6 +94,23 @@ class ScaledObjective(Objective):
 
     `weight * scale * call(model)`; `scale` starts at 1 and a callback (the
     trust region) may `set_scale` during `fit` without retracing the step.
+
+    Args:
+        weight: multiplier of the term in the total loss.
+        name: the layer's name.
+        adaptive: whether the scale may change (`set_scale`); False fixes it at 1.
+        **kwargs: passed to `Objective`.
+
+    Raises:
+        ValueError: from `set_scale`, on an objective built with `adaptive=False`.
+        NotImplementedError: a subclass that does not implement `call`.
+
+    Example:
+        >>> class Push(ScaledObjective):
+        ...     def call(self, model):
+        ...         return -keras.ops.sum(keras.ops.square(model.network.trainable_weights[0]))
+        >>> push = Push(weight=0.1)
+        >>> push.set_scale(0.5)     # what the trust region does
     """
 
     def __init__(self, weight=1.0, name=None, adaptive=True, **kwargs):
@@ -120,6 +168,10 @@ class FunctionalTrustRegion(keras.callbacks.Callback):
         shrink: factor in (0, 1) applied on a rejected epoch.
         min_fraction: the step length never falls below this fraction of its
             initial value (the path keeps moving).
+
+    Raises:
+        ValueError: when training begins, an optimizer whose learning rate is a
+            schedule rather than a constant.
 
     Example:
         >>> region = FunctionalTrustRegion(x_val, softmax_probabilities(net, x_val), 0.05)
@@ -228,6 +280,13 @@ class MemberAcceptance:
 
     Calling it with a network returns `(accepted, validation accuracy)`;
     `validation_examples` counts the inputs passed forward so far.
+
+    Raises:
+        ValueError: a `tolerance` outside [0, 1].
+
+    Example:
+        >>> accept = MemberAcceptance(x_val, y_val, accuracy(network, x_val, y_val), 0.01)
+        >>> accepted, val_accuracy = accept(candidate)
     """
 
     def __init__(self, x_val, y_val, start_accuracy, tolerance=0.01):

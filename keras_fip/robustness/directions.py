@@ -28,6 +28,9 @@ class RandomDirection(ScaledObjective):
         adaptive: hold the weight in a variable that a `FunctionalTrustRegion`
             may shrink.
 
+    Raises:
+        ValueError: a negative weight or seed.
+
     Example:
         >>> direction = RandomDirection(weight=1.0, seed=0)
         >>> result = traverse(network, x, steps=200, objectives=[direction])

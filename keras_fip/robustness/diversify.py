@@ -51,6 +51,10 @@ class WeightDiversity(ScaledObjective):
         adaptive: hold the weight's scale in a variable that a
             `FunctionalTrustRegion` adapts during the path.
 
+    Raises:
+        ValueError: from `add_reference`: no weights, weights shaped unlike the
+            network's, or more references than `capacity`.
+
     Example:
         >>> diversity = WeightDiversity(weight=1.0, capacity=11)
         >>> diversity.add_reference(network.trainable_weights)   # the start
@@ -154,7 +158,17 @@ class WeightDiversity(ScaledObjective):
 class GrowthResult:
     """What `grow_ensemble` returns.
 
-    Attributes:
+    `cost()` sums the path's compute (`steps`, `examples`, `validation_examples`,
+    `anchor_examples`, `total_examples`, `seconds`).
+
+    Raises:
+        TypeError: a required field is missing (a dataclass).
+
+    Example:
+        >>> result = grow_ensemble(network, x_train, members=5)
+        >>> result.ensemble, len(result.members), result.cost()["total_examples"]
+
+    Args:
         ensemble: the `FIPEnsemble` of the accepted members.
         members: the member networks (also `ensemble.members`).
         records: one dict per member: `member`, `step` (path steps taken when
@@ -222,6 +236,16 @@ class MemberSampler(keras.callbacks.Callback):
         acceptance: a `MemberAcceptance`, or None to accept every candidate.
         target: stop the path once this many members are accepted (None: never).
         region: the path's `FunctionalTrustRegion`, undone on a rejection.
+
+    Raises:
+        Nothing: no exception of its own; `WeightDiversity.add_reference` may raise
+            `ValueError` once more members are sampled than it holds.
+
+    Example:
+        >>> sampler = MemberSampler(diversity, start_weights=network.get_weights(),
+        ...                         steps_between=50, target=5)
+        >>> traverse(network, x, steps=1000, objectives=[diversity], callbacks=[sampler])
+        >>> members = sampler.members
     """
 
     def __init__(self, diversity=None, start_weights=None, burn_in=0, steps_between=1,
@@ -324,7 +348,22 @@ class InitialKick(keras.callbacks.Callback):
 
 
 def weight_distance(a, b):
-    """L2 distance between two lists of weight arrays (a network's `get_weights()`)."""
+    """L2 distance between two lists of weight arrays (a network's `get_weights()`).
+
+    Args:
+        a: a list of arrays.
+        b: a list of arrays of the same shapes, in the same order.
+
+    Returns:
+        The L2 norm of `a - b` over all arrays together, a float (computed in float64).
+
+    Raises:
+        ValueError: lists of different lengths (or numpy's error for arrays of
+            different shapes).
+
+    Example:
+        >>> weight_distance(start.get_weights(), member.get_weights())
+    """
     a, b = list(a), list(b)
     if len(a) != len(b):
         raise ValueError(f"Cannot compare {len(a)} weight arrays with {len(b)}.")
@@ -402,6 +441,13 @@ def grow_ensemble(
     Returns:
         A `GrowthResult` (`.ensemble`, `.members`, `.records`, `.rejected`,
         `.steps`, `.seconds`).
+
+    Raises:
+        TypeError: `network` is not a `keras.Model`.
+        ValueError: an unknown `average` or `sampling`, a trust region without a
+            validation split, fewer candidates than members, or counts and weights
+            out of range.
+        FloatingPointError: the path's loss became NaN or infinite.
 
     Example:
         >>> result = grow_ensemble(network, x_fit, members=10, steps_between=50,

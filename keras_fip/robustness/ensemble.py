@@ -49,6 +49,12 @@ class FIPEnsemble(keras.Model):
             is run on a probe batch, and members of different kinds are refused.
         name: model name.
 
+    Raises:
+        ValueError: no members, an unknown `average`, members with several
+            outputs, of different output widths, or some outputting logits and
+            others probabilities.
+        TypeError: a member that is not a `keras.Model`.
+
     Example:
         >>> ensemble = FIPEnsemble([net_a, net_b, net_c])
         >>> ensemble.save("ensemble.keras")

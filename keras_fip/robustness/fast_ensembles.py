@@ -33,6 +33,18 @@ class TriangularCycle(keras.optimizers.schedules.LearningRateSchedule):
 
     With `t = (step mod cycle + 1) / cycle`: `(1 - 2t) lr_max + 2t lr_min` for
     `t <= 1/2`, else `(2 - 2t) lr_min + (2t - 1) lr_max` (Garipov et al., eq. 2).
+
+    Args:
+        lr_max: the learning rate at the start and end of each cycle.
+        lr_min: the learning rate at mid-cycle.
+        cycle: optimizer steps per cycle.
+
+    Raises:
+        ValueError: values that are not numbers (Python's conversion error).
+
+    Example:
+        >>> schedule = TriangularCycle(lr_max=0.05, lr_min=5e-4, cycle=100)
+        >>> optimizer = keras.optimizers.SGD(schedule, momentum=0.9)
     """
 
     def __init__(self, lr_max, lr_min, cycle):
@@ -55,6 +67,18 @@ class CycleSnapshots(keras.callbacks.Callback):
 
     Args:
         at_steps: the optimizer step counts after which a copy is taken.
+
+    Attributes:
+        members: the copies taken, in order.
+        steps: the step count each was taken at.
+
+    Raises:
+        Nothing: no exception of its own.
+
+    Example:
+        >>> snapshots = CycleSnapshots(at_steps=[50, 150, 250])
+        >>> network.fit(x, y, epochs=3, callbacks=[snapshots])
+        >>> ensemble = FIPEnsemble(snapshots.members)
     """
 
     def __init__(self, at_steps):
@@ -135,6 +159,13 @@ def fge_ensemble(network, x, y, *, members=10, cycle_steps=100, lr_max=0.05, lr_
         the cycles (`steps`, `examples`, `seconds`), not counting the start's
         training.
 
+    Raises:
+        TypeError: `network` is not a `keras.Model`.
+        ValueError: an ensemble or an unbuilt network, inputs and labels that do
+            not match, counts below 1, `lr_min` above `lr_max` or an unknown
+            `average`.
+        FloatingPointError: the loss became NaN or infinite.
+
     Example:
         >>> ensemble, cost = fge_ensemble(start, x_train, y_train, members=10, cycle_steps=100)
     """
@@ -165,6 +196,18 @@ def snapshot_ensemble(build, x, y, *, members=10, steps=1000, lr_max=0.1, moment
     Returns:
         `(ensemble, cost)`: a `FIPEnsemble` named "snapshot_ensemble" and the
         whole training's cost.
+
+    Raises:
+        TypeError: `build` is not callable.
+        ValueError: counts below 1, fewer than 2 steps per member, or inputs and
+            labels that do not match.
+        FloatingPointError: the loss became NaN or infinite.
+
+    Example:
+        >>> from keras_fip import models
+        >>> ensemble, cost = snapshot_ensemble(
+        ...     lambda: models.reference_cnn((8, 8, 1), 10), x_train, y_train,
+        ...     members=5, steps=1000)
     """
     if not callable(build):
         raise TypeError(f"build must be a function returning a new network, got "
