@@ -59,14 +59,15 @@ def one_shot(network, x, y, *, sparsity, steps=2000, batch_size=200, learning_ra
 
 def gradual_magnitude(network, x, y, *, sparsity, steps=2000, batch_size=200,
                       learning_rate=1e-3, end_fraction=0.75, frequency=None, scope="kernels",
-                      min_density=0.0, seed=0, verbose=0):
+                      min_density=0.0, seed=0, verbose=0, callbacks=()):
     """Gradual magnitude pruning with one global threshold (Zhu & Gupta 2017).
 
     Trains on `(x, y)` with Adam for `steps` steps while the target rises from 0
     to `sparsity` along the cubic schedule over the first `end_fraction` of the
     steps; every `frequency` steps (default: steps // 100, at least 1) the mask
     is recomputed by one magnitude cut over all counted weights. The rest of the
-    budget fine-tunes at the target with the mask held.
+    budget fine-tunes at the target with the mask held. `callbacks` (such as
+    `PathPoints`) see the run after each step's mask.
     """
     copy = copy_network(network)
     x, y = check_training_data(copy, x, y, needs_labels=True)
@@ -75,12 +76,13 @@ def gradual_magnitude(network, x, y, *, sparsity, steps=2000, batch_size=200,
     return _gradual(copy, x, y, loss, sparsity=sparsity, steps=steps, batch_size=batch_size,
                     learning_rate=learning_rate, end_fraction=end_fraction,
                     frequency=frequency, scope=scope, min_density=min_density, seed=seed,
-                    verbose=verbose)
+                    verbose=verbose, callbacks=callbacks)
 
 
 def gradual_magnitude_kd(network, x, y=None, *, sparsity, steps=2000, batch_size=200,
                          learning_rate=1e-3, temperature=1.0, end_fraction=0.75,
-                         frequency=None, scope="kernels", min_density=0.0, seed=0, verbose=0):
+                         frequency=None, scope="kernels", min_density=0.0, seed=0, verbose=0,
+                         callbacks=()):
     """`gradual_magnitude` trained by distillation to the dense network's outputs.
 
     The same schedule, cut and budget as `gradual_magnitude`; the loss is
@@ -98,11 +100,11 @@ def gradual_magnitude_kd(network, x, y=None, *, sparsity, steps=2000, batch_size
     return _gradual(copy, x, targets, loss, sparsity=sparsity, steps=steps,
                     batch_size=batch_size, learning_rate=learning_rate,
                     end_fraction=end_fraction, frequency=frequency, scope=scope,
-                    min_density=min_density, seed=seed, verbose=verbose)
+                    min_density=min_density, seed=seed, verbose=verbose, callbacks=callbacks)
 
 
 def _gradual(network, x, targets, loss, *, sparsity, steps, batch_size, learning_rate,
-             end_fraction, frequency, scope, min_density, seed, verbose):
+             end_fraction, frequency, scope, min_density, seed, verbose, callbacks=()):
     """Gradual magnitude pruning of `network` (modified) trained on `loss(targets, .)`."""
     from keras_fip.sparsity.distill import fit_masked
 
@@ -118,7 +120,7 @@ def _gradual(network, x, targets, loss, *, sparsity, steps, batch_size, learning
     objective.bind(network)
     fit_masked(network, x, targets, loss, steps=steps, batch_size=batch_size,
                learning_rate=learning_rate, seed=seed, verbose=verbose,
-               mask_callback=GradualMask(objective, frequency))
+               mask_callback=GradualMask(objective, frequency), callbacks=callbacks)
     masks = objective.snap(network)  # exactly the target (the last update already was)
     reached, _ = measured_sparsity(network, scope)
     return SparsificationResult(

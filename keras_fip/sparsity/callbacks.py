@@ -250,3 +250,57 @@ def _masking(pairs):
 
         return tf.function(apply)
     return apply
+
+
+class PathPoints(keras.callbacks.Callback):
+    """Records points along a pruning run: what the network keeps as it is pruned.
+
+    Every `every` steps (and before the first) it appends to `records`:
+    `step`, `target_sparsity` (from `schedule`, when given), `sparsity`
+    (measured zeros over `scope`), `val_distance` (mean exact Bhattacharyya
+    distance to `probe_outputs`, the starting network's outputs on `probe`,
+    label-free) and `val_accuracy` when `validation_data` is given. The same
+    figures `sparsify_ramp` records along its path, so that any method's run
+    can be drawn beside it.
+
+    Example:
+        >>> points = PathPoints(50, x_val, dense.predict(x_val), (x_val, y_val))
+        >>> gradual_magnitude(dense, x, y, sparsity=0.98, callbacks=[points])
+        >>> [p["val_accuracy"] for p in points.records]
+    """
+
+    def __init__(self, every, probe, probe_outputs, validation_data=None, schedule=None,
+                 scope="kernels_and_biases", from_logits=True):
+        super().__init__()
+        from keras_fip.engine.distances import Bhattacharyya
+
+        self.every = int(every)
+        self.probe, self.probe_outputs = probe, probe_outputs
+        self.validation_data = validation_data
+        self.schedule = schedule
+        self.scope = scope
+        self._distance = Bhattacharyya(from_logits=from_logits)
+        self.records = []
+        self.step = 0
+
+    def _record(self):
+        from keras_fip.sparsity.prunable import measured_sparsity
+        from keras_fip.sparsity.ramp import point
+
+        network = self.model
+        record = {"step": self.step,
+                  "sparsity": measured_sparsity(network, self.scope)[0],
+                  **point(network, self.probe, self.probe_outputs, self._distance,
+                          self.validation_data)}
+        if self.schedule is not None:
+            record["target_sparsity"] = float(self.schedule(self.step))
+        self.records.append(record)
+
+    def on_train_begin(self, logs=None):
+        if not self.records:
+            self._record()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step += 1
+        if self.step % self.every == 0:
+            self._record()
