@@ -33,7 +33,19 @@ _IGNORABLE = {"renorm_momentum", "renorm_clipping", "fused", "build_config"}
 
 
 class UnsupportedModelError(ValueError):
-    """The model holds something the converter cannot rebuild in the other framework."""
+    """The model holds something the converter cannot rebuild in the other framework.
+
+    A `ValueError`; its message names every layer it cannot take.
+
+    Raises:
+        Nothing: it is what `to_tf_keras`, `from_tf_keras` and `export_sparse` raise.
+
+    Example:
+        >>> try:
+        ...     to_tf_keras(subclassed_model)
+        ... except UnsupportedModelError as error:
+        ...     print(error)
+    """
 
 
 def _tf_keras():
@@ -61,13 +73,34 @@ def to_tf_keras(model):
     Raises:
         UnsupportedModelError: for subclassed or nested models and layers outside
             `SUPPORTED_LAYERS` (all of them are named).
+        ImportError: tf-keras is not installed (the `sparsity` extra).
+
+    Example:
+        >>> legacy = to_tf_keras(network)        # tfmot's pruning API takes it
+        >>> np.allclose(legacy.predict(x), network.predict(x))
+        True
     """
     model = getattr(model, "network", model)
     return _rebuild(model, keras, _tf_keras())
 
 
 def from_tf_keras(model):
-    """Rebuilds a tf_keras model (e.g. tfmot's stripped model) in Keras 3."""
+    """Rebuilds a tf_keras model (e.g. tfmot's stripped model) in Keras 3.
+
+    Args:
+        model: a built tf_keras Sequential or functional model.
+
+    Returns:
+        A Keras 3 functional model that computes the same function.
+
+    Raises:
+        UnsupportedModelError: for subclassed or nested models and layers outside
+            `SUPPORTED_LAYERS` (all of them are named).
+        ImportError: tf-keras is not installed (the `sparsity` extra).
+
+    Example:
+        >>> network_again = from_tf_keras(to_tf_keras(network))
+    """
     return _rebuild(model, _tf_keras(), keras)
 
 

@@ -45,7 +45,16 @@ def _tf():
 class ExportReport:
     """What `export_sparse` wrote.
 
-    Attributes:
+    `to_dict()` gives it as plain JSON-ready dicts.
+
+    Raises:
+        TypeError: a required field is missing (a dataclass).
+
+    Example:
+        >>> report = export_sparse(sparse_model, "export/", check_inputs=x_test)
+        >>> report.files["tflite"]["gzip_bytes"], report.agreement["tflite"]["argmax_agreement"]
+
+    Args:
         directory: the export folder.
         files: `{kind: {"path", "bytes", "gzip_bytes"}}` for keras, saved_model,
             tflite and (when made) tflite_int8.
@@ -66,7 +75,23 @@ class ExportReport:
 
 
 def gzip_size(path):
-    """Bytes of a file gzip-compressed, or of a folder as a .tar.gz."""
+    """Bytes of a file gzip-compressed, or of a folder as a .tar.gz.
+
+    The size a sparse model ships at: zeros compress, so the gzip size is what
+    sparsity saves on disk and over the network.
+
+    Args:
+        path: a file or a folder (a SavedModel).
+
+    Returns:
+        The compressed size in bytes, an int.
+
+    Raises:
+        FileNotFoundError: `path` does not exist.
+
+    Example:
+        >>> gzip_size("export/model.tflite"), gzip_size("export/saved_model")
+    """
     if os.path.isdir(path):
         buffer = io.BytesIO()
         with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
@@ -88,6 +113,15 @@ class ExportFolderError(FileExistsError, ValueError):
 
     Both a `FileExistsError` and a `ValueError` (like `io.UnsupportedOperation`,
     an `OSError` and a `ValueError`): it is the caller's argument that is wrong.
+
+    Raises:
+        Nothing: it is what `export_sparse` raises before writing anything.
+
+    Example:
+        >>> try:
+        ...     export_sparse(model, "export/")
+        ... except ExportFolderError:
+        ...     export_sparse(model, "export/", overwrite=True)
     """
 
 
@@ -212,7 +246,12 @@ def _tflite_from_saved_model(saved_model, path, optimizations=None):
 
 
 def tflite_interpreter(path):
-    """A TFLite interpreter for `path` (LiteRT when installed, else TF's)."""
+    """A TFLite interpreter for `path`, its tensors allocated.
+
+    LiteRT's (`ai_edge_litert.interpreter.Interpreter`, from the `sparsity`
+    extra) when `ai-edge-litert` is installed; TensorFlow's `tf.lite.Interpreter`
+    (deprecated, it says so when made) only without it.
+    """
     try:
         from ai_edge_litert.interpreter import Interpreter
     except ImportError:
@@ -223,7 +262,27 @@ def tflite_interpreter(path):
 
 
 def tflite_predict(path, x):
-    """Runs a TFLite model on `x`, one sample at a time; returns the outputs."""
+    """Runs a TFLite model on `x`, one sample at a time; returns the outputs.
+
+    The interpreter is LiteRT's when `ai-edge-litert` is installed (the
+    `sparsity` extra), else TensorFlow's. An int8 model's inputs are quantised
+    and its outputs dequantised with the file's own scales.
+
+    Args:
+        path: a `.tflite` file (as written by `export_sparse`).
+        x: inputs, in the model's input shape.
+
+    Returns:
+        A numpy array of the outputs, one row per input.
+
+    Raises:
+        ValueError: a file that is not a TFLite model, or inputs of another shape
+            (the interpreter's error).
+
+    Example:
+        >>> outputs = tflite_predict("export/model.tflite", x_test)
+        >>> (outputs.argmax(-1) == y_test).mean()
+    """
     interpreter = tflite_interpreter(path)
     source = interpreter.get_input_details()[0]
     target = interpreter.get_output_details()[0]
@@ -259,7 +318,23 @@ def tflite_zeros(path, min_size=64):
 
 
 def saved_model_predict(path, x, batch_size=512):
-    """Runs a SavedModel's `serving_default` signature on `x`, as TF Serving would."""
+    """Runs a SavedModel's `serving_default` signature on `x`, as TF Serving would.
+
+    Args:
+        path: a SavedModel folder with one input (as written by `export_sparse`).
+        x: inputs, in the model's input shape and dtype (float32).
+        batch_size: inputs per call.
+
+    Returns:
+        A numpy array of the outputs, one row per input.
+
+    Raises:
+        OSError: `path` is not a SavedModel (TensorFlow's error).
+        ValueError: a signature with several inputs.
+
+    Example:
+        >>> outputs = saved_model_predict("export/saved_model", x_test)
+    """
     tf = _tf()
     serve = tf.saved_model.load(path).signatures["serving_default"]
     (name,) = serve.structured_input_signature[1].keys()
@@ -303,6 +378,21 @@ def export_sparse(model, directory, *, overwrite=False, check_inputs=None, int8=
 
     Returns:
         An `ExportReport`.
+
+    Raises:
+        ExportFolderError: the folder exists and is not empty (without
+            `overwrite`), or holds files the export did not write.
+        UnsupportedModelError: a layer tfmot cannot take.
+        ValueError: `int8` without `train_data`, check inputs or training data
+            the model cannot take, or a model that is not a single classifier.
+        RuntimeError: a Keras backend other than TensorFlow
+            (`UnsupportedBackendError`).
+
+    Example:
+        >>> from keras_fip.sparsity import export_sparse, sparsify
+        >>> result = sparsify(network, x_train, sparsity=0.95, steps=600)
+        >>> report = export_sparse(result.model, "export/", check_inputs=x_test)
+        >>> report.zeros["tflite"]
     """
     backend.require_tensorflow("export_sparse (the tfmot pruning export, SavedModel, TFLite)")
     model = checks.classifier(model, "model")

@@ -95,6 +95,12 @@ class SparsityObjective(Objective):
             largest `ceil(min_density * size)` weights and the cut over the
             others moves so that the overall sparsity stays the target.
 
+    Raises:
+        ValueError: a sparsity outside [0, 1) or none given, a sparsity that
+            differs from the schedule's, a malformed `structure`, a ramp with a
+            structure, an unknown granularity or scope, or a `min_density`
+            outside [0, 1).
+
     Example:
         >>> pull = SparsityObjective(0.95, weight=0.1)
         >>> model = FIPModel.from_model(network, objectives=[pull])

@@ -31,7 +31,25 @@ def check_sparsity(sparsity, what="sparsity"):
 
 
 class SparsitySchedule:
-    """Base class: `schedule(step)` -> the target sparsity (a float32 tensor or a float)."""
+    """Base class: `schedule(step)` -> the target sparsity (a float32 tensor or a float).
+
+    Subclasses set `final_sparsity` and `ramp_steps` and implement `__call__` and
+    `get_config` (registered with Keras, they save with the objective).
+
+    Raises:
+        NotImplementedError: a subclass that does not implement `__call__` or `get_config`.
+
+    Example:
+        >>> @keras.saving.register_keras_serializable("mine")
+        ... class Step(SparsitySchedule):
+        ...     def __init__(self, sparsity, at):
+        ...         self.final_sparsity, self.ramp_steps = sparsity, at
+        ...     def __call__(self, step):
+        ...         return keras.ops.where(step < self.ramp_steps, 0.0, self.final_sparsity)
+        ...     def get_config(self):
+        ...         return {"sparsity": self.final_sparsity, "at": self.ramp_steps}
+        >>> pull = SparsityObjective(schedule=Step(0.9, at=100))
+    """
 
     #: the target once the schedule is done.
     final_sparsity = 0.0
@@ -52,6 +70,12 @@ class SparsitySchedule:
 @keras.saving.register_keras_serializable("keras_fip")
 class ConstantSparsity(SparsitySchedule):
     """The same target at every step.
+
+    Args:
+        sparsity: the target fraction of zero weights, in [0, 1).
+
+    Raises:
+        ValueError: a sparsity outside [0, 1).
 
     Example:
         >>> ConstantSparsity(0.95)(step=10)   # 0.95
@@ -77,6 +101,16 @@ class PolynomialSparsity(SparsitySchedule):
     """From `initial_sparsity` to `sparsity` over `ramp_steps` steps.
 
     `s(t) = s - (s - s0) * (1 - min(t / ramp_steps, 1)) ** power`.
+
+    Args:
+        sparsity: the final target `s`, in [0, 1).
+        ramp_steps: steps until it is reached, at least 1.
+        initial_sparsity: the target `s0` at step 0, at most `sparsity`.
+        power: the ramp's exponent, positive (3, like tfmot's `PolynomialDecay`).
+
+    Raises:
+        ValueError: sparsities outside [0, 1), `initial_sparsity` above
+            `sparsity`, `ramp_steps` below 1 or a power that is not positive.
 
     Example:
         >>> PolynomialSparsity(0.9, ramp_steps=100)(step=50)   # 0.7875
