@@ -40,9 +40,17 @@ from keras_fip.sparsity.prunable import zero_fraction
 
 @dataclasses.dataclass
 class SparsificationResult:
-    """What a sparsification run produced.
+    """What a sparsification run produced: what `sparsify` returns.
 
-    Attributes:
+    Raises:
+        TypeError: a required field is missing (a dataclass).
+
+    Example:
+        >>> result = sparsify(network, x_train, y_train, sparsity=0.95, steps=1000,
+        ...                   validation_data=(x_val, y_val))
+        >>> result.reached, result.kept, result.sparsity, result.model.count_params()
+
+    Args:
         model: the sparse Keras network (a copy; the input network is untouched).
         masks: `{variable path: mask}` of the counted weights.
         sparsity: measured fraction of zeros over the counted weights.
@@ -133,7 +141,32 @@ def _fit_steps(model, data, steps, batch_size, n, callbacks, verbose):
 
 def finetune(network, x, y, masks, *, steps, batch_size=200, learning_rate=1e-3, seed=0,
              verbose=0):
-    """Trains `network` on `(x, y)` for `steps` steps with the masked weights held at zero."""
+    """Trains `network` on `(x, y)` for `steps` steps with the masked weights held at zero.
+
+    Args:
+        network: the sparse Keras model, trained in place.
+        x: training inputs.
+        y: integer training labels.
+        masks: `{variable path: mask}` (`masks_of`, `SparsificationResult.masks`):
+            the weights whose mask is 0 stay exactly 0.
+        steps: optimizer steps (0: nothing is trained).
+        batch_size: inputs per step.
+        learning_rate: Adam's learning rate.
+        seed: seed of the batch order.
+        verbose: Keras progress bar (1), one line per epoch (2) or silent (0).
+
+    Returns:
+        The number of steps taken, an int.
+
+    Raises:
+        ValueError: counts or a learning rate out of range, a network that is not a
+            single classifier, or data it cannot take.
+        FloatingPointError: the loss became NaN or infinite.
+
+    Example:
+        >>> result = sparsify(network, x_train, sparsity=0.95, steps=600)
+        >>> finetune(result.model, x_train, y_train, result.masks, steps=600)
+    """
     steps = checks.count(steps, "steps", minimum=0)
     batch_size = checks.count(batch_size, "batch_size")
     learning_rate = checks.number(learning_rate, "learning_rate", minimum=0, strict=True)
@@ -217,6 +250,19 @@ def sparsify(network, x, y=None, *, sparsity=None, steps=2000, batch_size=200,
 
     Returns:
         A `SparsificationResult`.
+
+    Raises:
+        ValueError: a sparsity, count, step length, tolerance or factor out of
+            range, fine-tuning asked for without labels, validation data or inputs
+            the network cannot take, or a network that is not a single classifier.
+        FloatingPointError: the path's or the fine-tune's loss became NaN or infinite.
+
+    Example:
+        >>> from keras_fip.sparsity import sparsify, export_sparse
+        >>> result = sparsify(network, x_train, y_train, sparsity=0.95, steps=1000,
+        ...                   step_length="auto", finetune_steps=1000,
+        ...                   validation_data=(x_val, y_val))
+        >>> export_sparse(result.model, "export/", check_inputs=x_test)
     """
     network = checks.classifier(network, "model")  # traverse walks a copy
     x, y = check_training_data(network, x, y)
