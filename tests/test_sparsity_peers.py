@@ -136,7 +136,7 @@ def test_the_ramped_path_arrives_at_the_exact_target_with_each_stage_held(traine
     assert "every recorded point" in result.kept_rule
 
 
-@pytest.mark.parametrize("method", ["fip_ramp", "fip", "oneshot", "oneshot_kd", "gmp_kd"])
+@pytest.mark.parametrize("method", ["fip_ramp", "fip", "oneshot", "oneshot_kd", "gmp_kd", "obs"])
 def test_label_free_methods_read_no_label(trained, digits, method):
     from keras_fip.sparsity.experiment import run_method
 
@@ -166,3 +166,19 @@ def test_with_labels_the_kd_peers_add_the_cross_entropy(trained, digits):
     assert labelled.sparsity == pytest.approx(0.8, abs=1e-3)
     assert any(not np.array_equal(a, b) for a, b in
                zip(free.model.get_weights(), labelled.model.get_weights()))
+
+
+def test_obs_cuts_the_weights_whose_removal_the_fisher_says_costs_least(trained, digits):
+    from keras_fip.sparsity.baselines import fisher_diagonal, fisher_pruning
+
+    result = fisher_pruning(trained, digits.x_train, digits.y_train, sparsity=0.8, steps=0,
+                            samples=200)
+    assert result.sparsity == pytest.approx(0.8, abs=1e-3)
+    fisher = fisher_diagonal(trained, digits.x_train, digits.y_train, samples=200)
+    weights = [np.asarray(v) for v in trained.weights if v.name == "kernel"]
+    scores = np.concatenate([(w ** 2 * (f + 1e-8)).ravel() for w, f in zip(weights, fisher)])
+    kept = np.concatenate([m.ravel() for m in result.masks.values()]).astype(bool)
+    assert scores[kept].min() >= scores[~kept].max()
+    magnitude = one_shot(trained, digits.x_train, digits.y_train, sparsity=0.8, steps=0)
+    assert any(not np.array_equal(a, b) for a, b in
+               zip(result.masks.values(), magnitude.masks.values()))  # not a magnitude cut

@@ -9,8 +9,8 @@ from keras_fip.cli._console import quiet_tensorflow_logger
 from keras_fip.cli._lists import at_least, number_list
 
 # The experiment's names, here too so that --help needs no TensorFlow.
-METHOD_NAMES = ("fip", "fip_pull", "fip_reference", "fip_ramp", "oneshot", "oneshot_kd", "gmp",
-                "gmp_kd", "tfmot", "tfmot_global")
+METHOD_NAMES = ("fip", "fip_pull", "fip_reference", "fip_ramp", "oneshot", "oneshot_kd", "obs",
+                "gmp", "gmp_kd", "tfmot", "tfmot_global")
 DEFAULT_METHODS = ("fip", "oneshot", "gmp", "tfmot", "tfmot_global")
 
 
@@ -47,7 +47,8 @@ def add_parser(commands):
                         "the distance to the dense network's outputs restoring the function, "
                         "no labels; oneshot: global magnitude pruning + fine-tuning; "
                         "oneshot_kd / gmp_kd: oneshot / gmp trained by distillation to the dense "
-                        "network's outputs (plus labels unless --label-free); gmp: "
+                        "network's outputs (plus labels unless --label-free); obs: one-shot "
+                        "pruning by w^2 / [F^-1]_ii with a diagonal Fisher, then fine-tuning; gmp: "
                         "gradual global magnitude pruning, cubic schedule; tfmot: tfmot's "
                         "PolynomialDecay, every layer to the target; tfmot_global: tfmot with "
                         "per-layer targets from one global magnitude cut)")

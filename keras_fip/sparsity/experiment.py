@@ -22,8 +22,8 @@ import sys
 from keras_fip import experiment_common
 from keras_fip.engine import backend
 
-METHOD_NAMES = ("fip", "fip_pull", "fip_reference", "fip_ramp", "oneshot", "oneshot_kd", "gmp",
-                "gmp_kd", "tfmot", "tfmot_global")
+METHOD_NAMES = ("fip", "fip_pull", "fip_reference", "fip_ramp", "oneshot", "oneshot_kd", "obs",
+                "gmp", "gmp_kd", "tfmot", "tfmot_global")
 #: The methods that walk a FIP (their rows carry what the path kept at arrival).
 FIP_METHODS = ("fip", "fip_pull", "fip_reference", "fip_ramp")
 #: The methods that train on labels even in label-free mode (named "<method> (labels)").
@@ -267,6 +267,10 @@ def run_method(method, network, x, y, *, sparsity, steps, batch_size=200, seed=0
             - "oneshot_kd" / "gmp_kd": the same trained on the distillation
               loss to the dense network's outputs (`temperature`), plus the
               cross-entropy on labels unless label-free;
+            - "obs": one-shot second-order pruning, each weight scored by
+              w^2 / [F^-1]_ii with a diagonal Fisher (empirical on labels;
+              label-free, the model's own with labels drawn from its outputs),
+              then fine-tuning (labels; label-free, distillation);
             - "gmp": gradual global magnitude pruning on the cubic schedule;
             - "tfmot" / "tfmot_global": tfmot's PolynomialDecay, every layer to
               the target / each layer to its share of a global cut.
@@ -337,6 +341,10 @@ def run_method(method, network, x, y, *, sparsity, steps, batch_size=200, seed=0
         return baselines.one_shot_kd(network, x, y, sparsity=sparsity, steps=steps,
                                      learning_rate=learning_rate, temperature=temperature,
                                      **common)
+    if method == "obs":
+        return baselines.fisher_pruning(network, x, y, sparsity=sparsity, steps=steps,
+                                        learning_rate=learning_rate, temperature=temperature,
+                                        label_free=label_free, **common)
     if method == "gmp_kd":
         return baselines.gradual_magnitude_kd(network, x, y, sparsity=sparsity, steps=steps,
                                               learning_rate=learning_rate,

@@ -42,6 +42,7 @@ GRIDS = {
     "oneshot": [{"learning_rate": lr} for lr in (5e-4, 1e-3, 2e-3, 4e-3)],
     "oneshot_kd": [{"learning_rate": lr} for lr in (5e-4, 1e-3, 2e-3, 4e-3)],
     "gmp_kd": [{"learning_rate": lr} for lr in (5e-4, 1e-3, 2e-3, 4e-3)],
+    "obs": [{"learning_rate": lr} for lr in (5e-4, 1e-3, 2e-3, 4e-3)],
     "gmp": [{"learning_rate": lr} for lr in (5e-4, 1e-3, 2e-3, 4e-3)],
     "tfmot": [{"learning_rate": lr} for lr in (5e-4, 1e-3, 2e-3, 4e-3)],
     "tfmot_global": [{"learning_rate": lr} for lr in (5e-4, 1e-3, 2e-3, 4e-3)],
@@ -50,7 +51,7 @@ GRIDS = {
 DEFAULTS = {"fip": {"path_fraction": 0.5, "learning_rate": 1e-3},
             "fip_pull": {"path_fraction": 0.5, "learning_rate": 1e-3, "pull_growth": 1.5},
             "fip_reference": {}, "fip_ramp": {"step_length": 0.2},
-            **{m: {"learning_rate": 1e-3} for m in ("oneshot", "oneshot_kd", "gmp", "gmp_kd",
+            **{m: {"learning_rate": 1e-3} for m in ("oneshot", "oneshot_kd", "obs", "gmp", "gmp_kd",
                                                     "tfmot", "tfmot_global")}}
 
 
