@@ -46,6 +46,16 @@ def count(value, name, minimum=1):
     return int(value)
 
 
+def seed(value, name="seed"):
+    """`value` as a seed NumPy, Python, scikit-learn and the backends all take
+    (a whole number in [0, 2**32)), or a ValueError naming `name`."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
+        raise ValueError(f"{name} must be a whole number, got {value!r}.")
+    if not 0 <= int(value) < 2**32:
+        raise ValueError(f"{name} must be in [0, 2**32 - 1], got {int(value)}.")
+    return int(value)
+
+
 def classifier(network, what="network"):
     """`network` as a single-input, single-output, built `keras.Model`.
 

@@ -48,11 +48,14 @@ class ContinualConfig:
     seed: int = 0
 
     def __post_init__(self):
+        from keras_fip import checks
+
+        # Each named in its message, whatever the type ("3", "abc", nan).
         for name in ("epochs", "batch_size", "memory_per_class", "memory_batch_size"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}.")
-        if not self.learning_rate > 0:
-            raise ValueError(f"learning_rate must be positive, got {self.learning_rate}.")
+            setattr(self, name, checks.count(getattr(self, name), name))
+        self.learning_rate = checks.number(self.learning_rate, "learning_rate", minimum=0,
+                                           strict=True)
+        self.seed = checks.seed(self.seed)
 
 
 @dataclass

@@ -14,12 +14,12 @@ steps, the paper's path sampler). With an empty memory and no objectives a step 
 exactly `keras.Model.train_step`.
 """
 
-import math
 
 import numpy as np
 import keras
 from keras import ops
 
+from keras_fip import checks
 from keras_fip.data.arrays import as_labels, check_finite
 from keras_fip.engine import backend
 from keras_fip.engine import distances as distances_lib
@@ -123,10 +123,9 @@ class FIPModel(keras.Model):
         outputs = kwargs.pop("outputs", outputs)
         super().__init__(name=name, **kwargs)
         self.network = self._as_network(network if inputs is None else inputs, outputs)
-        if not (math.isfinite(fip_weight) and fip_weight >= 0):
-            raise ValueError(f"fip_weight must be a finite number >= 0, got {fip_weight}.")
-        if int(memory_batch_size) < 1:
-            raise ValueError(f"memory_batch_size must be >= 1, got {memory_batch_size}.")
+        # Named in the message, whatever the type ("30", "abc", nan).
+        fip_weight = checks.number(fip_weight, "fip_weight", minimum=0)
+        memory_batch_size = checks.count(memory_batch_size, "memory_batch_size")
         # Logits or probabilities is decided by what the network outputs (a probe
         # batch), now when it is built, else at `remember` on its data.
         self._from_logits_given = None if from_logits is None else bool(from_logits)
