@@ -17,6 +17,10 @@ def mlp(input_shape, num_classes, hidden=(256, 256), name="mlp"):
     Returns:
         A `keras.Sequential` mapping inputs to `num_classes` logits.
 
+    Raises:
+        ValueError: num_classes below 2 or not an integer, or an input shape with
+            a size below 1.
+
     Example:
         >>> network = mlp((8, 8, 1), 10)
     """
