@@ -119,6 +119,19 @@ def interrupted_line(args, terminated):
             f"(no partial file); run again with: {command}")
 
 
+def where_line(args):
+    """The line a command prints before it starts: the folders it will write to."""
+    places = []
+    out = getattr(args, "out", None)
+    if out:
+        kept = ", checkpoints" if args.command == "continual" else ""
+        places.append(f"{os.path.abspath(out)} (report.json, plots{kept})")
+    export = getattr(args, "export", None)
+    if export:
+        places.append(f"{os.path.abspath(export)} (the exported models)")
+    return f"keras-fip {args.command}: writing to {' and '.join(places)}" if places else None
+
+
 def _holds_files(folder):
     return os.path.isdir(folder) and any(
         files for _, _, files in os.walk(folder))
@@ -161,6 +174,9 @@ def _run(args):
     import keras_fip.sparsity  # noqa: F401
     from keras_fip.engine.backend import UnsupportedBackendError
 
+    where = where_line(args)
+    if where:
+        print(where, flush=True)
     try:
         return args.run(args) or 0
     except (ValueError, FileNotFoundError, FloatingPointError, UnsupportedBackendError) as error:
