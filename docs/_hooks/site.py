@@ -63,6 +63,7 @@ API = {
 LINK = re.compile(r"(\]\()([^)\s]+)((?:\s+\"[^\"]*\")?\))")
 FENCE = re.compile(r"^\s*(```|~~~)")
 INDEX = re.compile(r"(?<=\])\[([a-z])\]")
+CODE_SPAN = re.compile(r"(`[^`]*`)")
 
 _repo_to_site = {}
 _site_to_repo = {}
@@ -140,7 +141,8 @@ def on_page_markdown(markdown, page, config, files):
             fenced = not fenced
         if not fenced:
             # `R[i][j]` in prose is an index, not a reference link (autorefs would say so)
-            line = INDEX.sub(r"\\[\1]", line)
+            line = "".join(part if part.startswith("`") else INDEX.sub(r"\\[\1]", part)
+                           for part in CODE_SPAN.split(line))
             line = LINK.sub(lambda m: m.group(1) + _rewrite(m.group(2), repo_page, site_page)
                             + m.group(3), line)
         out.append(line)
