@@ -40,7 +40,34 @@ ALLOCATIONS = ("uniform", "global")
 
 def one_shot(network, x, y, *, sparsity, steps=2000, batch_size=200, learning_rate=1e-3,
              scope="kernels", granularity="global", min_density=0.0, seed=0, verbose=0):
-    """Global magnitude pruning at once, then `steps` of fine-tuning with the mask held."""
+    """Global magnitude pruning at once, then `steps` of fine-tuning with the mask held.
+
+    Args:
+        network: the trained Keras model (not modified: a copy is pruned).
+        x: training inputs.
+        y: integer labels (needed when `steps` > 0).
+        sparsity: target fraction of zero weights, in [0, 1).
+        steps: fine-tuning steps after the cut (0: prune only).
+        batch_size: inputs per step.
+        learning_rate: Adam's learning rate.
+        scope: which weights count (see `prunable_variables`).
+        granularity: `"global"` (one cut over all counted weights) or `"per_layer"`.
+        min_density: the least fraction of each variable kept.
+        seed: seed of the batch order.
+        verbose: passed to `fit`.
+
+    Returns:
+        A `SparsificationResult` (`path_steps` 0, `reached` True).
+
+    Raises:
+        ValueError: a sparsity, count or learning rate out of range, fine-tuning
+            without labels, or data the network cannot take.
+        FloatingPointError: the fine-tuning loss became NaN or infinite.
+
+    Example:
+        >>> result = one_shot(network, x_train, y_train, sparsity=0.95, steps=1000)
+        >>> result.sparsity, result.model
+    """
     network = copy_network(network)
     x, y = check_training_data(network, x, y, needs_labels=bool(steps))  # 0: prune only
     _check_training(steps, batch_size, learning_rate, minimum_steps=0)
@@ -70,6 +97,32 @@ def gradual_magnitude(network, x, y, *, sparsity, steps=2000, batch_size=200,
     is recomputed by one magnitude cut over all counted weights. The rest of the
     budget fine-tunes at the target with the mask held. `callbacks` (such as
     `PathPoints`) see the run after each step's mask.
+
+    Args:
+        network: the trained Keras model (not modified: a copy is pruned).
+        x: training inputs.
+        y: integer labels.
+        sparsity: the final fraction of zero weights, in [0, 1).
+        steps: training steps in all.
+        batch_size: inputs per step.
+        learning_rate: Adam's learning rate.
+        end_fraction: share of the steps over which the target rises, in (0, 1].
+        frequency: steps between two mask updates.
+        scope: which weights count (see `prunable_variables`).
+        min_density: the least fraction of each variable kept.
+        seed: seed of the batch order.
+        verbose: passed to `fit`.
+        callbacks: more Keras callbacks.
+
+    Returns:
+        A `SparsificationResult` (`path_steps` 0, `finetune_steps` the whole budget).
+
+    Raises:
+        ValueError: a sparsity, count, fraction or learning rate out of range, or
+            data the network cannot take.
+
+    Example:
+        >>> result = gradual_magnitude(network, x_train, y_train, sparsity=0.98, steps=4000)
     """
     copy = copy_network(network)
     x, y = check_training_data(copy, x, y, needs_labels=True)
@@ -92,6 +145,33 @@ def gradual_magnitude_kd(network, x, y=None, *, sparsity, steps=2000, batch_size
     computed once on `x`). Without labels (`y=None`) that is the whole loss,
     label-free pruning; with labels the cross-entropy on `y` is added (labels +
     distillation, the strongest labelled recipe).
+
+    Args:
+        network: the trained Keras model: the teacher, not modified (a copy is pruned).
+        x: training inputs.
+        y: integer labels, or None for label-free pruning.
+        sparsity: the final fraction of zero weights, in [0, 1).
+        steps: training steps in all.
+        batch_size: inputs per step.
+        learning_rate: Adam's learning rate.
+        temperature: the softmax temperature of the distillation.
+        end_fraction: share of the steps over which the target rises, in (0, 1].
+        frequency: steps between two mask updates.
+        scope: which weights count (see `prunable_variables`).
+        min_density: the least fraction of each variable kept.
+        seed: seed of the batch order.
+        verbose: passed to `fit`.
+        callbacks: more Keras callbacks.
+
+    Returns:
+        A `SparsificationResult`.
+
+    Raises:
+        ValueError: a sparsity, count, fraction or learning rate out of range, or
+            data the network cannot take.
+
+    Example:
+        >>> result = gradual_magnitude_kd(network, x_train, sparsity=0.98, steps=4000)  # no labels
     """
     from keras_fip.sparsity.distill import distillation_loss
 
@@ -138,6 +218,31 @@ def one_shot_kd(network, x, y=None, *, sparsity, steps=2000, batch_size=200,
 
     Without labels (`y=None`) the distillation loss is the whole loss; with
     labels the cross-entropy on `y` is added (see `gradual_magnitude_kd`).
+
+    Args:
+        network: the trained Keras model: the teacher, not modified (a copy is pruned).
+        x: training inputs.
+        y: integer labels, or None for label-free pruning.
+        sparsity: target fraction of zero weights, in [0, 1).
+        steps: fine-tuning steps after the cut.
+        batch_size: inputs per step.
+        learning_rate: Adam's learning rate.
+        temperature: the softmax temperature of the distillation.
+        scope: which weights count (see `prunable_variables`).
+        granularity: `"global"` or `"per_layer"`.
+        min_density: the least fraction of each variable kept.
+        seed: seed of the batch order.
+        verbose: passed to `fit`.
+
+    Returns:
+        A `SparsificationResult`.
+
+    Raises:
+        ValueError: a sparsity, count or learning rate out of range, or data the
+            network cannot take.
+
+    Example:
+        >>> result = one_shot_kd(network, x_train, sparsity=0.95, steps=1000)  # no labels
     """
     from keras_fip.sparsity.distill import distillation_loss, fit_masked
 
@@ -200,6 +305,36 @@ def tfmot_polynomial(network, x, y, *, sparsity, steps=2000, batch_size=200,
     steps // 100, at least 1). Each layer's target comes from `layer_targets`:
     `"uniform"` (tfmot as it ships: every layer to the target) or `"global"`
     (each layer to its share of one global magnitude cut).
+
+    Args:
+        network: the trained Keras model (not modified: a copy is pruned).
+        x: training inputs.
+        y: integer labels.
+        sparsity: the target fraction of zero weights over `scope`, in [0, 1).
+        steps: training steps in all.
+        batch_size: inputs per step.
+        learning_rate: Adam's learning rate.
+        end_fraction: share of the steps over which the sparsity ramps, in (0, 1].
+        frequency: steps between two mask updates.
+        scope: which weights count towards `sparsity` (tfmot prunes kernels only).
+        allocation: `"uniform"` or `"global"`.
+        min_density: the least fraction of each layer kept.
+        seed: seed of the batch order.
+        verbose: passed to `fit`.
+
+    Returns:
+        A `SparsificationResult`, its model back in Keras 3.
+
+    Raises:
+        ValueError: a sparsity, count, fraction or learning rate out of range, an
+            unknown allocation, or data the network cannot take.
+        UnsupportedModelError: a layer tfmot's converter cannot take.
+        RuntimeError: a Keras backend other than TensorFlow (`UnsupportedBackendError`).
+        ImportError: tensorflow-model-optimization or tf-keras is not installed.
+
+    Example:
+        >>> result = tfmot_polynomial(network, x_train, y_train, sparsity=0.95,
+        ...                           steps=2000, allocation="global")
     """
     from keras_fip.sparsity._tfmot import tfmot
     from keras_fip.sparsity.convert import from_tf_keras, to_tf_keras
