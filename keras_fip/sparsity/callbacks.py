@@ -43,6 +43,15 @@ class SparsityMonitor(keras.callbacks.Callback):
         budget: the path's step budget, and
         step_length: its step length (a number or a schedule), both needed
             with `pull_growth`.
+
+    Raises:
+        ValueError: a tolerance that is not positive, or `pull_growth` above 1
+            without `budget` and `step_length`.
+
+    Example:
+        >>> pull = SparsityObjective(0.95, weight=0.1)
+        >>> model = FIPModel.from_model(network, objectives=[pull])
+        >>> model.fit(x, y, epochs=10, callbacks=[SparsityMonitor(pull, tolerance=0.01)])
     """
 
     def __init__(self, objective, tolerance=0.01, validation_data=None, check_every=10,
@@ -131,6 +140,10 @@ class HoldMask(keras.callbacks.Callback):
         masks: `{variable path: mask}` as returned by `SparsityObjective.snap`
             or `masks_of`; 1 keeps a weight, 0 holds it at zero.
 
+    Raises:
+        ValueError: no masks; when training begins, a mask for a variable the
+            model does not have, or of another shape.
+
     Example:
         >>> masks = pull.snap(network)
         >>> network.fit(x, y, callbacks=[HoldMask(masks)])
@@ -179,6 +192,10 @@ class GradualMask(keras.callbacks.Callback):
             schedule (e.g. `PolynomialSparsity(s, ramp_steps, power=3)`, the
             cubic schedule) and whose `pruned_variables` are the model's.
         frequency: steps between mask updates.
+
+    Raises:
+        TypeError: a `frequency` that is not a number (the callers, such as
+            `gradual_magnitude`, check its range before training).
 
     Example:
         >>> pull = SparsityObjective(schedule=PolynomialSparsity(0.95, 750))

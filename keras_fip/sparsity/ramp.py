@@ -161,6 +161,18 @@ def sparsify_ramp(network, x, *, sparsity, steps=1000, batch_size=200, step_leng
         A `SparsificationResult`: `path` holds one record per point, the start
         first (`step` 0); `kept` is whether validation accuracy stayed within
         `KEPT_POINTS` of the start at every recorded point.
+
+    Raises:
+        ValueError: a sparsity, count, length or fraction out of range, inputs or
+            validation data the network cannot take, or a network that is not a
+            single classifier.
+        FloatingPointError: the path's loss became NaN or infinite.
+
+    Example:
+        >>> from keras_fip.sparsity import sparsify_ramp
+        >>> result = sparsify_ramp(network, x_train, sparsity=0.98, steps=4000,
+        ...                        validation_data=(x_val, y_val))
+        >>> result.sparsity, result.kept
     """
     network = checks.classifier(network, "model")
     x = checks.inputs(x, network, "x")
