@@ -105,6 +105,15 @@ def run_sparsify_experiment(*, dataset="digits", data_dir=None, model=None,
 
     targets = [_target(s) for s in sparsity]
     min_density = check_min_density(min_density)
+    # Both would fail only after the dense network trained (the duplicate at its export).
+    repeated = sorted({t for t in targets if targets.count(t) > 1})
+    if repeated:
+        raise ValueError(f"--sparsity: {', '.join(f'{t:g}' for t in repeated)} given more "
+                         "than once; each target is one run and one export folder")
+    if targets and min_density > 1.0 - max(targets) + 1e-9:
+        raise ValueError(f"--min-density {min_density:g} keeps more of each layer than "
+                         f"--sparsity {max(targets):g} leaves ({1.0 - max(targets):g}); "
+                         "lower one of them")
     hyperparameters = {m: dict(DEFAULTS[m], **(hyperparameters or {}).get(m, {}))
                        for m in METHOD_NAMES}
     methods = list(methods)
