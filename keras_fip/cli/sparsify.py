@@ -91,6 +91,13 @@ def run(args):
 
     targets = number_list(args.sparsity, float, "--sparsity")
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    # Options this run would never read are refused, not dropped without a word.
+    _checks.refuse_unused(args, "--data-dir", _checks.is_tfds(args.dataset),
+                          f"on --dataset {args.dataset} (it is read for tfds:NAME only)")
+    for option, default in (("--architecture", "lenet_300_100"), ("--epochs", 20)):
+        _checks.refuse_unused(args, option, not args.model,
+                              "with --model (the network is loaded, not trained first)",
+                              default=default)
     report.check_out_folder(args)  # another run's results are not replaced silently
 
 
