@@ -28,3 +28,26 @@ def finite(text):
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
     return value
+
+
+def refuse_unused(args, option, applies, reason, default=None):
+    """Refuses `option` when it was given a value but has no effect on this run.
+
+    argparse keeps every option it parsed; one that the chosen method, model or
+    dataset never reads would be dropped without a word, and the user would
+    believe it took part.
+
+    Args:
+        args: the parsed options.
+        option: the option as typed, e.g. "--hidden".
+        applies: whether it has an effect with the other options given.
+        reason: why not, e.g. "without --tune" (ends the message's first clause).
+        default: the option's default: that value was not chosen by the user.
+    """
+    value = getattr(args, option.lstrip("-").replace("-", "_"))
+    if not applies and value is not None and value is not False and value != default:
+        raise ValueError(f"{option} has no effect {reason}; leave it out")
+
+
+def is_tfds(dataset):
+    return str(dataset).strip().lower().startswith("tfds:")
