@@ -1,0 +1,92 @@
+"""Continual learning, then pruning on the memory: every task measured before and after."""
+
+import numpy as np
+import pytest
+
+from conftest import tensorflow_only
+from keras_fip.compose import sparsify_after_tasks
+from keras_fip import FIPModel
+from keras_fip.continual import ContinualConfig, make_stream, run_method
+from keras_fip.models import mlp
+
+
+@pytest.fixture(scope="module")
+def learned(digits):
+    stream = make_stream(digits, "class", num_tasks=2)
+    config = ContinualConfig(epochs=2, memory_per_class=10)
+    _, model = run_method(stream, "fip", lambda: mlp(stream.input_shape, stream.num_classes,
+                                                     hidden=(32,)), config, progress=False)
+    return stream, model
+
+
+@pytest.fixture(scope="module")
+def pruned(learned, tmp_path_factory):
+    """The FIP route with its defaults, exported where TensorFlow can."""
+    from conftest import TENSORFLOW
+
+    stream, model = learned
+    folder = tmp_path_factory.mktemp("then_sparsify") / "export" if TENSORFLOW else None
+    return sparsify_after_tasks(model, stream, sparsity=0.6, steps=20, export_dir=folder)
+
+
+def test_the_fip_route_prunes_on_the_memory_without_labels(learned, pruned):
+    stream, model = learned
+    report = pruned.to_dict()
+    assert report["method"] == "fip_ramp" and report["labels_used"] is False
+    assert report["sparsity"] == pytest.approx(0.6, abs=0.01)
+    assert len(report["accuracy_before"]) == len(report["accuracy_after"]) == len(stream)
+    assert report["memory_samples"] == len(model.memory)
+    assert report["average_after"] == pytest.approx(np.mean(report["accuracy_after"]))
+
+
+def test_the_fip_route_reads_no_label_of_the_memory(learned, pruned):
+    stream, model = learned
+    first = pruned
+    arrays = model.memory.numpy()
+    scrambled = {**arrays, "labels": np.roll(arrays["labels"], 7)}
+    model.memory._assign(scrambled)
+    try:
+        second = sparsify_after_tasks(model, stream, sparsity=0.6, steps=20)
+    finally:
+        model.memory._assign(arrays)
+    assert second.accuracy_after == first.accuracy_after
+    for a, b in zip(first.model.get_weights(), second.model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_labelled_peer_prunes_the_same_network_and_says_it_used_labels(learned):
+    stream, model = learned
+    before = [w.copy() for w in model.network.get_weights()]
+    pruned = sparsify_after_tasks(model, stream, sparsity=0.6, method="gmp", steps=20)
+    assert pruned.labels_used is True
+    assert pruned.sparsity == pytest.approx(0.6, abs=0.01)
+    for a, b in zip(before, model.network.get_weights()):  # the continual network is kept
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_model_without_memory_is_refused(learned):
+    stream, _ = learned
+    model = FIPModel(mlp(stream.input_shape, stream.num_classes, hidden=(8,)))  # as finetune's
+    with pytest.raises(ValueError, match="needs the memory of earlier tasks"):
+        sparsify_after_tasks(model, stream, sparsity=0.5, steps=5)
+
+
+def test_bad_options_are_refused_before_any_pruning(learned, tmp_path):
+    stream, model = learned
+    with pytest.raises(ValueError, match="sparsity"):
+        sparsify_after_tasks(model, stream, sparsity=1.0)
+    with pytest.raises(ValueError, match="unknown pruning method 'magic'"):
+        sparsify_after_tasks(model, stream, sparsity=0.5, method="magic")
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match="taken"):
+        sparsify_after_tasks(model, stream, sparsity=0.5, export_dir=tmp_path / "taken")
+
+
+@tensorflow_only
+def test_the_export_answers_as_keras_on_every_task(learned, pruned):
+    stream, _ = learned
+    assert len(pruned.export["task_agreement"]) == len(stream)
+    assert min(pruned.export["task_agreement"]) >= 0.99
+    assert pruned.export["files"]["tflite"]["path"].endswith(".tflite")
+    assert min(pruned.export["zeros"]["tflite"].values()) > 0.3  # the file carries the zeros
