@@ -31,12 +31,15 @@ def load_data(dataset, seed=0, data_dir=None):
 
 
 def check_labels(data, option="--dataset"):
-    """Raises ValueError when test labels lie beyond every training label.
+    """Raises ValueError when the labels cannot be class ids 0..K-1 of one network.
 
-    The loaders size the output layer by the largest label of either split, so a
-    test set labelled 10..19 beside training labels 0..9 would train a 20-way
-    network that can never be right on the test set.
+    The loaders size the output layer by the largest label of either split, so
+    test labels beyond every training label (10..19 beside 0..9, or an IDX file
+    holding 255) would train a network that can never be right on them, and
+    labels numbered from 1 would train an output no sample ever asks for.
     """
+    import numpy as np
+
     top = int(data.y_train.max())
     beyond = data.y_test > top
     if beyond.any():
@@ -44,6 +47,18 @@ def check_labels(data, option="--dataset"):
             f"{option} {data.name}: {int(beyond.sum())} test labels lie beyond the training "
             f"labels (train 0..{top}, test up to {int(data.y_test.max())}); no network "
             "trained on these data can predict them"
+        )
+    absent = np.setdiff1d(np.arange(top + 1), data.y_train)
+    if absent.size:
+        low = int(data.y_train.min())
+        fix = (f"number the classes from 0 (subtract {low} from every label)"
+               if absent.size == low and low > 0 else "number the classes 0..K-1 with none left out")
+        shown = ", ".join(map(str, absent[:5])) + (f" and {absent.size - 5} more"
+                                                   if absent.size > 5 else "")
+        raise ValueError(
+            f"{option} {data.name}: no training sample has label {shown} (the labels run "
+            f"{low}..{top}), so the network's {top + 1} outputs would include classes it "
+            f"never sees; {fix}"
         )
 
 

@@ -10,7 +10,9 @@ def quiet_libraries(verbose):
     """Hides TensorFlow's C++ logs and library warnings unless `verbose` is 2.
 
     Must run before TensorFlow is imported: its C++ logging level is read once.
+    keras-fip's own warnings are shown on one line each, at every level.
     """
+    _our_warnings_on_one_line()
     if verbose >= 2:
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # not even cuInit's "errors"
@@ -40,3 +42,22 @@ def quiet_tensorflow_logger():
         import tensorflow as tf
 
         tf.get_logger().setLevel("ERROR")
+
+
+def _our_warnings_on_one_line():
+    """keras-fip's warnings as `warning: MESSAGE` on stderr, not Python's two lines
+    of source location; other libraries' warnings are left as they are."""
+    import sys
+
+    default = warnings.showwarning
+    if getattr(default, "keras_fip", False):
+        return  # already installed (several commands in one process)
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if category.__module__.startswith("keras_fip"):
+            print(f"warning: {message}", file=file or sys.stderr)
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    show.keras_fip = True
+    warnings.showwarning = show

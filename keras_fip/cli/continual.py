@@ -7,6 +7,7 @@ writes report.json and the plots, prints the table.
 import os
 import sys
 
+from keras_fip.cli import _checks
 from keras_fip.cli._console import quiet_tensorflow_logger
 from keras_fip.cli._lists import at_least, non_negative, number_list, positive
 
@@ -62,7 +63,7 @@ def add_parser(commands):
                         "vgg16, resnet18, resnet20")
     parser.add_argument("--hidden", default="256,256",
                         help="hidden widths of the MLP (default 256,256)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=_checks.seed_type, default=0)
     parser.add_argument("--tune", action="store_true",
                         help="first choose each method's hyperparameters (4 settings each) on "
                         "--validation-fraction of each task's training data; the test split "
@@ -99,6 +100,7 @@ def run(args):
     hidden = number_list(args.hidden, int, "--hidden")
     if min(hidden) < 1:
         raise ValueError(f"--hidden: widths must be at least 1, got {args.hidden}")
+    _refuse_unused(args, methods)
     report.check_out_folder(args)  # another run's results are not replaced silently
 
 
@@ -127,3 +129,19 @@ def run(args):
     print(format_table(rows))
     print(f"\nwrote {out}/report.json, {out}/accuracy_matrix.png, {out}/accuracy_along_sequence.png")
     return 0
+
+
+def _refuse_unused(args, methods):
+    """An option the run would never read is refused, not dropped without a word."""
+    _checks.refuse_unused(args, "--data-dir", _checks.is_tfds(args.dataset),
+                          f"on --dataset {args.dataset} (it is read for tfds:NAME only)")
+    _checks.refuse_unused(args, "--hidden", args.model == "mlp",
+                          f"on --model {args.model} (it sets the widths of --model mlp)",
+                          default="256,256")
+    _checks.refuse_unused(args, "--validation-fraction", args.tune,
+                          "without --tune (nothing is held out otherwise)", default=0.1)
+    _checks.refuse_unused(args, "--fip-weight", "fip" in methods,
+                          "without the method fip in --methods (it sets fip's weight; "
+                          "others take theirs from --tune or their defaults)")
+    _checks.refuse_unused(args, "--class-order", args.scenario in ("class", "task"),
+                          f"on --scenario {args.scenario} (every task holds every class)")

@@ -167,6 +167,7 @@ def run(args):
     eps = number_list(args.eps, float, "--eps")
     widths = {name: _widths(args, name) for name in ("hidden", "cnn_filters", "cnn_dense")}
     attacks = [a for a in args.attacks.split(",") if a.strip()]
+    _refuse_unused(args)
     report.check_out_folder(args)  # another run's results are not replaced silently
 
 
@@ -205,3 +206,27 @@ def run(args):
     print(format_table(payload))
     print(f"\nwrote {out}/report.json, {out}/accuracy_vs_eps.png, {out}/transfer_matrix.png")
     return 0
+
+
+def _refuse_unused(args):
+    """An option the run would never read is refused, not dropped without a word."""
+    methods = {m.strip() for m in args.methods.split(",")}
+    other = "other" in {a.strip() for a in args.attackers.split(",")}
+    kinds = {args.model} | ({args.surrogate_model} if other else set())
+    _checks.refuse_unused(args, "--data-dir", _checks.is_tfds(args.dataset),
+                          f"on --dataset {args.dataset} (it is read for tfds:NAME only)")
+    _checks.refuse_unused(args, "--hidden", "mlp" in kinds,
+                          "unless --model or the other attacker (--surrogate-model) is mlp",
+                          default="256,256")
+    for option in ("--cnn-filters", "--cnn-dense"):
+        _checks.refuse_unused(args, option, args.model == "reference_cnn",
+                              f"on --model {args.model} (it shapes --model reference_cnn)")
+    _checks.refuse_unused(args, "--surrogate-model", other,
+                          "without the attacker other in --attackers", default="mlp")
+    _checks.refuse_unused(args, "--whitebox-samples", not args.no_whitebox,
+                          "with --no-whitebox", default=100)
+    for option, default in (("--fge-lr-max", 0.01), ("--fge-lr-min", 1e-4)):
+        _checks.refuse_unused(args, option, "fge" in methods,
+                              "without fge in --methods", default=default)
+    _checks.refuse_unused(args, "--snapshot-lr", "snapshot" in methods,
+                          "without snapshot in --methods", default=0.02)

@@ -15,14 +15,19 @@ Example:
 
 import json
 import os
+import warnings
 
-from keras_fip import experiment_common
+from keras_fip import checks, experiment_common
 
 # Each FIP variant beside its DER twin (same ingredients; the DER one keeps the
 # outputs stored with each sample, the FIP one re-anchors at each task start).
 DEFAULT_METHODS = ("fip", "fip_views", "der_views", "fip_views_labels", "der_views_labels",
                    "derpp", "derpp_views", "er_ace", "replay", "ewc", "finetune", "joint")
 METHOD_NAMES = DEFAULT_METHODS + ("der", "fip_l2", "der_l2", "fip_labels")
+
+
+class ResumeWarning(RuntimeWarning):
+    """A resumed run that cannot check everything it should (an older run folder)."""
 
 # The settings that decide the results: `resume=True` continues only a run that
 # was started with the same ones.
@@ -103,9 +108,16 @@ def run_continual_experiment(*, dataset="digits", data_dir=None, scenario="class
         raise ValueError(f"--methods: unknown methods {unknown}; choose from {', '.join(METHOD_NAMES)}")
     class_order = None if class_order is None else [int(c) for c in class_order]
     hidden = None if hidden is None else [int(h) for h in hidden]
+    _check_numbers(seed=seed, tasks=tasks, memory_per_class=memory_per_class,
+                   memory_batch_size=memory_batch_size, epochs=epochs, batch_size=batch_size,
+                   learning_rate=learning_rate, fip_weight=fip_weight,
+                   validation_fraction=validation_fraction)
+    if resume and checkpoint_dir is None:
+        raise ValueError("resume=True needs the checkpoint_dir of the run to continue")
     say = experiment_common.printer(progress)
 
     data, dataset_name = experiment_common.load_data(dataset, seed=seed, data_dir=data_dir)
+    experiment_common.check_labels(data)
     if class_order is not None and sorted(class_order) != list(range(data.num_classes)):
         missing = sorted(set(range(data.num_classes)) - set(class_order))
         raise ValueError(
@@ -151,7 +163,10 @@ def run_continual_experiment(*, dataset="digits", data_dir=None, scenario="class
             "tune": bool(tune), "validation_fraction": validation_fraction if tune else None,
             "method_options": method_options or None,
         }
-        _start_or_resume(checkpoint_dir, settings, resume)
+        from keras_fip.data.fingerprint import fingerprint
+
+        _start_or_resume(checkpoint_dir, settings, resume,
+                         fingerprint(data, None if dataset is data else dataset, data_dir))
     say(f"{stream.description}: {data.split or data.description}")
     say("tasks: " + "; ".join(t.name for t in stream))
     tuning = None
@@ -223,8 +238,69 @@ def _option(name):
     return "--" + name.replace("_", "-")
 
 
-def _start_or_resume(checkpoints, settings, resume):
-    """Checks the checkpoint folder against `resume`; records the run's settings."""
+def _check_numbers(**values):
+    """Each number as its option names it, before the data are loaded (`--seed -1`
+    would otherwise reach scikit-learn as its `random_state`)."""
+    checks.seed(values["seed"], "--seed")
+    for name in ("tasks", "memory_per_class", "memory_batch_size", "epochs", "batch_size"):
+        checks.count(values[name], _option(name), minimum=2 if name == "tasks" else 1)
+    checks.number(values["learning_rate"], "--learning-rate", minimum=0, strict=True)
+    if values["fip_weight"] is not None:
+        checks.number(values["fip_weight"], "--fip-weight", minimum=0)
+    checks.number(values["validation_fraction"], "--validation-fraction")
+
+
+def _read_json(path, what):
+    """A run file's contents, or one line naming the file and what is wrong with it."""
+    try:
+        with open(path) as f:
+            saved = json.load(f)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ValueError(f"--resume: {path} is corrupt (not valid JSON: {error}); {what}") from None
+    if not isinstance(saved, dict):
+        raise ValueError(f"--resume: {path} is corrupt (not a JSON object); {what}")
+    return saved
+
+
+def _check_checkpoints(checkpoints, methods):
+    """Refuses, before any training, a checkpoint whose files cannot be read back.
+
+    A run killed while the disk was full, or a file edited by hand, would
+    otherwise fail after the earlier methods have run, with Keras' message
+    ("File not found") or the JSON parser's position, naming neither file.
+    """
+    import zipfile
+
+    from keras_fip.engine import checkpoints as checkpoint_folders
+
+    for method in methods:
+        found = checkpoint_folders.latest(os.path.join(checkpoints, method), "after_task_")
+        if found is None:
+            continue
+        _, folder = found
+        restart = (f"remove {folder} to run {method} again from its start, or start the "
+                   "whole run in another --out")
+        _read_json(os.path.join(folder, "progress.json"), restart)
+        model = os.path.join(folder, "model.keras")
+        if not os.path.isfile(model):
+            raise ValueError(f"--resume: {model} is missing; {restart}")
+        try:
+            with zipfile.ZipFile(model) as archive:
+                bad = archive.testzip()  # every member's checksum
+                names = archive.namelist()
+        except (zipfile.BadZipFile, OSError, EOFError) as error:
+            raise ValueError(f"--resume: {model} is corrupt (not a Keras archive: {error}); "
+                             f"{restart}") from None
+        if bad is not None or "config.json" not in names:
+            what = f"{bad} fails its checksum" if bad else "no config.json in it"
+            raise ValueError(f"--resume: {model} is corrupt ({what}); {restart}")
+
+
+def _start_or_resume(checkpoints, settings, resume, fingerprint):
+    """Checks the checkpoint folder against `resume`; records the run's settings and
+    the fingerprint of its data (`keras_fip.data.fingerprint`)."""
+    from keras_fip.data.fingerprint import changes
+
     saved_file = os.path.join(checkpoints, "run.json")
     if not resume:
         if os.path.exists(checkpoints):
@@ -236,19 +312,36 @@ def _start_or_resume(checkpoints, settings, resume):
             os.makedirs(checkpoints)
         except OSError as error:
             raise ValueError(f"--out: cannot create {checkpoints} ({error.strerror})") from None
-        with open(saved_file, "w") as f:
-            json.dump(settings, f, indent=2)
+        # Written whole: a kill here leaves no half-written run.json.
+        partial = saved_file + ".partial"
+        with open(partial, "w") as f:
+            json.dump({**settings, "dataset_fingerprint": fingerprint}, f, indent=2)
+        os.replace(partial, saved_file)
         return
     if not os.path.isfile(saved_file):
         raise ValueError(f"--resume: no unfinished run to resume in {checkpoints}")
-    with open(saved_file) as f:
-        saved = json.load(f)
+    saved = _read_json(saved_file, "start the run again in another --out")
     differing = [k for k in SETTINGS if saved.get(k) != settings.get(k)]
     if differing:
         raise ValueError(
             "--resume: the run in " + checkpoints + " was started with other options: "
             + ", ".join(f"{_option(k)} {saved.get(k)} (now {settings.get(k)})" for k in differing)
         )
+    recorded = saved.get("dataset_fingerprint")
+    dataset = fingerprint.get("path") or settings["dataset"]
+    if recorded is None:
+        # A run folder from before keras-fip recorded its data: resumed, not refused.
+        warnings.warn(ResumeWarning(
+            f"the run in {checkpoints} was started before keras-fip recorded its data, so "
+            f"--resume cannot check that {dataset} is unchanged; resuming"), stacklevel=3)
+    else:
+        change = changes(recorded, fingerprint)
+        if change:
+            raise ValueError(
+                f"--resume: the dataset {dataset} changed since the run in {checkpoints} "
+                f"started ({change}); resume with the data it started with, or start again "
+                "in another --out")
+    _check_checkpoints(checkpoints, settings["methods"])
 
 
 def remove_run_checkpoints(checkpoint_dir):

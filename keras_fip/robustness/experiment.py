@@ -164,6 +164,10 @@ def run_robust_experiment(*, dataset="digits", data_dir=None, model="reference_c
     if float(fge_lr_min) > float(fge_lr_max):
         raise ValueError(f"--fge-lr-min ({fge_lr_min:g}) must not exceed --fge-lr-max "
                          f"({fge_lr_max:g})")
+    # Checked here, not when the path starts: that is after the start has trained.
+    if max_candidates is not None and int(max_candidates) < int(members):
+        raise ValueError(f"--max-candidates ({max_candidates}) must be at least --members "
+                         f"({members}): each member is one accepted candidate of the path")
 
     from keras_fip import models
     from keras_fip.robustness import analysis
