@@ -59,7 +59,10 @@ def stratified_split(
     """
     from sklearn.model_selection import train_test_split
 
+    from keras_fip.checks import seed as check_seed
+
     test_fraction = check_test_fraction(test_fraction)
+    seed = check_seed(seed)  # named as ours, not as scikit-learn's random_state
     try:
         return tuple(
             train_test_split(x, y, test_size=test_fraction, stratify=y,
