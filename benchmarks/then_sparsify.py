@@ -7,7 +7,8 @@ pruned to `--sparsity` by each pruning method on the continual memory, the only
 data a continual learner keeps of its earlier tasks, with the same step budget.
 The FIP route (`fip_ramp`) reads no label; the peers train on the memory's labels
 (`gmp`, `oneshot`) or on labels plus distillation to the network before pruning
-(`gmp_kd`, `oneshot_kd`). Every pruning method runs with its defaults (none is
+(`gmp_kd`, `oneshot_kd`), and the distillation peers run once more without
+labels (`gmp_kd:label_free`), the label-free peers of the FIP route. Every pruning method runs with its defaults (none is
 tuned). Prints a table (mean, lowest seed) and writes JSON.
 
     python benchmarks/then_sparsify.py --dataset ../shared/data/mnist \
@@ -24,7 +25,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-PRUNING = "fip_ramp,gmp,gmp_kd,oneshot,oneshot_kd"
+#: A method name, or NAME:label_free to run a peer without the memory's labels.
+PRUNING = "fip_ramp,gmp,gmp_kd,oneshot,oneshot_kd,gmp_kd:label_free,oneshot_kd:label_free"
 
 
 def run_seed(args, seed):
@@ -49,9 +51,11 @@ def run_seed(args, seed):
     result, model = run_method(stream, picked[args.continual], build, config, progress=False)
     rows = {}
     for method in args.pruning.split(","):
+        name, _, flag = method.partition(":")
         keras.utils.set_random_seed(seed)
-        pruned = sparsify_after_tasks(model, stream, sparsity=args.sparsity, method=method,
-                                      steps=args.steps, batch_size=args.batch_size, seed=seed)
+        pruned = sparsify_after_tasks(model, stream, sparsity=args.sparsity, method=name,
+                                      steps=args.steps, batch_size=args.batch_size, seed=seed,
+                                      label_free=True if flag == "label_free" else None)
         rows[method] = pruned.to_dict()
         print(f"  seed {seed} {method:<11} before {rows[method]['average_before']:.4f} "
               f"after {rows[method]['average_after']:.4f}", flush=True)

@@ -87,8 +87,8 @@ def memory_of(model):
 
 
 def sparsify_after_tasks(model, stream, *, sparsity, method="fip_ramp", steps=1000,
-                         batch_size=100, seed=0, export_dir=None, overwrite=False,
-                         verbose=0, **options):
+                         batch_size=100, seed=0, label_free=None, export_dir=None,
+                         overwrite=False, verbose=0, **options):
     """Prunes a continual learner after its last task, keeping what it knows of every task.
 
     Args:
@@ -103,6 +103,9 @@ def sparsify_after_tasks(model, stream, *, sparsity, method="fip_ramp", steps=10
         steps: the pruning's step budget, at `batch_size`.
         batch_size: memory samples per step (at most the memory's size).
         seed: seed of the pruning's batches.
+        label_free: whether the pruning may read the memory's labels; None:
+            the FIP methods do not, the peers do. True runs a peer without them
+            too (`gmp_kd` / `oneshot_kd` then distil only; `oneshot` prunes only).
         export_dir: if given, the pruned network is exported there
             (`export_sparse`: `.keras`, SavedModel, TFLite) and the TFLite file
             is checked against Keras on every task's test data.
@@ -134,7 +137,10 @@ def sparsify_after_tasks(model, stream, *, sparsity, method="fip_ramp", steps=10
     network = getattr(model, "network", model)
     x, y = memory_of(model)
     batch_size = min(checks.count(batch_size, "batch_size"), len(x))
-    label_free = method in LABEL_FREE_METHODS
+    if label_free is None:
+        label_free = method in LABEL_FREE_METHODS
+    elif not label_free and method in LABEL_FREE_METHODS:
+        raise ValueError(f"{method} reads no label: label_free=False does not apply to it.")
     before = [task_accuracy(network, task, stream.scenario) for task in stream]
     start = time.perf_counter()
     result = run_method(method, network, x, y, sparsity=sparsity, steps=steps,

@@ -77,6 +77,8 @@ def test_bad_options_are_refused_before_any_pruning(learned, tmp_path):
         sparsify_after_tasks(model, stream, sparsity=1.0)
     with pytest.raises(ValueError, match="unknown pruning method 'magic'"):
         sparsify_after_tasks(model, stream, sparsity=0.5, method="magic")
+    with pytest.raises(ValueError, match="fip_ramp reads no label"):
+        sparsify_after_tasks(model, stream, sparsity=0.5, label_free=False)
     (tmp_path / "taken").mkdir()
     (tmp_path / "taken" / "notes.txt").write_text("mine")
     with pytest.raises(ValueError, match="taken"):
