@@ -8,7 +8,9 @@ def pct(s):
 
 
 def label_of(row):
-    return row.get("label", row["method"])
+    """The method's name as its report gives it, "(labels)" added when it read labels."""
+    label = row.get("label", row["method"])
+    return f"{label} (labels)" if row.get("labels") and "(labels)" not in label else label
 
 
 def yes(v):
@@ -52,6 +54,22 @@ def _rows(data, model="lenet_300_100"):
     return [r for r in data["rows"] if r["model"] == model]
 
 
+def _merged(ctx, files, model="lenet_300_100"):
+    """The rows of several benchmark files run on the same protocol; refused unless
+    every seed started from the same dense network (the same dense accuracy)."""
+    rows, dense = [], {}
+    for entry in files.split(","):
+        # "file.json:fip_ramp+gmp" takes only those methods' rows of that file.
+        f, _, only = entry.partition(":")
+        for r in _rows(ctx.json(f), model):
+            if only and r["method"] not in only.split("+"):
+                continue
+            if dense.setdefault(r["seed"], r["dense_accuracy"]) != r["dense_accuracy"]:
+                raise RenderError(f"{f}: seed {r['seed']} started from another dense network")
+            rows.append(r)
+    return rows
+
+
 def _seeds(rows, method, sparsity):
     return {r["seed"]: r["accuracy"] for r in rows if r["method"] == method
             and r["sparsity"] == sparsity}
@@ -62,10 +80,11 @@ def _labels(rows):
 
 
 @renderer("sparsity_lf_table")
-def sparsity_lf_table(ctx, file, model="lenet_300_100"):
+def sparsity_lf_table(ctx, files, model="lenet_300_100"):
     """Test accuracy per sparsity and method over seeds, mean (lowest seed), best mean
-    in bold, each method named as its rows name it."""
-    rows = _rows(ctx.json(file), model)
+    in bold, each method named as its rows name it (``files``: one or more benchmark
+    files on the same protocol and dense networks)."""
+    rows = _merged(ctx, files, model)
     methods = list(dict.fromkeys(r["method"] for r in rows))
     labels = _labels(rows)
     out = []
@@ -86,10 +105,10 @@ def sparsity_lf_table(ctx, file, model="lenet_300_100"):
 
 
 @renderer("sparsity_lf_verdicts")
-def sparsity_lf_verdicts(ctx, file, method="fip_ramp", model="lenet_300_100"):
+def sparsity_lf_verdicts(ctx, files, method="fip_ramp", model="lenet_300_100"):
     """Per sparsity, `method` against every other method over seeds: beats (ahead on
     every seed), level, behind (behind on every seed), with the means."""
-    rows = _rows(ctx.json(file), model)
+    rows = _merged(ctx, files, model)
     labels = _labels(rows)
     lines = []
     for s in sorted({r["sparsity"] for r in rows}):
@@ -131,11 +150,16 @@ def sparsity_lf_kept(ctx, file, method="fip_ramp", model="lenet_300_100"):
 
 
 @renderer("sparsity_lf_hyperparameters")
-def sparsity_lf_hyperparameters(ctx, file, model="lenet_300_100"):
+def sparsity_lf_hyperparameters(ctx, files, model="lenet_300_100"):
     """The settings each method chose on its seed's validation split."""
-    chosen = ctx.json(file).get("hyperparameters", {}).get(model, {})
+    chosen = {}
+    for entry in files.split(","):
+        f, _, only = entry.partition(":")
+        for m, h in ctx.json(f).get("hyperparameters", {}).get(model, {}).items():
+            if not only or m in only.split("+"):
+                chosen[m] = h
     if not chosen:
-        raise RenderError(f"{file} records no hyperparameters for {model}")
+        raise RenderError(f"{files} record no hyperparameters for {model}")
     return "; ".join(f"`{m}` " + ", ".join(f"{k} {num(v)}" for k, v in h.items())
                      for m, h in chosen.items()) + "."
 
@@ -167,7 +191,7 @@ def sparsity_lf_commands(ctx, files):
     """The commands recorded in the files (the plot's redraw command too, where kept)."""
     commands = []
     for f in files.split(","):
-        data = ctx.json(f)
+        data = ctx.json(f.partition(":")[0])
         commands.append(data["command"])
         if data.get("plot_command"):
             commands.append(data["plot_command"])
