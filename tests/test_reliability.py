@@ -421,3 +421,24 @@ def test_a_missing_backend_is_named(monkeypatch):
     monkeypatch.delenv("KERAS_BACKEND")
     monkeypatch.setenv("KERAS_HOME", "/nonexistent-keras-home")
     assert cli_main.configured_backend() == ("tensorflow", "the default")
+
+
+def test_a_signal_inside_a_finaliser_is_delivered_again_once_it_returns(monkeypatch):
+    """Python drops an exception raised in `__del__` (TensorFlow frees its functions
+    there): Ctrl-C landing there must not be lost, or the run goes on to exit 0."""
+    from keras_fip.cli import main as cli
+
+    sent = []
+    monkeypatch.setattr(cli.os, "kill", lambda pid, signum: sent.append(signum))
+
+    class Freed:
+        def __del__(self):
+            cli._on_signal(signal.SIGINT, sys._getframe())
+
+    Freed()  # freed at once: the signal lands in its __del__
+    time.sleep(0.3)
+    assert sent == [signal.SIGINT]
+    with pytest.raises(KeyboardInterrupt):
+        cli._on_signal(signal.SIGINT, sys._getframe())
+    with pytest.raises(cli.Terminated):
+        cli._on_signal(signal.SIGTERM, sys._getframe())

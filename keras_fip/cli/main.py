@@ -17,12 +17,14 @@ writes is written beside and renamed whole, so nothing half-written remains.
 """
 
 import argparse
+import gc
 import importlib.util
 import json
 import os
 import shlex
 import signal
 import sys
+import threading
 
 from keras_fip.cli._console import quiet_libraries
 
@@ -96,8 +98,26 @@ def backend_problem():
     return None
 
 
-def _raise_terminated(signum, frame):
-    raise Terminated()
+def _on_signal(signum, frame):
+    """Ctrl-C / SIGTERM as an exception where the program is, except in a finaliser.
+
+    Python prints and drops an exception raised in a `__del__` or a gc callback
+    (TensorFlow frees its functions in `__del__`), and the run would go on to
+    exit 0: there the signal is delivered again once the finaliser has returned.
+    """
+    if _in_finaliser(frame):
+        threading.Timer(0.05, os.kill, (os.getpid(), signum)).start()
+        return
+    raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+
+def _in_finaliser(frame):
+    callbacks = {getattr(c, "__code__", None) for c in gc.callbacks}
+    while frame is not None:
+        if frame.f_code.co_name == "__del__" or frame.f_code in callbacks:
+            return True
+        frame = frame.f_back
+    return False
 
 
 def interrupted_line(args, terminated):
@@ -150,11 +170,14 @@ def main(argv=None):
     if problem:
         print(f"keras-fip {args.command}: error: {problem}", file=sys.stderr)
         return 2
-    previous = None
-    try:
-        previous = signal.signal(signal.SIGTERM, _raise_terminated)
-    except ValueError:  # not the main thread: leave SIGTERM alone
-        pass
+    previous = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(signum) == signal.SIG_IGN:
+            continue  # ignored by whoever started us (nohup, a background job)
+        try:
+            previous[signum] = signal.signal(signum, _on_signal)
+        except ValueError:  # not the main thread: leave the signals alone
+            pass
     try:
         return _run(args)
     except KeyboardInterrupt as interrupt:
@@ -162,8 +185,8 @@ def main(argv=None):
         print(f"\n{interrupted_line(args, terminated)}", file=sys.stderr)
         return EXIT_SIGTERM if terminated else EXIT_SIGINT
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _run(args):

@@ -38,7 +38,11 @@ def save(folder, prefix, count, write):
     partial = final + ".partial"
     shutil.rmtree(partial, ignore_errors=True)
     os.makedirs(partial)
-    write(partial)
+    try:
+        write(partial)
+    except BaseException:  # Ctrl-C, SIGTERM, a full disk: no half-written folder stays
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
     shutil.rmtree(final, ignore_errors=True)
     os.replace(partial, final)
     remove(folder, prefix, below=count)
