@@ -147,6 +147,7 @@ class InterruptCase:
     signal: int
     absent: tuple = ()
     env: tuple = ()
+    rerun_extra: tuple = ()  # added to the rerun, e.g. ("--resume",)
 
     def run(self, tmp):
         import os
@@ -187,10 +188,13 @@ class InterruptCase:
             for f in files + dirs if ".partial" in f]
         if left:
             return "data loss", f"left behind: {left}"
-        rerun = subprocess.run([sys.executable, "-c", code, *argv], cwd=folder, env=env,
+        rerun = subprocess.run([sys.executable, "-c", code, *argv, *self.rerun_extra],
+                               cwd=folder, env=env,
                                capture_output=True, text=True, timeout=900)
         if rerun.returncode != 0:
             return "data loss", f"the rerun failed ({rerun.returncode}): {rerun.stderr[-300:]}"
+        if self.rerun_extra and " ".join(self.rerun_extra) not in lines[0]:
+            return "misleading", f"the line does not say how to go on: {lines[0]}"
         return "clear", lines[0]
 
 
@@ -214,9 +218,80 @@ def make_files(tmp):
                                        y_train=arrays["y_train"][:0]))
     np.savez(tmp / "pixels_255.npz", **dict(arrays, x_train=arrays["x_train"] * 255.0,
                                             x_test=arrays["x_test"] * 255.0))
+    np.savez(tmp / "labels_1_to_10.npz", **dict(arrays, y_train=arrays["y_train"] + 1,
+                                                 y_test=arrays["y_test"] + 1))
+    _write_idx_255(tmp / "idx_255", digits)
     _write_models(tmp)
     _write_runs(tmp)
+    _write_resume_runs(tmp, arrays)
     return tmp
+
+
+def _write_idx_255(folder, digits):
+    """MNIST-style IDX files whose test labels hold one 255 (a corrupt byte)."""
+    import struct
+
+    def write(path, array):
+        header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+        path.write_bytes(header + array.astype(np.uint8).tobytes())
+
+    folder.mkdir()
+    pixels = lambda x: np.round(x[..., 0] * 255).astype(np.uint8)  # noqa: E731
+    y_test = digits.y_test.astype(np.uint8)
+    y_test[5] = 255
+    write(folder / "train-images-idx3-ubyte", pixels(digits.x_train))
+    write(folder / "train-labels-idx1-ubyte", digits.y_train.astype(np.uint8))
+    write(folder / "t10k-images-idx3-ubyte", pixels(digits.x_test))
+    write(folder / "t10k-labels-idx1-ubyte", y_test)
+
+
+# The options of the continual runs that --resume continues (RESUME_ARGV below).
+RESUME_OPTIONS = dict(tasks=2, epochs=1, methods=["finetune"], hidden=[8])
+RESUME_RUNS = ("changed_data", "old_folder", "bad_run_json", "bad_progress", "bad_model")
+
+
+def _write_resume_runs(tmp, arrays):
+    """Unfinished continual runs, each spoilt one way, for `--resume` to meet.
+
+    One run is made through the API (all its checkpoints written, the report not
+    yet), then copied per case with its run.json pointing at the copy's data.
+    """
+    import json
+    import shutil
+
+    from keras_fip.continual.experiment import run_continual_experiment
+
+    base = tmp / "resume_base"
+    base.mkdir()
+    np.savez(base / "data.npz", **arrays)
+    run_continual_experiment(dataset=str(base / "data.npz"), **RESUME_OPTIONS,
+                             checkpoint_dir=str(base / "run" / "checkpoints"), progress=False)
+    for name in RESUME_RUNS:
+        folder = tmp / f"resume_{name}"
+        shutil.copytree(base, folder)
+        checkpoints = folder / "run" / "checkpoints"
+        saved = json.loads((checkpoints / "run.json").read_text())
+        saved["dataset"] = str(folder / "data.npz")
+        saved["dataset_fingerprint"]["path"] = str((folder / "data.npz").resolve())
+        if name == "old_folder":  # made before keras-fip recorded the data
+            del saved["dataset_fingerprint"]
+        (checkpoints / "run.json").write_text(json.dumps(saved))
+        last = checkpoints / "finetune" / "after_task_2"
+        if name == "changed_data":  # same shape and size, other labels
+            np.savez(folder / "data.npz", **dict(arrays, y_test=arrays["y_test"][::-1]))
+        elif name == "bad_run_json":
+            (checkpoints / "run.json").write_text('{"dataset": "dig')
+        elif name == "bad_progress":
+            (last / "progress.json").write_text("")
+        elif name == "bad_model":  # cut short, as by a full disk
+            model = (last / "model.keras").read_bytes()
+            (last / "model.keras").write_bytes(model[:len(model) // 2])
+
+
+def _resume_argv(name):
+    folder = "{tmp}/resume_" + name
+    return ("continual", "--dataset", folder + "/data.npz", "--tasks", "2", "--epochs", "1",
+            "--methods", "finetune", "--hidden", "8", "--out", folder + "/run", "--resume")
 
 
 def _write_runs(tmp):
@@ -857,5 +932,182 @@ RELIABILITY_CASES = [
 ]
 
 
+# ------------------------------------------- issue 22, round two: items 3, 7, 8
+def _before_training(argv, expect):
+    """`keras-fip ARGV` must fail with `expect` before any network trains."""
+
+    def check(tmp):
+        import keras
+
+        def trained(*args, **kwargs):
+            raise AssertionError("a network trained before the options were checked")
+
+        real, keras.Model.fit = keras.Model.fit, trained
+        try:
+            outcome, message = CliCase("", argv, expect).run(tmp)
+        finally:
+            keras.Model.fit = real
+        assert outcome == "clear", f"{outcome}: {message}"
+        return message
+
+    return check
+
+
+def _resume_old_folder(tmp):
+    """A run folder without a data fingerprint resumes, with one warning line."""
+    import warnings
+
+    from keras_fip.cli.main import main
+
+    argv = [a.replace("{tmp}", str(tmp)) for a in _resume_argv("old_folder")]
+    err, out = io.StringIO(), io.StringIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+            code = main(argv)
+    lines = [line for line in err.getvalue().splitlines() if line.startswith("warning:")]
+    assert code == 0, f"exit code {code}: {err.getvalue()[-300:]}"
+    assert len(lines) == 1 and "cannot check" in lines[0], \
+        f"resumed without a word that the data could not be checked: {err.getvalue()[-300:]}"
+    return lines[0]
+
+
+def _continual_api(**kwargs):
+    from keras_fip.continual.experiment import run_continual_experiment
+
+    return run_continual_experiment(**{"tasks": 2, "epochs": 1, "methods": ["finetune"],
+                                       "progress": False, **kwargs})
+
+
+def _config(**kwargs):
+    from keras_fip.continual import ContinualConfig
+
+    return ContinualConfig(**kwargs)
+
+
+def _load(spec, **kwargs):
+    from keras_fip.data import load_dataset
+
+    return load_dataset(spec, **kwargs)
+
+
+ROUND_TWO_CASES = [
+    # Item 3: resume checks the data and the files it reads.
+    CliCase("continual --resume after the dataset file changed",
+            _resume_argv("changed_data"), "resume_changed_data/data.npz changed"),
+    CheckCase("continual --resume of a run folder from before the data fingerprint",
+              _resume_old_folder),
+    CliCase("continual --resume with a corrupt run.json",
+            _resume_argv("bad_run_json"), "run.json is corrupt"),
+    CliCase("continual --resume with a corrupt progress.json",
+            _resume_argv("bad_progress"), "progress.json is corrupt"),
+    CliCase("continual --resume with a truncated checkpoint model.keras",
+            _resume_argv("bad_model"), "model.keras is corrupt"),
+    ApiCase("run_continual_experiment(): resume without checkpoint_dir",
+            lambda tmp: _continual_api(resume=True), "checkpoint_dir"),
+    # Item 7: errors in our words.
+    CliCase("continual --seed -1", ("continual", "--seed", "-1"), "--seed"),
+    CliCase("continual --seed 2**32", ("continual", "--seed", str(2**32)), "--seed"),
+    CliCase("robust --seed -1", ("robust", "--seed", "-1"), "--seed"),
+    ApiCase("run_continual_experiment(): seed -1", lambda tmp: _continual_api(seed=-1), "seed"),
+    ApiCase("load_dataset(): seed -1", lambda tmp: _load("digits", seed=-1), "seed must"),
+    ApiCase("FIPModel: fip_weight '30'", lambda tmp: _fip_model(fip_weight="30"), "fip_weight"),
+    ApiCase("FIPModel: memory_batch_size 'abc'",
+            lambda tmp: _fip_model(memory_batch_size="abc"), "memory_batch_size"),
+    ApiCase("FIPModel: memory_batch_size 2.5",
+            lambda tmp: _fip_model(memory_batch_size=2.5), "memory_batch_size"),
+    ApiCase("ContinualConfig: epochs '3'", lambda tmp: _config(epochs="3"), "epochs"),
+    ApiCase("ContinualConfig: learning_rate '0.1'",
+            lambda tmp: _config(learning_rate="0.1"), "learning_rate"),
+    ApiCase("run_continual_experiment(): memory_batch_size 'abc'",
+            lambda tmp: _continual_api(memory_batch_size="abc"), "--memory-batch-size"),
+    CliCase("continual --dataset IDX test labels holding 255",
+            ("continual", "--dataset", "{tmp}/idx_255", "--out", "{tmp}/run"), "up to 255"),
+    CliCase("robust --dataset IDX test labels holding 255",
+            ("robust", "--dataset", "{tmp}/idx_255", "--out", "{tmp}/run"), "up to 255"),
+    CliCase("continual --dataset labels 1..10",
+            ("continual", "--dataset", "{tmp}/labels_1_to_10.npz", "--out", "{tmp}/run"),
+            "subtract 1"),
+    CliCase("sparsify --dataset labels 1..10",
+            ("sparsify", "--dataset", "{tmp}/labels_1_to_10.npz", "--out", "{tmp}/run"),
+            "subtract 1"),
+    CliCase("robust --dataset labels 1..10",
+            ("robust", "--dataset", "{tmp}/labels_1_to_10.npz", "--out", "{tmp}/run"),
+            "subtract 1"),
+    # Item 7: an option that does not apply is refused, never dropped.
+    CliCase("continual --data-dir without a tfds dataset",
+            ("continual", "--data-dir", "{tmp}", "--out", "{tmp}/run"), "--data-dir"),
+    CliCase("continual --hidden with --model reference_cnn",
+            ("continual", "--model", "reference_cnn", "--hidden", "32", "--out", "{tmp}/run"),
+            "--hidden"),
+    CliCase("continual --validation-fraction without --tune",
+            ("continual", "--validation-fraction", "0.2", "--out", "{tmp}/run"),
+            "--validation-fraction"),
+    CliCase("continual --fip-weight without the method fip",
+            ("continual", "--methods", "replay,ewc", "--fip-weight", "30", "--out", "{tmp}/run"),
+            "--fip-weight"),
+    CliCase("continual --class-order with --scenario domain",
+            ("continual", "--scenario", "domain", "--class-order", "9,8,7,6,5,4,3,2,1,0",
+             "--out", "{tmp}/run"), "--class-order"),
+    CliCase("sparsify --epochs with --model",
+            ("sparsify", "--model", "{tmp}/three_classes.keras", "--epochs", "5",
+             "--out", "{tmp}/run"), "--epochs"),
+    CliCase("sparsify --architecture with --model",
+            ("sparsify", "--model", "{tmp}/three_classes.keras", "--architecture", "mlp",
+             "--out", "{tmp}/run"), "--architecture"),
+    CliCase("sparsify --data-dir without a tfds dataset",
+            ("sparsify", "--data-dir", "{tmp}", "--out", "{tmp}/run"), "--data-dir"),
+    CliCase("robust --data-dir without a tfds dataset",
+            ("robust", "--data-dir", "{tmp}", "--out", "{tmp}/run"), "--data-dir"),
+    CliCase("robust --cnn-filters with --model mlp",
+            ("robust", "--model", "mlp", "--cnn-filters", "8,16", "--out", "{tmp}/run"),
+            "--cnn-filters"),
+    CliCase("robust --cnn-dense with --model mlp",
+            ("robust", "--model", "mlp", "--cnn-dense", "32", "--out", "{tmp}/run"),
+            "--cnn-dense"),
+    CliCase("robust --hidden with no mlp to shape",
+            ("robust", "--attackers", "start,surrogate", "--hidden", "32", "--out", "{tmp}/run"),
+            "--hidden"),
+    CliCase("robust --surrogate-model without the other attacker",
+            ("robust", "--attackers", "start", "--surrogate-model", "lenet_300_100",
+             "--out", "{tmp}/run"), "--surrogate-model"),
+    CliCase("robust --whitebox-samples with --no-whitebox",
+            ("robust", "--no-whitebox", "--whitebox-samples", "10", "--out", "{tmp}/run"),
+            "--whitebox-samples"),
+    CliCase("robust --fge-lr-max without fge",
+            ("robust", "--methods", "fip,deep", "--fge-lr-max", "0.1", "--out", "{tmp}/run"),
+            "--fge-lr-max"),
+    CliCase("robust --snapshot-lr without snapshot",
+            ("robust", "--methods", "fip,deep", "--snapshot-lr", "0.1", "--out", "{tmp}/run"),
+            "--snapshot-lr"),
+    # Item 8: what the options and the data decide is checked before any training.
+    CheckCase("sparsify --sparsity 0.5,0.5 refused before training",
+              _before_training(("sparsify", "--sparsity", "0.5,0.5", "--export", "{tmp}/dup",
+                                "--out", "{tmp}/run"), "more than once")),
+    CheckCase("sparsify --min-density above 1 - sparsity refused before training",
+              _before_training(("sparsify", "--sparsity", "0.9", "--min-density", "0.5",
+                                "--out", "{tmp}/run"), "--min-density")),
+    CheckCase("robust --max-candidates below --members refused before training",
+              _before_training(("robust", "--max-candidates", "1", "--out", "{tmp}/run"),
+                               "--max-candidates")),
+    CheckCase("continual --resume with a corrupt model.keras refused before training",
+              _before_training(_resume_argv("bad_model"), "model.keras is corrupt")),
+    CheckCase("continual --dataset labels 1..10 refused before training",
+              _before_training(("continual", "--dataset", "{tmp}/labels_1_to_10.npz",
+                                "--out", "{tmp}/run"), "subtract 1")),
+    # Item 5, each phase: a continual run interrupted after a task resumes.
+    InterruptCase("continual: SIGINT after the first task, resumed",
+                  ("continual", "--tasks", "2", "--epochs", "10", "--methods", "finetune,replay",
+                   "--hidden", "16", "--out", "{tmp}/out"),
+                  wait_for="out/checkpoints/finetune/after_task_1", signal=2,
+                  absent=("out/report.json",), rerun_extra=("--resume",)),
+    InterruptCase("continual: SIGTERM in the second method, resumed",
+                  ("continual", "--tasks", "2", "--epochs", "10", "--methods", "finetune,replay",
+                   "--hidden", "16", "--out", "{tmp}/out"),
+                  wait_for="out/checkpoints/replay/after_task_1", signal=15,
+                  absent=("out/report.json",), rerun_extra=("--resume",)),
+]
+
+
 CASES = (CONTINUAL_CLI + ENGINE_API + SPARSIFY_CLI + ROBUST_CLI + SPARSITY_ROBUSTNESS_API
-         + RELIABILITY_CASES)
+         + RELIABILITY_CASES + ROUND_TWO_CASES)
