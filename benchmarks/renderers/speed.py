@@ -36,7 +36,7 @@ def backend_step_cost_table(ctx, file):
 def bad_inputs_table(ctx, file="bad_inputs.json"):
     """The bad-input audit: cases tried per entry point and how each ended."""
     data = ctx.json(file)
-    outcomes = ["clear", "misleading", "traceback", "silent"]
+    outcomes = ["clear", "misleading", "traceback", "silent", "data loss"]  # issue 22: all shown
     outcomes += sorted({o for counts in data["summary"].values() for o in counts} - set(outcomes))
     rows = []
     groups = sorted(data["summary"].items(), key=lambda item: item[0] == "all")
