@@ -278,8 +278,9 @@ def _check_checkpoints(checkpoints, methods):
         if found is None:
             continue
         _, folder = found
-        restart = (f"remove {folder} to run {method} again from its start, or start the "
-                   "whole run in another --out")
+        # The path once only: the message stays one readable line.
+        restart = (f"remove its folder {os.path.basename(folder)} to run {method} again "
+                   "from its start, or start the whole run in another --out")
         _read_json(os.path.join(folder, "progress.json"), restart)
         model = os.path.join(folder, "model.keras")
         if not os.path.isfile(model):
