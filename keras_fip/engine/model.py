@@ -357,9 +357,12 @@ class FIPModel(keras.Model):
                     f"remember() got inputs of shape {x.shape[1:]}, but the model "
                     f"takes inputs of shape {expected}."
                 )
+        if samples_per_class is not None and num_samples is not None:
+            raise ValueError("remember(): give samples_per_class or num_samples, not both "
+                             "(one of them would be ignored).")
         for name, value in (("samples_per_class", samples_per_class), ("num_samples", num_samples)):
-            if value is not None and int(value) < 1:
-                raise ValueError(f"remember(): {name} must be at least 1, got {value}.")
+            if value is not None:
+                checks.count(value, f"remember(): {name}")
         if y is not None:
             y = as_labels(y, "remember(): y")
             if len(y) != len(x):
