@@ -423,7 +423,7 @@ def test_a_missing_backend_is_named(monkeypatch):
     assert cli_main.configured_backend() == ("tensorflow", "the default")
 
 
-def test_a_signal_inside_a_finaliser_is_delivered_again_once_it_returns(monkeypatch):
+def test_a_signal_inside_a_finaliser_or_tracing_is_delivered_again_once_it_returns(monkeypatch):
     """Python drops an exception raised in `__del__` (TensorFlow frees its functions
     there): Ctrl-C landing there must not be lost, or the run goes on to exit 0."""
     from keras_fip.cli import main as cli
@@ -438,6 +438,12 @@ def test_a_signal_inside_a_finaliser_is_delivered_again_once_it_returns(monkeypa
     Freed()  # freed at once: the signal lands in its __del__
     time.sleep(0.3)
     assert sent == [signal.SIGINT]
+    # Inside TensorFlow's tracing (it would turn the exception into a TypeError).
+    tracing = {"cli": cli, "signal": signal, "sys": sys}
+    exec(compile("cli._on_signal(signal.SIGTERM, sys._getframe())",
+                 "tensorflow/python/framework/func_graph.py", "exec"), tracing)
+    time.sleep(0.3)
+    assert sent == [signal.SIGINT, signal.SIGTERM]
     with pytest.raises(KeyboardInterrupt):
         cli._on_signal(signal.SIGINT, sys._getframe())
     with pytest.raises(cli.Terminated):

@@ -98,23 +98,31 @@ def backend_problem():
     return None
 
 
+# Code where an exception raised by a signal would be lost or turned into another:
+# TensorFlow's tracing (it re-raises what a traced call raised as its own error).
+_UNSAFE_FILES = ("framework/func_graph.py", "/autograph/")
+
+
 def _on_signal(signum, frame):
-    """Ctrl-C / SIGTERM as an exception where the program is, except in a finaliser.
+    """Ctrl-C / SIGTERM as an exception where the program is, except where unsafe.
 
     Python prints and drops an exception raised in a `__del__` or a gc callback
     (TensorFlow frees its functions in `__del__`), and the run would go on to
-    exit 0: there the signal is delivered again once the finaliser has returned.
+    exit 0; TensorFlow's tracing turns it into a TypeError and a traceback.
+    There the signal is delivered again a moment later, once that code is left.
     """
-    if _in_finaliser(frame):
+    if _in_unsafe_code(frame):
         threading.Timer(0.05, os.kill, (os.getpid(), signum)).start()
         return
     raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
 
 
-def _in_finaliser(frame):
+def _in_unsafe_code(frame):
     callbacks = {getattr(c, "__code__", None) for c in gc.callbacks}
     while frame is not None:
-        if frame.f_code.co_name == "__del__" or frame.f_code in callbacks:
+        code = frame.f_code
+        if (code.co_name == "__del__" or code in callbacks
+                or any(part in code.co_filename.replace("\\", "/") for part in _UNSAFE_FILES)):
             return True
         frame = frame.f_back
     return False
