@@ -187,7 +187,8 @@ def run_sparsify_experiment(*, dataset="digits", data_dir=None, model=None,
                                    else {}))
             row = {
                 "method": method, "label": method_label(method, label_free),
-                "labels": uses_labels(method, label_free), "target_sparsity": target, "accuracy": test_accuracy(result.model),
+                "labels": uses_labels(method, label_free), "target_sparsity": target,
+                "accuracy": test_accuracy(result.model),
                 "measured_sparsity": measured_sparsity(result.model, scope)[0],
                 "min_layer_density": min_layer_density(result.model, scope),
                 "path_steps": result.path_steps,
@@ -239,7 +240,7 @@ def method_label(method, label_free=False):
 
 def run_method(method, network, x, y, *, sparsity, steps, batch_size=200, seed=0, verbose=0,
                scope="kernels_and_biases", min_density=0.0, learning_rate=1e-3,
-               path_fraction=0.5, pull_growth=1.5, step_length=1.0, temperature=1.0,
+               path_fraction=0.5, pull_growth=1.5, step_length=0.2, temperature=1.0,
                label_free=False, validation_data=None):
     """Sparsifies `network` with one method on a budget of `steps` training steps.
 
@@ -264,9 +265,10 @@ def run_method(method, network, x, y, *, sparsity, steps, batch_size=200, seed=0
               dense network's outputs instead of labels.
             - "fip_ramp": `keras_fip.sparsity.ramp.sparsify_ramp`: the
               target rises on the cubic schedule of "gmp", each stage is cut
-              to and its mask held, and FIP steps of `step_length` (cosine
-              decay) on the output distance to the dense network restore the
-              function between stages; the whole budget, never labels
+              to and its mask held, and FIP steps of `step_length` (momentum
+              0.9, warm-up then cosine decay) on the output distance to the
+              dense network restore the function between stages; the whole
+              budget, never labels
               (gradual pruning + label-free distillation; its peer is gmp_kd).
             - "fip_pull": "fip" with the pull grown x`pull_growth` per step
               while off track (1.5: the forced arrival that reaches the set
