@@ -1,5 +1,7 @@
 """Continual learning, then pruning on the memory: every task measured before and after."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -92,3 +94,37 @@ def test_the_export_answers_as_keras_on_every_task(learned, pruned):
     assert min(pruned.export["task_agreement"]) >= 0.99
     assert pruned.export["files"]["tflite"]["path"].endswith(".tflite")
     assert min(pruned.export["zeros"]["tflite"].values()) > 0.3  # the file carries the zeros
+
+
+def test_keras_fip_continual_then_sparsify_reports_every_task_before_and_after(tmp_path, capsys):
+    from keras_fip.cli.main import main
+
+    code = main(["continual", "--methods", "fip,finetune", "--tasks", "2", "--epochs", "1",
+                 "--hidden", "16", "--then-sparsify", "0.7", "--then-sparsify-steps", "10",
+                 "--out", str(tmp_path / "run")])
+    assert code == 0
+    results = json.loads((tmp_path / "run" / "report.json").read_text())["results"]
+    pruned = results["fip"]["then_sparsify"]
+    assert pruned["method"] == "fip_ramp" and pruned["sparsity"] == pytest.approx(0.7, abs=0.01)
+    assert len(pruned["accuracy_before"]) == len(pruned["accuracy_after"]) == 2
+    assert "no memory" in results["finetune"]["then_sparsify"]["skipped"]
+    assert "pruned by" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--export", "x"], "--export has no effect without --then-sparsify"),
+    (["--then-sparsify-steps", "5"], "--then-sparsify-steps has no effect without --then-sparsify"),
+    (["--then-sparsify", "1.0"], "must be in [0, 1)"),
+    (["--then-sparsify", "0.9", "--then-sparsify-method", "magic"], "unknown method 'magic'"),
+])
+def test_then_sparsify_options_are_checked_before_training(tmp_path, capsys, args, message):
+    from keras_fip.cli.main import main
+
+    try:
+        code = main(["continual", "--out", str(tmp_path / "run"), *args])
+    except SystemExit as exit_:  # argparse's own checks
+        code = exit_.code
+    assert code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "run" / "report.json").exists()

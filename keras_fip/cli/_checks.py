@@ -30,6 +30,21 @@ def finite(text):
     return value
 
 
+def below_one(meaning):
+    """An argparse type: a number in [0, 1); `meaning` says what it is in the error."""
+
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
+        if not (math.isfinite(value) and 0.0 <= value < 1.0):
+            raise argparse.ArgumentTypeError(f"must be in [0, 1) ({meaning}), got {text}")
+        return value
+
+    return parse
+
+
 def refuse_unused(args, option, applies, reason, default=None):
     """Refuses `option` when it was given a value but has no effect on this run.
 

@@ -70,6 +70,19 @@ def add_parser(commands):
                         "is never seen")
     parser.add_argument("--validation-fraction", type=positive, default=0.1,
                         help="share of each task's training data held out by --tune (default 0.1)")
+    parser.add_argument("--then-sparsify", type=_checks.below_one("the fraction of zero weights"), default=None,
+                        metavar="FRACTION",
+                        help="after the last task, prune each method's network to this "
+                        "fraction of zero weights on its memory, keeping every task; the "
+                        "report gives each task's accuracy before and after")
+    parser.add_argument("--then-sparsify-method", default="fip_ramp",
+                        help="how to prune: fip_ramp (the FIP route, reads no label; default) "
+                        "or a peer of keras-fip sparsify (gmp, gmp_kd, oneshot, ...)")
+    parser.add_argument("--then-sparsify-steps", type=at_least(1), default=1000,
+                        help="the pruning's step budget (default 1000)")
+    parser.add_argument("--export", default=None, metavar="DIR",
+                        help="with --then-sparsify: export each pruned network to DIR/METHOD "
+                        "(.keras, SavedModel, TFLite), checked on every task's test data")
     parser.add_argument("--out", default="keras-fip-continual",
                         help="folder for report.json and plots (default ./keras-fip-continual)")
     parser.add_argument("--overwrite", action="store_true",
@@ -105,7 +118,8 @@ def run(args):
 
 
     from keras_fip.continual.experiment import (
-        format_table, remove_run_checkpoints, result_rows, run_continual_experiment,
+        format_table, format_then_sparsify, remove_run_checkpoints, result_rows,
+        run_continual_experiment,
     )
 
     quiet_tensorflow_logger()  # retracing notices would break the progress bars
@@ -117,7 +131,10 @@ def run(args):
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
         fip_weight=args.fip_weight, model=args.model, hidden=hidden, seed=args.seed,
         tune=args.tune, validation_fraction=args.validation_fraction,
-        checkpoint_dir=checkpoints, resume=args.resume, verbose=args.verbose,
+        checkpoint_dir=checkpoints, resume=args.resume, then_sparsify=args.then_sparsify,
+        then_sparsify_method=args.then_sparsify_method,
+        then_sparsify_steps=args.then_sparsify_steps, export_dir=args.export,
+        verbose=args.verbose,
     )
     out, rows = args.out, result_rows(payload)
     report.plot_accuracy_matrices(rows, f"{out}/accuracy_matrix.png")
@@ -127,7 +144,12 @@ def run(args):
     remove_run_checkpoints(checkpoints)  # only now: the report and plots are safely written
     print()
     print(format_table(rows))
+    if args.then_sparsify is not None:
+        print()
+        print(format_then_sparsify(rows))
     print(f"\nwrote {out}/report.json, {out}/accuracy_matrix.png, {out}/accuracy_along_sequence.png")
+    if args.export:
+        print(f"exported each pruned network to {args.export}/METHOD (.keras, SavedModel, TFLite)")
     return 0
 
 
@@ -145,3 +167,8 @@ def _refuse_unused(args, methods):
                           "others take theirs from --tune or their defaults)")
     _checks.refuse_unused(args, "--class-order", args.scenario in ("class", "task"),
                           f"on --scenario {args.scenario} (every task holds every class)")
+    for option in ("--then-sparsify-method", "--then-sparsify-steps", "--export"):
+        _checks.refuse_unused(args, option, args.then_sparsify is not None,
+                              "without --then-sparsify", default={
+                                  "--then-sparsify-method": "fip_ramp",
+                                  "--then-sparsify-steps": 1000}.get(option))

@@ -124,23 +124,5 @@ def run(args):
     return 0
 
 
-def _below_one(meaning):
-    """An argparse type: a number in [0, 1); `meaning` says what it is in the error."""
-
-    def parse(text):
-        import argparse
-        import math
-
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
-        if not (math.isfinite(value) and 0.0 <= value < 1.0):
-            raise argparse.ArgumentTypeError(f"must be in [0, 1) ({meaning}), got {text}")
-        return value
-
-    return parse
-
-
-_density = _below_one("the least fraction of each layer's weights kept")
-_fraction = _below_one("the fraction of each class held out for validation")
+_density = _checks.below_one("the least fraction of each layer's weights kept")
+_fraction = _checks.below_one("the fraction of each class held out for validation")

@@ -43,7 +43,9 @@ def run_continual_experiment(*, dataset="digits", data_dir=None, scenario="class
                              epochs=40, batch_size=32, learning_rate=1e-3, fip_weight=None,
                              model="mlp", hidden=(256, 256), seed=0, tune=False,
                              validation_fraction=0.1, method_options=None, checkpoint_dir=None,
-                             resume=False, verbose=0, progress=True):
+                             resume=False, then_sparsify=None, then_sparsify_method="fip_ramp",
+                             then_sparsify_steps=1000, export_dir=None, verbose=0,
+                             progress=True):
     """Learns a stream of tasks with each method and returns the report's payload.
 
     Args:
@@ -77,6 +79,14 @@ def run_continual_experiment(*, dataset="digits", data_dir=None, scenario="class
             `remove_run_checkpoints` once the report is safely written.
         resume: continue the run whose checkpoints are in `checkpoint_dir`; it
             must have been started with the same settings.
+        then_sparsify: after the last task, prune each method's network to this
+            sparsity on its memory (`keras_fip.compose.sparsify_after_tasks`);
+            a method without memory is reported as skipped.
+        then_sparsify_method: the pruning method ("fip_ramp": the FIP route,
+            no labels; or a peer of `keras_fip.sparsity.experiment`).
+        then_sparsify_steps: the pruning's step budget.
+        export_dir: export each pruned network to `export_dir/METHOD`
+            (`.keras`, SavedModel, TFLite), checked on every task's test data.
         verbose: passed to Keras' `fit` (0, 1 or 2).
         progress: print the stream and one progress bar per method.
 
@@ -85,7 +95,9 @@ def run_continual_experiment(*, dataset="digits", data_dir=None, scenario="class
         (dataset and split, scenario, tasks, class order, model, budget) and
         `results` (per method: family, anchor and, for a method with a twin
         in the other family, `twin`; accuracy matrix, average accuracy,
-        backward transfer, forgetting, seconds, hyperparameters).
+        backward transfer, forgetting, seconds, hyperparameters; with
+        `then_sparsify`, `then_sparsify`: the sparsity reached and the test
+        accuracy of every task before and after pruning, and the export).
 
     Raises:
         ValueError: unknown methods, a class order that is not a permutation
@@ -114,6 +126,7 @@ def run_continual_experiment(*, dataset="digits", data_dir=None, scenario="class
                    validation_fraction=validation_fraction)
     if resume and checkpoint_dir is None:
         raise ValueError("resume=True needs the checkpoint_dir of the run to continue")
+    _check_then_sparsify(then_sparsify, then_sparsify_method, then_sparsify_steps, export_dir)
     say = experiment_common.printer(progress)
 
     data, dataset_name = experiment_common.load_data(dataset, seed=seed, data_dir=data_dir)
@@ -185,9 +198,18 @@ def run_continual_experiment(*, dataset="digits", data_dir=None, scenario="class
                                 fixed={m: method_options[m] for m in tunable if m in method_options},
                                 verbose=verbose)
         chosen = [picked.get(m, c) if isinstance(m, str) else c for m, c in zip(methods, chosen)]
-    results = compare(stream, chosen, build, config, verbose=verbose, progress=progress,
-                      checkpoint_dir=checkpoint_dir)
+    results, trained = compare(stream, chosen, build, config, verbose=verbose,
+                               progress=progress, checkpoint_dir=checkpoint_dir,
+                               return_models=True)
     rows = [r.to_dict() for r in results]
+    if then_sparsify is not None:
+        for row, learner in zip(rows, trained):
+            say(f"{row['method']}: pruning to {then_sparsify:g} with {then_sparsify_method} "
+                "on its memory")
+            row["then_sparsify"] = _then_sparsify(
+                learner, stream, row["method"], sparsity=then_sparsify,
+                method=then_sparsify_method, steps=then_sparsify_steps, seed=seed,
+                export_dir=export_dir)
     return {
         "config": {
             "dataset": dataset_name,
@@ -206,6 +228,59 @@ def run_continual_experiment(*, dataset="digits", data_dir=None, scenario="class
         "results": {r["method"]: {k: v for k, v in r.items() if k != "method"} for r in rows},
         **({"tuning": tuning} if tuning is not None else {}),
     }
+
+
+def _check_then_sparsify(sparsity, method, steps, export_dir):
+    """The pruning's options, checked before any training."""
+    if sparsity is None:
+        if export_dir is not None:
+            raise ValueError("--export writes the pruned networks: it needs --then-sparsify")
+        return
+    from keras_fip.engine import backend
+    from keras_fip.sparsity.experiment import METHOD_NAMES
+    from keras_fip.sparsity.schedules import check_sparsity
+
+    check_sparsity(sparsity)
+    if method not in METHOD_NAMES:
+        raise ValueError(f"--then-sparsify-method: unknown method {method!r}; choose from "
+                         f"{', '.join(METHOD_NAMES)}")
+    checks.count(steps, "--then-sparsify-steps")
+    if export_dir is not None:
+        backend.require_tensorflow("--export (the tfmot pruning export, SavedModel, TFLite)")
+        from keras_fip.sparsity.export import check_directory
+
+        check_directory(export_dir)
+
+
+def _then_sparsify(model, stream, name, *, sparsity, method, steps, seed, export_dir):
+    """One method's network pruned on its memory, as its report's `then_sparsify`."""
+    from keras_fip.compose import memory_of, sparsify_after_tasks
+
+    try:
+        memory_of(model)
+    except ValueError:
+        return {"skipped": f"{name} keeps no memory of earlier tasks to prune on"}
+    folder = None if export_dir is None else os.path.join(export_dir, name)
+    return sparsify_after_tasks(model, stream, sparsity=sparsity, method=method, steps=steps,
+                                seed=seed, export_dir=folder).to_dict()
+
+
+def format_then_sparsify(rows):
+    """A plain-text table: each method's average accuracy before and after pruning."""
+    pruned = [r for r in rows if "then_sparsify" in r]
+    if not pruned:
+        return ""
+    width = max([10, *(len(r["method"]) for r in pruned)])
+    header = f"{'method':<{width}} {'pruned by':<12} {'sparsity':>8} {'before':>8} {'after':>8}"
+    lines = [header, "-" * len(header)]
+    for r in pruned:
+        done = r["then_sparsify"]
+        if "skipped" in done:
+            lines.append(f"{r['method']:<{width}} skipped: no memory")
+            continue
+        lines.append(f"{r['method']:<{width}} {done['method']:<12} {done['sparsity']:>8.4f} "
+                     f"{done['average_before']:>8.4f} {done['average_after']:>8.4f}")
+    return "\n".join(lines)
 
 
 def result_rows(payload):

@@ -232,7 +232,7 @@ def run_method(stream, method, build_network, config=None, verbose=0, progress=T
 
 
 def compare(stream, methods, build_network, config=None, verbose=0, progress=True,
-            checkpoint_dir=None):
+            checkpoint_dir=None, return_models=False):
     """Runs several methods on the same stream and budget; returns their results.
 
     With `checkpoint_dir`, each method checkpoints in its own subfolder and an
@@ -247,9 +247,11 @@ def compare(stream, methods, build_network, config=None, verbose=0, progress=Tru
         verbose: passed to `fit`.
         progress: print each method's name and show a progress bar over its tasks.
         checkpoint_dir: a folder for resumable checkpoints (one subfolder per method).
+        return_models: also return each method's trained `FIPModel`.
 
     Returns:
-        A list of `MethodResult`, one per method, in order.
+        A list of `MethodResult`, one per method, in order; with
+        `return_models`, `(results, models)`.
 
     Raises:
         FloatingPointError: a method's loss became NaN or infinite.
@@ -263,12 +265,15 @@ def compare(stream, methods, build_network, config=None, verbose=0, progress=Tru
         >>> results = compare(stream, ["fip", "finetune"],
         ...                   lambda: mlp(stream.input_shape, stream.num_classes))
     """
-    results = []
+    results, models = [], []
     for method in methods:
         name = methods_lib.get(method).name
         if progress:
             print(f"{name}:")
         folder = None if checkpoint_dir is None else os.path.join(checkpoint_dir, name)
-        result, _ = run_method(stream, method, build_network, config, verbose, progress, folder)
+        result, model = run_method(stream, method, build_network, config, verbose, progress,
+                                   folder)
         results.append(result)
-    return results
+        if return_models:
+            models.append(model)
+    return (results, models) if return_models else results
