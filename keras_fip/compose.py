@@ -15,6 +15,11 @@ with the memory's labels. Any method of `keras_fip.sparsity.experiment`
 
 The memory is all a continual learner keeps of its earlier tasks, so it is all
 the pruning may see: a few samples per class, small beside a task's data.
+
+The other order, `learn_tasks_keeping_mask`: a sparse network (from
+`keras-fip sparsify`) learns new tasks with any continual method while its zeros
+are held (`HoldMask`, as in fine-tuning), so a deployed sparse model is updated
+without densifying.
 """
 
 import dataclasses
@@ -173,3 +178,46 @@ def _export(network, stream, directory, overwrite):
         agreement.append(float(np.mean(keras_outputs.argmax(-1) == lite_outputs.argmax(-1))))
     report["task_agreement"] = agreement
     return report
+
+
+def learn_tasks_keeping_mask(network, stream, method="fip", config=None, *,
+                             scope="kernels_and_biases", progress=False, verbose=0):
+    """Learns `stream` with a continual method, starting from a sparse network whose zeros stay.
+
+    Args:
+        network: the sparse Keras network (its zero weights are the mask); not modified.
+        stream: the `TaskStream` to learn.
+        method: a continual method's name or `Method` (see `keras_fip.continual`).
+        config: a `ContinualConfig`.
+        scope: the weights whose zeros are held (`prunable_variables`' scopes).
+        progress, verbose: as for `keras_fip.continual.run_method`.
+
+    Returns:
+        `(MethodResult, model, zeros)`: the figures, the trained `FIPModel`, and
+        the fraction of zero weights in `scope` before and after
+        (`{"before": ..., "after": ...}`; equal, as the mask is held).
+
+    Raises:
+        ValueError: a network with no zero weight in `scope` (nothing to keep).
+
+    Example:
+        >>> sparse = sparsify_ramp(network, x_train, sparsity=0.9).model
+        >>> result, model, zeros = learn_tasks_keeping_mask(sparse, stream, "fip")
+        >>> zeros["after"] == zeros["before"]
+        True
+    """
+    from keras_fip.continual import run_method
+    from keras_fip.engine.networks import fresh_copy
+    from keras_fip.sparsity.callbacks import HoldMask
+    from keras_fip.sparsity.prunable import masks_of, measured_sparsity
+
+    before, _ = measured_sparsity(network, scope)
+    if before == 0:
+        raise ValueError("learn_tasks_keeping_mask: the network has no zero weight to keep; "
+                         "sparsify it first.")
+    start = fresh_copy(network)
+    masks = masks_of(start, scope)
+    result, model = run_method(stream, method, lambda: start, config, verbose=verbose,
+                               progress=progress, callbacks=[HoldMask(masks)])
+    after, _ = measured_sparsity(model.network, scope)
+    return result, model, {"before": float(before), "after": float(after)}

@@ -128,3 +128,30 @@ def test_then_sparsify_options_are_checked_before_training(tmp_path, capsys, arg
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert not (tmp_path / "run" / "report.json").exists()
+
+
+def test_a_sparse_network_learns_new_tasks_and_keeps_its_zeros(digits, trained):
+    from keras_fip.compose import learn_tasks_keeping_mask
+    from keras_fip.sparsity import one_shot
+
+    stream = make_stream(digits, "class", num_tasks=2)
+    # A deployed sparse model: trained, then pruned; it learns the stream again, in tasks.
+    sparse = one_shot(trained, digits.x_train, digits.y_train, sparsity=0.7, steps=0,
+                      scope="kernels_and_biases").model
+    zero = [w == 0 for w in sparse.get_weights()]
+    result, model, zeros = learn_tasks_keeping_mask(sparse, stream, "fip",
+                                                    ContinualConfig(epochs=5, memory_per_class=5))
+    assert zeros["before"] == pytest.approx(0.7, abs=0.01)
+    assert zeros["after"] == zeros["before"]
+    for was_zero, weight in zip(zero, model.network.get_weights()):
+        assert np.all(weight[was_zero] == 0)       # every pruned weight is still zero
+    assert result.accuracy_matrix[-1][-1] > 0.5    # and the last task was learned
+    assert all(np.array_equal(a == 0, b) for a, b in zip(sparse.get_weights(), zero))  # kept
+
+
+def test_a_dense_network_has_no_mask_to_keep(learned):
+    from keras_fip.compose import learn_tasks_keeping_mask
+
+    stream, model = learned
+    with pytest.raises(ValueError, match="no zero weight to keep"):
+        learn_tasks_keeping_mask(model.network, stream)

@@ -143,7 +143,7 @@ def remove_checkpoints(folder):
 
 
 def run_method(stream, method, build_network, config=None, verbose=0, progress=True,
-               checkpoint_dir=None):
+               checkpoint_dir=None, callbacks=()):
     """Trains a fresh network on `stream` with `method`, evaluating every task after each.
 
     Args:
@@ -159,6 +159,8 @@ def run_method(stream, method, build_network, config=None, verbose=0, progress=T
             each task, and a run finding a checkpoint there continues after the
             last finished task, ending exactly where an uninterrupted run would.
             A checkpoint made with other settings is refused.
+        callbacks: more Keras callbacks for every task's `fit` (a `HoldMask`
+            keeps a sparse network's zeros while it learns).
 
     Returns:
         `(MethodResult, model)`: the figures and the trained `FIPModel`.
@@ -208,7 +210,7 @@ def run_method(stream, method, build_network, config=None, verbose=0, progress=T
         keras.utils.set_random_seed(config.seed + index)
         model.fit(
             x, y, epochs=config.epochs, batch_size=config.batch_size,
-            shuffle=True, verbose=verbose, callbacks=[guard],
+            shuffle=True, verbose=verbose, callbacks=[guard, *callbacks],
         )
         guard.raise_if_triggered(
             f"{method.name}: the loss became NaN/inf on task {index}, epoch {guard.epoch}",
