@@ -166,16 +166,20 @@ def sparsify_after_tasks(model, stream, *, sparsity, method="fip_ramp", steps=10
 
 def _export(network, stream, directory, overwrite):
     """`export_sparse`'s report, with the TFLite file's agreement on each task's test data."""
+    from keras_fip.console import silenced_stderr
     from keras_fip.sparsity.export import export_sparse, tflite_predict
 
     x_test = np.concatenate([task.x_test for task in stream])
-    report = export_sparse(network, directory, overwrite=overwrite, check_inputs=x_test).to_dict()
-    path = report["files"]["tflite"]["path"]
-    agreement = []
-    for task in stream:
-        keras_outputs = np.asarray(network.predict(task.x_test, verbose=0))
-        lite_outputs = np.asarray(tflite_predict(path, task.x_test))
-        agreement.append(float(np.mean(keras_outputs.argmax(-1) == lite_outputs.argmax(-1))))
+    # The converter and the TFLite runtime log from C++ to stderr.
+    with silenced_stderr():
+        report = export_sparse(network, directory, overwrite=overwrite,
+                               check_inputs=x_test).to_dict()
+        path = report["files"]["tflite"]["path"]
+        agreement = []
+        for task in stream:
+            keras_outputs = np.asarray(network.predict(task.x_test, verbose=0))
+            lite_outputs = np.asarray(tflite_predict(path, task.x_test))
+            agreement.append(float(np.mean(keras_outputs.argmax(-1) == lite_outputs.argmax(-1))))
     report["task_agreement"] = agreement
     return report
 

@@ -173,9 +173,9 @@ def run_sparsify_experiment(*, dataset="digits", data_dir=None, model=None,
     dense_accuracy = test_accuracy(network)
     say(f"dense test accuracy {dense_accuracy:.4f}; step budget {steps} at batch {batch_size}")
     results, exports = [], {}
-    # A live bar on a terminal; one line at the end in a redirected log.
-    bar = keras.utils.Progbar(len(targets) * len(methods), unit_name="run",
-                              verbose=1 if sys.stdout.isatty() else 2) if progress else None
+    # A live bar on a terminal; in a redirected log, one line per run as it ends.
+    bar = keras.utils.Progbar(len(targets) * len(methods), unit_name="run") \
+        if progress and sys.stdout.isatty() else None
     for target in targets:
         for method in methods:
             result = run_method(method, network, x, y, sparsity=target, steps=steps,
@@ -206,6 +206,9 @@ def run_sparsify_experiment(*, dataset="digits", data_dir=None, model=None,
                         int8=int8, train_data=(x, y) if int8 else None).to_dict()
             if bar is not None:
                 bar.add(1)
+            else:
+                say(f"{row['label']} at {target:g}: test accuracy {row['accuracy']:.4f} "
+                    f"({row['seconds']:.0f} s)")
     config = {
         "dataset": dataset_name, "dataset_split": data.split or data.description,
         "model": model_name, "steps": steps, "batch_size": batch_size, "seed": seed,
