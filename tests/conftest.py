@@ -81,6 +81,24 @@ def small_data():
     return x, y
 
 
+#: The longest test files (subprocess runs, the JAX re-run, notebooks, the bad-input
+#: catalogue), started first: with two workers taking one file at a time, a long file
+#: left for the end would run alone while the other worker idles.
+LONGEST_FIRST = ("test_backends.py", "test_bad_inputs.py", "test_tutorials.py",
+                 "test_reliability.py", "test_resume.py", "test_paper_scale.py",
+                 "test_multi_worker.py", "test_cli.py", "test_cli_sparsify.py",
+                 "test_cli_robust.py", "test_sparsity_peers.py", "test_compose.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    # A stable sort by file: the order inside each file is kept.
+    def rank(item):
+        name = item.path.name
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)
+
+
 def pytest_sessionfinish(session, exitstatus):
     # pytest-xdist stops a worker by interrupting its main thread, while pytest
     # collects garbage to report what tests left behind; the collection hook that
