@@ -55,7 +55,10 @@ def run_seed(args, seed):
         keras.utils.set_random_seed(seed)
         pruned = sparsify_after_tasks(model, stream, sparsity=args.sparsity, method=name,
                                       steps=args.steps, batch_size=args.batch_size, seed=seed,
-                                      label_free=True if flag == "label_free" else None)
+                                      label_free=True if flag == "label_free" else None,
+                                      **({"step_length": args.fip_step_length}
+                                         if name == "fip_ramp" and args.fip_step_length
+                                         else {}))
         rows[method] = pruned.to_dict()
         print(f"  seed {seed} {method:<11} before {rows[method]['average_before']:.4f} "
               f"after {rows[method]['average_after']:.4f}", flush=True)
@@ -95,6 +98,8 @@ def main():
     parser.add_argument("--sparsity", type=float, default=0.9)
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--fip-step-length", type=float, default=None,
+                        help="fip_ramp's step length (default: run_method's)")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     start = time.time()
