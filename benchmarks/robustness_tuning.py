@@ -5,7 +5,7 @@ rate that suits the reference CNN is not the papers' (their VGG / ResNet on
 CIFAR). For every seed this trains the starting network on that seed's training
 data less its validation split (`split_validation`, as `keras-fip robust` does,
 so the held-out images are the ones the seed's run holds out), then searches
-each peer's grid with `keras_fip.grid_search.search`, the rule every tuner of
+each peer's grid with `keras_fip.experiments.tuning.search`, the rule every tuner of
 the project shares: the grid (the same three settings per method, on the 1-2-5
 ladder) moves by two settings towards an edge when its best setting is on that
 edge, at most `--max-moves` times, for every method alike. Scores are the
@@ -67,7 +67,7 @@ def payload(args, seeds, runs):
     return {
         "command": "python benchmarks/robustness_tuning.py " + " ".join(sys.argv[1:]),
         "dataset": first["dataset"], "seeds": seeds, "model": first["model"],
-        "rule": "keras_fip.grid_search.search: best on validation; a best on the edge of "
+        "rule": "keras_fip.experiments.tuning.search: best on validation; a best on the edge of "
                 f"the settings tried moves the grid by len-1 towards it, at most "
                 f"{args.max_moves} times",
         "options": OPTIONS,
@@ -80,8 +80,9 @@ def payload(args, seeds, runs):
 
 def tune_seed(args, seed):
     """Trains the start on this seed's training data less its validation split; searches."""
-    from keras_fip import experiment_common, models
-    from keras_fip.grid_search import as_grid, search
+    from keras_fip import models
+    from keras_fip.experiments import common as experiment_common
+    from keras_fip.experiments.tuning import as_grid, search
     from keras_fip.robustness import accuracy, fge_ensemble, snapshot_ensemble, train_network
     from keras_fip.robustness.experiment import split_validation
 

@@ -16,7 +16,7 @@ Protocol: MNIST t10k split 8,000 train / 2,000 test by seed. Hyperparameters,
 on each seed's own data (`--tune-per-seed`, the default): 10% of each class of
 that seed's training split is held out, a dense network is trained on the
 rest, and every method searches its grid (`keras_fip.sparsity.tuning.GRIDS`,
-four settings, moved by the shared rule of `keras_fip.grid_search` when the
+four settings, moved by the shared rule of `keras_fip.experiments.tuning` when the
 best is on an edge) at `--tune-sparsity`, scored on the held-out part. The
 seed's chosen settings then run on that seed (dense network trained on the
 whole training split) at every sparsity; the test split is used once, at the

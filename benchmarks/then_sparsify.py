@@ -32,7 +32,8 @@ PRUNING = "fip_ramp,gmp,gmp_kd,oneshot,oneshot_kd,gmp_kd:label_free,oneshot_kd:l
 def run_seed(args, seed):
     import keras
 
-    from keras_fip import experiment_common, models
+    from keras_fip import models
+    from keras_fip.experiments import common as experiment_common
     from keras_fip.compose import sparsify_after_tasks
     from keras_fip.continual import ContinualConfig, make_stream, run_method
     from keras_fip.continual.tuning import tune

@@ -17,7 +17,8 @@ import json
 import os
 import warnings
 
-from keras_fip import checks, experiment_common
+from keras_fip import checks
+from keras_fip.experiments import common as experiment_common
 
 # Each FIP variant beside its DER twin (same ingredients; the DER one keeps the
 # outputs stored with each sample, the FIP one re-anchors at each task start).

@@ -4,7 +4,7 @@ For each method, every setting of its grid (`GRID_SIZE` settings, the same
 budget for every method) learns the stream with part of each task's training
 data held out (`validation_stream`, on the run's own seed); the setting with the
 best average validation accuracy is chosen. The search is
-`keras_fip.grid_search.search`, the one every job uses: a grid is an ordered
+`keras_fip.experiments.tuning.search`, the one every job uses: a grid is an ordered
 1-D sequence along its first varying hyperparameter (the primary axis: the
 method's weight; for derpp-like pairs `alpha` or `fip_weight`, the label weight
 riding along), and when the best setting is the lowest or highest tried, the
@@ -16,7 +16,7 @@ trained on the full training data and tested once, by the caller.
 from keras_fip.continual import methods as methods_lib
 from keras_fip.continual.runner import run_method
 from keras_fip.continual.streams import validation_stream
-from keras_fip.grid_search import search
+from keras_fip.experiments.tuning import search
 
 GRID_SIZE = 4
 #: The most times a grid moves when its best setting is on an edge.
@@ -67,7 +67,7 @@ def tune(stream, names, build_network, config, fraction=0.1, fixed=None, verbose
         fixed: `{name: {hyperparameter: value}}` kept fixed in every setting
             (for example a distance chosen by the caller).
         verbose: Keras fit verbosity.
-        move_on_edge, max_moves: the grid-move rule (`keras_fip.grid_search`).
+        move_on_edge, max_moves: the grid-move rule (`keras_fip.experiments.tuning`).
 
     Returns:
         `(methods, table)`: the chosen `Method` of each name, and per name the

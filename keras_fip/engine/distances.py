@@ -10,6 +10,7 @@ given by name.
 """
 
 import keras
+import numpy as np
 from keras import ops
 
 _PACKAGE = "keras_fip"
@@ -129,6 +130,34 @@ class Bhattacharyya(Distance):
         if self.eps_over != "sample":  # absent by default: older files still match
             config["eps_over"] = self.eps_over
         return config
+
+
+def bhattacharyya_numpy(p, q):
+    """The Bhattacharyya distance of probability rows in NumPy, per row.
+
+    The twin of `Bhattacharyya` for arrays already out of the network (an
+    ensemble's members, a trust region's check): `-log sum_k sqrt(p_k q_k)`,
+    the coefficient clipped to [1e-12, 1] so that identical rows give exactly 0
+    and disjoint ones a finite distance.
+
+    Args:
+        p: class probabilities, `(..., num_classes)`.
+        q: class probabilities broadcastable to `p`.
+
+    Returns:
+        A float64 array of distances, one per row (at most `-log 1e-12`).
+
+    Raises:
+        ValueError: `p` and `q` cannot be broadcast together (NumPy's error).
+
+    Example:
+        >>> bhattacharyya_numpy(np.array([[0.5, 0.5]]), np.array([[0.5, 0.5]]))
+        array([0.])
+    """
+    p = np.clip(np.asarray(p, np.float64), 0, None)
+    q = np.clip(np.asarray(q, np.float64), 0, None)
+    overlap = np.sum(np.sqrt(p * q), axis=-1)
+    return -np.log(np.clip(overlap, 1e-12, 1.0))
 
 
 @keras.saving.register_keras_serializable(_PACKAGE)

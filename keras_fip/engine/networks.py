@@ -246,6 +246,31 @@ def accuracy(model, x, y, batch_size=1000):
     return float(np.mean(outputs.argmax(axis=-1) == np.asarray(y).reshape(-1)))
 
 
+def probabilities(network, x, batch_size=1000):
+    """Class probabilities of `network` on `x`: its outputs, softmaxed when they are logits.
+
+    Args:
+        network: a Keras classifier; whether it outputs logits is read from its
+            outputs on the first inputs (`outputs_are_logits`).
+        x: inputs.
+        batch_size: the prediction batch size.
+
+    Returns:
+        A float64 NumPy array `(len(x), num_classes)` whose rows sum to 1.
+
+    Raises:
+        ValueError: inputs the network cannot take (Keras' error).
+
+    Example:
+        >>> p = probabilities(network, x_val)
+    """
+    outputs = np.asarray(network.predict(x, batch_size=batch_size, verbose=0), np.float64)
+    if outputs_are_logits(network, x[:8]):
+        outputs = np.exp(outputs - outputs.max(axis=-1, keepdims=True))
+        outputs /= outputs.sum(axis=-1, keepdims=True)
+    return outputs
+
+
 def all_layers(network):
     """Every layer of `network`, nested models' layers included (depth first)."""
     found = []

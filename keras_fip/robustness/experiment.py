@@ -33,7 +33,7 @@ Example:
 import math
 
 
-from keras_fip import experiment_common
+from keras_fip.experiments import common as experiment_common
 
 # `--methods` name -> the report's name for that ensemble.
 METHODS = {"fip": "fip_ensemble", "fip_path": "fip_path_ensemble", "deep": "deep_ensemble",

@@ -19,7 +19,7 @@ import dataclasses
 import os
 import sys
 
-from keras_fip import experiment_common
+from keras_fip.experiments import common as experiment_common
 from keras_fip.engine import backend
 
 METHOD_NAMES = ("fip", "fip_pull", "fip_reference", "fip_ramp", "oneshot", "oneshot_kd", "obs",

@@ -3,12 +3,12 @@
 Every method gets the same grid budget (four settings), tried from the same
 dense start on the training data less a held-out split, and scored by accuracy
 on that split; the test split is never looked at. The search is
-`keras_fip.grid_search.search`, the rule every job shares: each grid is an
+`keras_fip.experiments.tuning.search`, the rule every job shares: each grid is an
 ordered 1-D sequence along one primary axis (the fine-tuning learning rate,
 doubling, for every method here; FIP's path fraction rides along at 0.5, the
 value every tuned run chose), and when the best setting is the lowest or
 highest tried, the grid moves three settings towards it, at most `MAX_MOVES`
-times. Plain lists added to `GRIDS` are read by `keras_fip.grid_search.as_grid`
+times. Plain lists added to `GRIDS` are read by `keras_fip.experiments.tuning.as_grid`
 (primary axis: the first hyperparameter that varies; `AXIS_BOUNDS` keeps a
 fraction inside its range).
 
@@ -17,11 +17,11 @@ fraction inside its range).
 """
 
 from keras_fip.data.splits import VALIDATION_OFFSETS, validation_split
-from keras_fip.grid_search import Grid, search
+from keras_fip.experiments.tuning import Grid, search
 
 #: The most times a grid moves when its best setting is on an edge.
 MAX_MOVES = 2
-#: The range an inferred grid's axis stays in (`keras_fip.grid_search.as_grid`).
+#: The range an inferred grid's axis stays in (`keras_fip.experiments.tuning.as_grid`).
 AXIS_BOUNDS = {"path_fraction": (0.05, 1.0)}
 
 #: The grid of each method (the same budget for all: four settings).
