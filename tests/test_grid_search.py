@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from keras_fip.grid_search import Grid, as_grid, infer_step, search
+from keras_fip.experiments.tuning import Grid, as_grid, infer_step, search
 
 
 def peak_at(value, axis="w"):
