@@ -17,6 +17,8 @@ import time
 
 import numpy as np
 
+from keras_fip.plotting import _removed_unless_finished, pyplot, save_figure  # noqa: F401
+
 
 def header(command):
     """The first keys of a report: the command that made it and when.
@@ -101,43 +103,6 @@ def write_json(path, payload):
             json.dump(payload, f, indent=2, default=default)
             f.write("\n")
         os.replace(partial, path)
-
-
-def save_figure(fig, path, dpi=120):
-    """Saves a matplotlib figure to `path` atomically (written beside, then renamed)."""
-    root, extension = os.path.splitext(path)
-    partial = f"{root}.partial{extension}"
-    with _removed_unless_finished(partial):
-        fig.savefig(partial, dpi=dpi)
-        os.replace(partial, path)
-
-
-class _removed_unless_finished:
-    """Removes the file `path` when the block ends in any exception (an interrupt too)."""
-
-    def __init__(self, path):
-        self.path = path
-
-    def __enter__(self):
-        return self.path
-
-    def __exit__(self, kind, value, traceback):
-        if kind is not None:
-            try:
-                os.remove(self.path)
-            except OSError:
-                pass
-        return False
-
-
-def pyplot():
-    """`matplotlib.pyplot` with the non-interactive Agg backend (no display needed)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def plot_accuracy_matrices(results, path):

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from keras_fip.report import pyplot, save_figure
+from keras_fip.plotting import pyplot, save_figure
 
 
 def plot_accuracy_vs_eps(results, path):

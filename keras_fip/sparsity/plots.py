@@ -1,6 +1,6 @@
 """Plot of a sparsification comparison: accuracy against sparsity, one line per method."""
 
-from keras_fip.report import pyplot, save_figure
+from keras_fip.plotting import pyplot, save_figure
 
 
 def plot_accuracy_against_sparsity(results, dense_accuracy, path):
