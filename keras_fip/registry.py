@@ -7,8 +7,14 @@ tuner and the reports read the names from the registry, so nothing else has to
 change. An unknown name is an error that lists the known ones, never a silent
 fall-through to some default.
 
+An entry may be given as `"package.module:attribute"`: it is imported the first
+time it is asked for, so a registry of names can be read (by `keras-fip --help`)
+without importing TensorFlow.
+
 This module imports nothing from the package: every layer may use it.
 """
+
+import importlib
 
 
 class Registry:
@@ -48,20 +54,25 @@ class Registry:
         return entry
 
     def get(self, name):
-        """The entry registered as `name`."""
+        """The entry registered as `name` (a `"module:attribute"` entry, imported now)."""
         try:
-            return self._entries[name]
+            entry = self._entries[name]
         except (KeyError, TypeError):
             known = ", ".join(self._entries) or "none"
             raise ValueError(f"Unknown {self.kind} {name!r}; known: {known}.") from None
+        if isinstance(entry, str) and ":" in entry:
+            module, _, attribute = entry.partition(":")
+            entry = getattr(importlib.import_module(module), attribute)
+            self._entries[name] = entry
+        return entry
 
     def names(self):
         """The registered names, in the order they were registered (a tuple)."""
         return tuple(self._entries)
 
     def items(self):
-        """`(name, entry)` pairs, in registration order."""
-        return tuple(self._entries.items())
+        """`(name, entry)` pairs, in registration order (every entry imported)."""
+        return tuple((name, self.get(name)) for name in self._entries)
 
     def __contains__(self, name):
         return name in self._entries
