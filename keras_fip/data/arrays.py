@@ -9,45 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def as_labels(y: np.ndarray, what: str = "labels") -> np.ndarray:
-    """Validate class labels and return them as a 1-D int64 array.
-
-    Args:
-        y: labels shaped (N,) or (N, 1); integer dtype, or float holding whole
-            numbers (some tools save labels as float).
-        what: name used in error messages, e.g. "y_train".
-
-    Returns:
-        int64 array of shape (N,).
-
-    Raises:
-        ValueError: if labels are empty, not 1-D (e.g. one-hot), not integers,
-            or negative.
-
-    Example:
-        >>> as_labels(np.array([[1.0], [0.0]]), "y_train")
-        array([1, 0])
-    """
-    y = np.asarray(y)
-    if y.size == 0:
-        raise ValueError(f"{what} is empty")
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.ndim != 1:
-        raise ValueError(
-            f"{what} must be 1-D class ids, got shape {y.shape} "
-            "(one-hot labels? convert them with argmax(axis=1))"
-        )
-    if np.issubdtype(y.dtype, np.floating):
-        if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
-            raise ValueError(f"{what} must be integers, got non-integer values")
-    elif not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"{what} must be integers, got dtype {y.dtype}")
-    if np.any(y < 0):
-        raise ValueError(f"{what} has negative labels (min {y.min()}); "
-                         "labels must be class ids 0..num_classes-1")
-    return y.astype(np.int64)
+# The label and finiteness checks live in the bottom layer, shared with the engine.
+from keras_fip.checks import class_ids as as_labels, finite as check_finite  # noqa: F401
 
 
 def as_inputs(x: np.ndarray, what: str = "x") -> np.ndarray:
@@ -97,44 +60,6 @@ def as_inputs(x: np.ndarray, what: str = "x") -> np.ndarray:
     if x.ndim == 3:
         x = x[..., np.newaxis]  # Conv2D wants an explicit channel axis.
     return x
-
-
-def check_finite(x, what: str = "x"):
-    """Return `x` as an array if every value is finite, else raise a one-line error.
-
-    Non-finite inputs must be refused where data enters: on some CPUs' kernels a
-    NaN pixel through Dense+ReLU comes out as 0, so the loss stays finite while
-    the weights turn to NaN, and nothing downstream would notice.
-
-    Args:
-        x: array-like of numbers (sample axis first).
-        what: name used in the message, e.g. "x_train".
-
-    Returns:
-        `x` as a numpy array (unchanged dtype).
-
-    Raises:
-        ValueError: naming how many values are NaN or infinite and the first
-            sample holding one.
-
-    Example:
-        >>> check_finite(np.array([[0.0, np.nan]]), "x")
-        Traceback (most recent call last):
-        ValueError: x has 1 NaN and 0 infinite values (first in sample 0); remove or replace them first
-    """
-    x = np.asarray(x)
-    if not np.issubdtype(x.dtype, np.floating) and not np.issubdtype(x.dtype, np.complexfloating):
-        return x
-    finite = np.isfinite(x)
-    if finite.all():
-        return x
-    nans = int(np.isnan(x).sum())
-    infs = int(finite.size - finite.sum()) - nans
-    first = int(np.argmin(finite.reshape(len(x), -1).all(axis=1))) if x.ndim else 0
-    raise ValueError(
-        f"{what} has {nans} NaN and {infs} infinite values (first in sample {first}); "
-        "remove or replace them first"
-    )
 
 
 def check_same_length(x: np.ndarray, y: np.ndarray, part: str) -> None:

@@ -20,7 +20,7 @@ import keras
 from keras import ops
 
 from keras_fip import checks
-from keras_fip.data.arrays import as_labels, check_finite
+from keras_fip.checks import class_ids as as_labels, finite as check_finite
 from keras_fip.engine import backend
 from keras_fip.engine import distances as distances_lib
 from keras_fip.engine.memory import AnchorMemory

@@ -8,11 +8,13 @@ models included).
 import numpy as np
 import keras
 
+# The shape facts the input checks need live with them, in the bottom layer.
+from keras_fip.checks import PROBE_ROWS, input_shape_of, output_width, probe_inputs  # noqa: F401
 
-# A probe batch: this many rows of random inputs (or the caller's data). Random
+
+# A probe batch: PROBE_ROWS rows of random inputs (or the caller's data). Random
 # logits whose rows all sum to 1 within the tolerance, and none below zero, do
 # not happen: one row of ten Gaussian logits does so with odds far below 1e-6.
-PROBE_ROWS = 8
 PROBABILITY_TOLERANCE = {"float16": 2e-2, "bfloat16": 2e-2}
 DEFAULT_TOLERANCE = 1e-3
 
@@ -23,51 +25,6 @@ class OutputKindError(ValueError):
 
 class OutputKindWarning(RuntimeWarning):
     """An explicit `from_logits` disagrees with what the network's outputs show."""
-
-
-def input_shape_of(network):
-    """`(shape, dtype)` of one sample of `network`'s single input, or None when not known.
-
-    From the symbolic inputs of a functional or built sequential network, else
-    from the shape a built subclassed model was built with. None when the
-    network is not built, takes several inputs, or has an unknown dimension.
-    """
-    try:
-        inputs = network.inputs
-    except (AttributeError, ValueError):
-        inputs = None
-    shape = dtype = None
-    if inputs:
-        if len(inputs) != 1:
-            return None
-        shape, dtype = tuple(inputs[0].shape[1:]), inputs[0].dtype
-    elif getattr(network, "built", False):
-        shapes = getattr(network, "_build_shapes_dict", None) or {}
-        if len(shapes) == 1:
-            (built_with,) = shapes.values()
-            if isinstance(built_with, (tuple, list)) and all(
-                d is None or isinstance(d, int) for d in built_with
-            ) and len(built_with) >= 1:
-                shape = tuple(built_with[1:])
-        dtype = getattr(network, "input_dtype", None) or "float32"
-    if shape is None or any(d is None for d in shape):
-        return None
-    return shape, keras.backend.standardize_dtype(dtype)
-
-
-def probe_inputs(network, rows=PROBE_ROWS, seed=0):
-    """`rows` random inputs shaped like `network`'s, or None when its input shape is unknown.
-
-    Drawn with NumPy's own generator: no Keras random state moves.
-    """
-    known = input_shape_of(network)
-    if known is None:
-        return None
-    shape, dtype = known
-    rng = np.random.default_rng(seed)
-    if "int" in dtype or dtype == "bool":
-        return rng.integers(0, 2, size=(rows, *shape)).astype(dtype)
-    return rng.normal(size=(rows, *shape)).astype(dtype)
 
 
 def kind_of_outputs(outputs):
@@ -179,38 +136,6 @@ def outputs_are_logits(network, x=None, *, from_logits=None, name="the network")
         )
     # Outputs that cannot tell (non-finite, one value a row): the layer types.
     return _structural_guess(network)
-
-
-def output_width(network, x=None):
-    """The number of outputs a sample gets (classes), or None when it cannot be known.
-
-    From the symbolic outputs when the network has them; else (a subclassed
-    model) from a probe call in inference mode, on two rows of `x` when given
-    or on random inputs of the shape it was built with. An unbuilt network is
-    never built from a guessed shape.
-    """
-    try:
-        outputs = network.outputs
-    except (AttributeError, ValueError):
-        outputs = None
-    if outputs:
-        return outputs[0].shape[-1] if len(outputs) == 1 else None
-    if x is not None:
-        probe = np.asarray(x)[:2]
-    elif getattr(network, "built", False):
-        probe = probe_inputs(network, rows=2)
-    else:
-        probe = None
-    if probe is None or len(probe) == 0:
-        return None
-    try:
-        result = network(probe, training=False)
-    except TypeError:
-        result = network(probe)
-    flat = keras.tree.flatten(result)
-    if len(flat) != 1 or len(flat[0].shape) < 2:
-        return None
-    return int(flat[0].shape[-1])
 
 
 def input_signature_of(network):

@@ -17,7 +17,7 @@ import time
 import numpy as np
 import keras
 
-from keras_fip.data.arrays import check_finite
+from keras_fip.checks import finite as check_finite
 from keras_fip.engine import checkpoints
 from keras_fip.engine.batches import epoch_length, path_batches
 from keras_fip.engine.callbacks import NaNGuard
