@@ -75,9 +75,8 @@ def main():
 
     from keras_fip.data import load_dataset
     from keras_fip.engine.networks import accuracy
-    from keras_fip.sparsity.experiment import train_dense
+    from keras_fip.experiments.sparsify import split_validation, train_dense
     from keras_fip.sparsity.prunable import measured_sparsity
-    from keras_fip.sparsity.tuning import split_validation
 
     runs = [r for r in args.runs.split(",") if r]
     unknown = [r for r in runs if r not in ("reference", *DEPARTURES, *PEERS)]
@@ -102,8 +101,8 @@ def main():
             data, x, y, validation, network, dense = starts[seed]
             result = _run(run, network, x, y, validation, args, seed)
             row = {"seed": seed, "run": run, "dense_accuracy": dense,
-                   "accuracy": accuracy(result.model, data.x_test, data.y_test),
-                   "measured_sparsity": measured_sparsity(result.model, "all")[0],
+                   "accuracy": accuracy(result.network, data.x_test, data.y_test),
+                   "measured_sparsity": measured_sparsity(result.network, "all")[0],
                    "path_steps": result.path_steps, "finetune_steps": result.finetune_steps,
                    "seconds": result.seconds}
             if run not in ("oneshot", "gmp"):
@@ -120,23 +119,23 @@ def main():
 
 
 def _run(run, network, x, y, validation, args, seed):
-    from keras_fip.sparsity import fip
-    from keras_fip.sparsity.experiment import REFERENCE_PATH, reference_distance, run_method
+    from keras_fip.sparsity import finetune, prune, sparsify
+    from keras_fip.sparsity.fip_methods import REFERENCE_PATH, reference_distance
 
     if run in PEERS:
-        return run_method(run, network, x, y, sparsity=args.sparsity, steps=args.steps,
-                          seed=seed, scope="all",
-                          **({"validation_data": validation} if run.startswith("fip") else {}))
+        return prune(run, network, x, y, sparsity=args.sparsity, steps=args.steps,
+                     seed=seed, scope="all",
+                     **({"validation_data": validation} if run.startswith("fip") else {}))
     settings = dict(REFERENCE_PATH, distance=reference_distance(network))
     changed = dict(DEPARTURES[run][1]) if run in DEPARTURES else {}
     share = changed.pop("finetune", None)
     settings.update(changed)
     steps = int(args.steps * share) if share else args.steps
-    result = fip.sparsify(network, x, sparsity=args.sparsity, steps=steps, seed=seed,
+    result = sparsify(network, x, sparsity=args.sparsity, steps=steps, seed=seed,
                           validation_data=validation, verbose=0, **settings)
     if share:
-        result.finetune_steps = fip.finetune(result.model, x, y, result.masks,
-                                             steps=args.steps - result.path_steps, seed=seed)
+        result.finetune_steps = finetune(result.network, x, y, result.masks,
+                                         steps=args.steps - result.path_steps, seed=seed)
     return result
 
 

@@ -15,7 +15,7 @@ Same dense start, data, step budget and batch (200) for every method:
 Protocol: MNIST t10k split 8,000 train / 2,000 test by seed. Hyperparameters,
 on each seed's own data (`--tune-per-seed`, the default): 10% of each class of
 that seed's training split is held out, a dense network is trained on the
-rest, and every method searches its grid (`keras_fip.sparsity.tuning.GRIDS`,
+rest, and every method searches its grid (`keras_fip.sparsity.registry.METHODS`' grids,
 four settings, moved by the shared rule of `keras_fip.experiments.tuning` when the
 best is on an edge) at `--tune-sparsity`, scored on the held-out part. The
 seed's chosen settings then run on that seed (dense network trained on the
@@ -45,12 +45,11 @@ import types
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-
-from keras_fip import report  # noqa: E402
-from keras_fip.data import load_dataset  # noqa: E402
-from keras_fip.sparsity import export, tuning  # noqa: E402
-from keras_fip.sparsity.experiment import FIP_METHODS, run_sparsify_experiment, train_dense  # noqa: E402
+from keras_fip import report
+from keras_fip.data import load_dataset
+from keras_fip.experiments import sparsify_tuning as tuning
+from keras_fip.experiments.sparsify import FIP_METHODS, SparsifyConfig, run, train_dense
+from keras_fip.sparsity import export
 
 
 def pairs(text, cast=int):
@@ -73,7 +72,7 @@ def main():
     parser.add_argument("--no-tune", action="store_true", help="use tuning.DEFAULTS")
     parser.add_argument("--label-free", action="store_true",
                         help="every method that can runs without labels (see "
-                        "run_sparsify_experiment); tuning is scored by agreement with the "
+                        "keras_fip.experiments.sparsify.run); tuning is scored by agreement with the "
                         "dense network on the validation inputs, for every method")
     parser.add_argument("--export", action=argparse.BooleanOptionalAction, default=True,
                         help="export the first seed's fip models (default); --no-export skips it")
@@ -112,14 +111,14 @@ def main():
             # What a FIP path kept (`kept`, accuracy at arrival) is measured on these
             # training images: the final runs train on the whole training split.
             with tempfile.TemporaryDirectory() as tmp:
-                result = run_sparsify_experiment(
+                result = run(SparsifyConfig(
                     dataset=data, model=network, sparsity=sparsities, methods=methods,
                     steps=budgets[kind], seed=seed, progress=False, min_density=args.min_density,
                     label_free=args.label_free,
                     hyperparameters={m: chosen_setting(tuned[kind], seed, m) for m in methods},
                     # Accuracy along the path, on training images (the test split is touched once).
                     path_validation=(data.x_train[:2000], data.y_train[:2000]),
-                    export=os.path.join(tmp, "sparse") if exporting else None)
+                    export=os.path.join(tmp, "sparse") if exporting else None))
                 dense = export.export_sparse(network, os.path.join(tmp, "dense")) if exporting else None
             dense_acc = result["dense_accuracy"]
             print(f"{kind} seed {seed}: dense accuracy {dense_acc:.4f}", flush=True)

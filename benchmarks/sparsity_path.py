@@ -20,12 +20,10 @@ per seed). Default settings of every method, as the command line runs them.
 import argparse
 import dataclasses
 import json
-import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from keras_fip import report  # noqa: E402
+from keras_fip import report
 
 METHODS = ("fip_ramp", "gmp_kd", "gmp")
 TITLES = {"fip_ramp": "fip_ramp (no labels)", "gmp_kd": "gmp_kd (no labels)",
@@ -37,10 +35,9 @@ def run(args):
     from keras_fip.engine.networks import accuracy
     from keras_fip.sparsity import gradual_magnitude, gradual_magnitude_kd, sparsify_ramp
     from keras_fip.sparsity.callbacks import PathPoints
-    from keras_fip.sparsity.experiment import train_dense
+    from keras_fip.experiments.sparsify import split_validation, train_dense
     from keras_fip.sparsity.ramp import KEPT_POINTS
     from keras_fip.sparsity.schedules import PolynomialSparsity
-    from keras_fip.sparsity.tuning import split_validation
 
     rows = []
     for seed in args.seeds:
@@ -68,7 +65,7 @@ def run(args):
             lowest = min(p["val_accuracy"] for p in points)
             row = {"seed": seed, "method": method, "dense_validation": dense_val,
                    "dense_test": accuracy(dense, data.x_test, data.y_test),
-                   "test_accuracy": accuracy(result.model, data.x_test, data.y_test),
+                   "test_accuracy": accuracy(result.network, data.x_test, data.y_test),
                    "measured_sparsity": result.sparsity, "lowest_validation": lowest,
                    "kept": bool(lowest >= dense_val - KEPT_POINTS),
                    "points": [{k: p[k] for k in ("step", "sparsity", "val_accuracy",
@@ -95,7 +92,7 @@ def payload(args, rows):
 
 
 def plot(args):
-    from keras_fip.report import pyplot, save_figure
+    from keras_fip.plotting import pyplot, save_figure
 
     with open(args.out) as f:
         rows = json.load(f)["rows"]

@@ -12,11 +12,9 @@ model) and the tuned hyperparameters, and writes `sparsity_<model>.png`
 import argparse
 import json
 import os
-import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 
 def main():
@@ -88,7 +86,7 @@ def verdict(entries):
 
 
 def plot(kind, entries, payload, out):
-    from keras_fip.report import pyplot, save_figure
+    from keras_fip.plotting import pyplot, save_figure
 
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 3.8))

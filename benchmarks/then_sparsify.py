@@ -34,7 +34,7 @@ def run_seed(args, seed):
 
     from keras_fip import models
     from keras_fip.experiments import common as experiment_common
-    from keras_fip.compose import sparsify_after_tasks
+    from keras_fip.experiments.compose import sparsify_after_tasks
     from keras_fip.continual import ContinualConfig, make_stream, run_method
     from keras_fip.continual.tuning import tune
 

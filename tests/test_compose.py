@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from conftest import tensorflow_only
-from keras_fip.compose import sparsify_after_tasks
+from keras_fip.experiments.compose import sparsify_after_tasks
 from keras_fip import FIPModel
 from keras_fip.continual import ContinualConfig, make_stream, run_method
 from keras_fip.models import mlp
@@ -52,7 +52,7 @@ def test_the_fip_route_reads_no_label_of_the_memory(learned, pruned):
     finally:
         model.memory._assign(arrays)
     assert second.accuracy_after == first.accuracy_after
-    for a, b in zip(first.model.get_weights(), second.model.get_weights()):
+    for a, b in zip(first.network.get_weights(), second.network.get_weights()):
         np.testing.assert_array_equal(a, b)
 
 
@@ -131,13 +131,13 @@ def test_then_sparsify_options_are_checked_before_training(tmp_path, capsys, arg
 
 
 def test_a_sparse_network_learns_new_tasks_and_keeps_its_zeros(digits, trained):
-    from keras_fip.compose import learn_tasks_keeping_mask
+    from keras_fip.experiments.compose import learn_tasks_keeping_mask
     from keras_fip.sparsity import one_shot
 
     stream = make_stream(digits, "class", num_tasks=2)
     # A deployed sparse model: trained, then pruned; it learns the stream again, in tasks.
     sparse = one_shot(trained, digits.x_train, digits.y_train, sparsity=0.7, steps=0,
-                      scope="kernels_and_biases").model
+                      scope="kernels_and_biases").network
     zero = [w == 0 for w in sparse.get_weights()]
     result, model, zeros = learn_tasks_keeping_mask(sparse, stream, "fip",
                                                     ContinualConfig(epochs=5, memory_per_class=5))
@@ -150,7 +150,7 @@ def test_a_sparse_network_learns_new_tasks_and_keeps_its_zeros(digits, trained):
 
 
 def test_a_dense_network_has_no_mask_to_keep(learned):
-    from keras_fip.compose import learn_tasks_keeping_mask
+    from keras_fip.experiments.compose import learn_tasks_keeping_mask
 
     stream, model = learned
     with pytest.raises(ValueError, match="no zero weight to keep"):

@@ -70,7 +70,7 @@ def test_sparsify_walks_towards_the_target_and_reports_what_it_kept(trained, dig
                       validation_data=validation, verbose=0)
     assert result.sparsity == pytest.approx(0.8, abs=1e-3)
     # Every parameter counts, as in the reference: kernels and biases together.
-    weights = [np.asarray(v) for v in result.model.weights]
+    weights = [np.asarray(v) for v in result.network.weights]
     assert sum((w == 0).sum() for w in weights) / sum(w.size for w in weights) == pytest.approx(0.8, abs=1e-3)
     # The caller's network is untouched; the path is recorded with its progress.
     assert all(np.array_equal(a, b) for a, b in zip(before, trained.get_weights()))
@@ -81,7 +81,7 @@ def test_sparsify_walks_towards_the_target_and_reports_what_it_kept(trained, dig
     assert result.accuracy_at_start == pytest.approx(dense)
     assert result.accuracy_at_arrival == pytest.approx(record["val_accuracy"])
     assert result.kept == (result.accuracy_at_arrival >= dense - 0.01)
-    assert result.accuracy_at_snap == pytest.approx(accuracy(result.model, *validation))
+    assert result.accuracy_at_snap == pytest.approx(accuracy(result.network, *validation))
     assert result.distance_at_arrival > 0.0
     assert result.max_pull == pytest.approx(0.1) and result.pull_growth_steps == 0
     assert result.reached == (result.gap < 0.01)
@@ -101,10 +101,10 @@ def test_a_growing_pull_forces_the_arrival_and_says_so(trained, digits):
 
 
 def test_the_reference_path_takes_every_step_at_its_fixed_length(trained, digits):
-    from keras_fip.sparsity.experiment import run_method
+    from keras_fip.sparsity import prune
 
-    result = run_method("fip_reference", trained, digits.x_train, digits.y_train,
-                        sparsity=0.9, steps=20, validation_data=(digits.x_test, digits.y_test))
+    result = prune("fip_reference", trained, digits.x_train, digits.y_train,
+                   sparsity=0.9, steps=20, validation_data=(digits.x_test, digits.y_test))
     # No fine-tuning, no early stop at this distance, and 20 steps of exactly 0.01.
     assert (result.path_steps, result.finetune_steps, result.reached) == (20, 0, False)
     travelled = result.path[-1]["weight_distance"]
@@ -121,7 +121,7 @@ def test_every_parameter_counts_unless_the_scope_is_narrowed(trained, digits):
     assert short(wide.masks) == {"hidden/kernel", "hidden/bias", "logits/kernel", "logits/bias"}
     result = sparsify(trained, digits.x_train, sparsity=0.5, steps=20, scope="kernels", verbose=0)
     assert short(result.masks) == {"hidden/kernel", "logits/kernel"}
-    biases = [np.asarray(v) for v in result.model.weights if v.name == "bias"]
+    biases = [np.asarray(v) for v in result.network.weights if v.name == "bias"]
     assert all(np.count_nonzero(b) == np.count_nonzero(np.asarray(o))
                for b, o in zip(biases, [v for v in trained.weights if v.name == "bias"]))
 
@@ -130,14 +130,14 @@ def test_every_parameter_counts_unless_the_scope_is_narrowed(trained, digits):
 def test_per_layer_granularity_prunes_every_layer_to_the_target(trained, digits):
     result = sparsify(trained, digits.x_train, sparsity=0.7, steps=20, granularity="per_layer",
                       verbose=0)
-    _, per_layer = measured_sparsity(result.model)
+    _, per_layer = measured_sparsity(result.network)
     assert all(value == pytest.approx(0.7, abs=0.01) for value in per_layer.values())
 
 
 @pytest.mark.any_backend
 def test_two_four_structure_keeps_two_of_every_four(trained, digits):
     result = sparsify(trained, digits.x_train, structure="2:4", steps=20, verbose=0)
-    hidden = np.asarray(result.model.get_layer("hidden").kernel)  # (64 inputs, 64 units)
+    hidden = np.asarray(result.network.get_layer("hidden").kernel)  # (64 inputs, 64 units)
     groups = np.moveaxis(hidden, 0, -1).reshape(64, 16, 4)
     assert np.all((groups != 0).sum(-1) <= 2)
     # 10 outputs' input axis is 64: divisible by 4, so the logits are structured too.
@@ -150,7 +150,7 @@ def test_fine_tuning_holds_the_mask(trained, digits):
                       finetune_steps=100, step_length="auto", verbose=0)
     assert result.finetune_steps >= 100
     for path, mask in result.masks.items():
-        variable = next(v for v in result.model.weights if v.path == path)
+        variable = next(v for v in result.network.weights if v.path == path)
         assert np.all(np.asarray(variable)[mask == 0] == 0)
     assert result.sparsity == pytest.approx(0.9, abs=1e-3)
 
@@ -310,6 +310,6 @@ def test_baselines_reach_the_target(trained, digits):
 def test_the_tfmot_baseline_reaches_the_target(trained, digits):
     pruned = tfmot_polynomial(trained, digits.x_train, digits.y_train, sparsity=0.9, steps=30)
     # tfmot prunes each layer to the target.
-    _, per_layer = measured_sparsity(pruned.model)
+    _, per_layer = measured_sparsity(pruned.network)
     assert all(value == pytest.approx(0.9, abs=0.01) for value in per_layer.values())
-    assert isinstance(pruned.model, keras.Model)  # back in Keras 3
+    assert isinstance(pruned.network, keras.Model)  # back in Keras 3

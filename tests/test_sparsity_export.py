@@ -22,7 +22,7 @@ def sparse_cnn(digits):
                                  dense=(600, 120))
     network.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     network.fit(digits.x_train, digits.y_train, epochs=2, verbose=0)
-    return one_shot(network, digits.x_train, digits.y_train, sparsity=0.9, steps=20).model
+    return one_shot(network, digits.x_train, digits.y_train, sparsity=0.9, steps=20).network
 
 
 @pytest.mark.parametrize("build", [

@@ -7,7 +7,7 @@ import keras
 from keras_fip.sparsity import (
     SparsityObjective, gradual_magnitude, measured_sparsity, one_shot, sparsify, tfmot_polynomial,
 )
-from keras_fip.sparsity.baselines import layer_targets
+from keras_fip.sparsity.peers import layer_targets
 from keras_fip.sparsity.prunable import layer_sparsity
 
 
@@ -41,18 +41,18 @@ def test_a_summed_distance_is_a_mean_with_lambda_divided_by_the_batch(trained, d
                   batch_size=200, verbose=0)
     summed = sparsify(trained, digits.x_train, weight=0.1, **common)
     mean = sparsify(trained, digits.x_train, weight=0.1 / 200, distance_reduction="mean", **common)
-    for a, b in zip(summed.model.get_weights(), mean.model.get_weights()):
+    for a, b in zip(summed.network.get_weights(), mean.network.get_weights()):
         np.testing.assert_allclose(a, b, atol=1e-5)
 
 
 def test_batch_norm_stays_as_the_anchors_measured_it(with_batch_norm, digits):
     before = {v.path: np.asarray(v) for v in with_batch_norm.weights if "bn/" in v.path}
     result = sparsify(with_batch_norm, digits.x_train, sparsity=0.7, steps=20, verbose=0)
-    after = {v.path: np.asarray(v) for v in result.model.weights if "bn/" in v.path}
+    after = {v.path: np.asarray(v) for v in result.network.weights if "bn/" in v.path}
     for path, value in before.items():  # statistics and scale/offset untouched
         np.testing.assert_array_equal(value, after[path])
     assert not any("bn/" in path for path in result.masks)
-    assert result.model.get_layer("bn").trainable  # the user's network trains as before
+    assert result.network.get_layer("bn").trainable  # the user's network trains as before
 
 
 def test_min_density_keeps_every_layer_alive_at_the_same_overall_sparsity(trained, digits):
@@ -60,15 +60,15 @@ def test_min_density_keeps_every_layer_alive_at_the_same_overall_sparsity(traine
     floored = one_shot(trained, digits.x_train, digits.y_train, sparsity=0.98, steps=0,
                        min_density=0.015)
     assert floored.sparsity == pytest.approx(plain.sparsity, abs=1e-3)
-    densities = [1 - s for s in layer_sparsity(floored.model).values()]
+    densities = [1 - s for s in layer_sparsity(floored.network).values()]
     assert min(densities) >= 0.015
-    assert min(densities) > min(1 - s for s in layer_sparsity(plain.model).values())
+    assert min(densities) > min(1 - s for s in layer_sparsity(plain.network).values())
 
 
 def test_the_path_honours_min_density(trained, digits):
     result = sparsify(trained, digits.x_train, sparsity=0.95, steps=40, scope="kernels",
                       min_density=0.03, verbose=0)
-    assert min(1 - s for s in layer_sparsity(result.model).values()) >= 0.03
+    assert min(1 - s for s in layer_sparsity(result.network).values()) >= 0.03
     assert result.sparsity == pytest.approx(0.95, abs=2e-3)
     assert SparsityObjective(0.9, min_density=0.05).get_config()["min_density"] == 0.05
 
@@ -77,9 +77,9 @@ def test_gradual_magnitude_pruning_prunes_by_one_global_threshold(trained, digit
     result = gradual_magnitude(trained, digits.x_train, digits.y_train, sparsity=0.9, steps=40,
                                scope="kernels")
     assert result.sparsity == pytest.approx(0.9, abs=1e-3)
-    per_layer = layer_sparsity(result.model)
+    per_layer = layer_sparsity(result.network)
     assert per_layer["hidden"] != pytest.approx(per_layer["logits"], abs=0.02)  # not uniform
-    kept = [np.abs(np.asarray(v))[np.asarray(v) != 0].min() for v in result.model.weights
+    kept = [np.abs(np.asarray(v))[np.asarray(v) != 0].min() for v in result.network.weights
             if v.name == "kernel"]
     assert all(k > 0 for k in kept)
 
@@ -96,9 +96,9 @@ def test_tfmot_targets_leave_as_many_nonzeros_as_a_global_cut(trained, digits):
 
     pruned = tfmot_polynomial(trained, digits.x_train, digits.y_train, sparsity=0.9, steps=30,
                               allocation="global")
-    assert measured_sparsity(pruned.model)[0] == pytest.approx(0.9, abs=0.01)
+    assert measured_sparsity(pruned.network)[0] == pytest.approx(0.9, abs=0.01)
     # tfmot lands near each layer's share (its schedule rounds), far from the uniform target.
-    assert layer_sparsity(pruned.model)["logits"] == pytest.approx(shared["logits"], abs=0.04)
+    assert layer_sparsity(pruned.network)["logits"] == pytest.approx(shared["logits"], abs=0.04)
 
 
 def test_the_path_runs_dropout_off_and_returns_the_users_architecture(digits):
@@ -111,7 +111,7 @@ def test_the_path_runs_dropout_off_and_returns_the_users_architecture(digits):
     # Dropout off, the starting point is the anchor: the first distances are ~0.
     result = sparsify(network, digits.x_train, sparsity=0.5, steps=3, verbose=0)
     assert result.path[0]["distance"] < 1e-3
-    assert result.model.get_layer("dropout").rate == 0.25
+    assert result.network.get_layer("dropout").rate == 0.25
 
 
 # ------------------------------------------------- fip_ramp, label-free, the _kd peers
@@ -120,7 +120,7 @@ def test_the_ramped_path_arrives_at_the_exact_target_with_each_stage_held(traine
 
     result = sparsify_ramp(trained, digits.x_train, sparsity=0.9, steps=40,
                            validation_data=(digits.x_test, digits.y_test))
-    zeros, _ = measured_sparsity(result.model, "kernels_and_biases")
+    zeros, _ = measured_sparsity(result.network, "kernels_and_biases")
     assert zeros == pytest.approx(0.9, abs=1e-3) and result.sparsity == pytest.approx(zeros)
     assert result.reached and result.gap == 0.0 and result.path_steps == 40
     path = result.path
@@ -138,11 +138,11 @@ def test_the_ramped_path_arrives_at_the_exact_target_with_each_stage_held(traine
 
 @pytest.mark.parametrize("method", ["fip_ramp", "fip", "oneshot", "oneshot_kd", "gmp_kd", "obs"])
 def test_label_free_methods_read_no_label(trained, digits, method):
-    from keras_fip.sparsity.experiment import run_method
+    from keras_fip.sparsity import prune
 
     garbage = (digits.y_train + 3) % 10
-    runs = [run_method(method, trained, digits.x_train, labels, sparsity=0.8, steps=10,
-                       label_free=True).model for labels in (digits.y_train, garbage)]
+    runs = [prune(method, trained, digits.x_train, labels, sparsity=0.8, steps=10,
+                  label_free=True).network for labels in (digits.y_train, garbage)]
     for a, b in zip(*(model.get_weights() for model in runs)):
         np.testing.assert_array_equal(a, b)
 
@@ -165,11 +165,11 @@ def test_with_labels_the_kd_peers_add_the_cross_entropy(trained, digits):
     assert free.sparsity == pytest.approx(0.8, abs=1e-3)
     assert labelled.sparsity == pytest.approx(0.8, abs=1e-3)
     assert any(not np.array_equal(a, b) for a, b in
-               zip(free.model.get_weights(), labelled.model.get_weights()))
+               zip(free.network.get_weights(), labelled.network.get_weights()))
 
 
 def test_obs_cuts_the_weights_whose_removal_the_fisher_says_costs_least(trained, digits):
-    from keras_fip.sparsity.baselines import fisher_diagonal, fisher_pruning
+    from keras_fip.sparsity.peers import fisher_diagonal, fisher_pruning
 
     result = fisher_pruning(trained, digits.x_train, digits.y_train, sparsity=0.8, steps=0,
                             samples=200)

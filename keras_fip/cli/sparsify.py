@@ -1,17 +1,28 @@
 """`keras-fip sparsify`: sparsify a network along a FIP beside global-magnitude and tfmot pruning.
 
-Parses the options, runs `keras_fip.sparsity.experiment.run_sparsify_experiment`,
-writes report.json and the plot, prints the table.
+Parses the options into a `keras_fip.experiments.sparsify.SparsifyConfig`, runs
+it, writes report.json and the plot, prints the table. The method names and
+their help come from the registry (`keras_fip.sparsity.registry`, which needs
+no TensorFlow).
 """
 
 from keras_fip.cli import _checks
 from keras_fip.cli._console import quiet_tensorflow_logger
 from keras_fip.cli._lists import at_least, number_list
+from keras_fip.sparsity.registry import METHODS
 
-# The experiment's names, here too so that --help needs no TensorFlow.
-METHOD_NAMES = ("fip", "fip_pull", "fip_reference", "fip_ramp", "oneshot", "oneshot_kd", "obs",
-                "gmp", "gmp_kd", "tfmot", "tfmot_global")
+METHOD_NAMES = METHODS.names()
+#: What runs without --methods (`keras_fip.experiments.sparsify.DEFAULT_METHODS`).
 DEFAULT_METHODS = ("fip", "oneshot", "gmp", "tfmot", "tfmot_global")
+#: The library's argument names (in its error messages) and this command's flags.
+FLAGS = {
+    "dataset": "--dataset", "data_dir": "--data-dir", "model": "--model",
+    "architecture": "--architecture", "epochs": "--epochs", "sparsity": "--sparsity",
+    "methods": "--methods", "steps": "--steps", "min_density": "--min-density",
+    "batch_size": "--batch-size", "validation_fraction": "--validation-fraction",
+    "label_free": "--label-free", "export": "--export", "int8": "--int8",
+    "overwrite": "--overwrite", "seed": "--seed", "verbose": "--verbose",
+}
 
 
 def add_parser(commands):
@@ -38,20 +49,9 @@ def add_parser(commands):
                         help="comma-separated target sparsities in [0, 1) (default 0.9,0.95)")
     parser.add_argument("--methods", default=",".join(DEFAULT_METHODS),
                         help=f"comma-separated among {', '.join(METHOD_NAMES)} (default "
-                        f"{','.join(DEFAULT_METHODS)}; fip: the path "
-                        "then fine-tuning; fip_pull: fip whose pull grows until the path "
-                        "reaches the sparse set, giving up the function if it must; "
-                        "fip_reference: the reference notebook's path unchanged, the whole "
-                        "budget, no fine-tuning; fip_ramp: a FIP whose target rises on gmp's "
-                        "cubic schedule, each stage cut to with its mask held and FIP steps on "
-                        "the distance to the dense network's outputs restoring the function, "
-                        "no labels; oneshot: global magnitude pruning + fine-tuning; "
-                        "oneshot_kd / gmp_kd: oneshot / gmp trained by distillation to the dense "
-                        "network's outputs (plus labels unless --label-free); obs: one-shot "
-                        "pruning by w^2 / [F^-1]_ii with a diagonal Fisher, then fine-tuning; gmp: "
-                        "gradual global magnitude pruning, cubic schedule; tfmot: tfmot's "
-                        "PolynomialDecay, every layer to the target; tfmot_global: tfmot with "
-                        "per-layer targets from one global magnitude cut)")
+                        f"{','.join(DEFAULT_METHODS)}; "
+                        + "; ".join(f"{name}: {METHODS.get(name).summary}"
+                                    for name in METHOD_NAMES) + ")")
     parser.add_argument("--steps", type=at_least(2), default=1000,
                         help="step budget of every method at --batch-size (default 1000); FIP's "
                         "path takes at most half and stops once it reaches the sparse set, the "
@@ -100,19 +100,18 @@ def run(args):
                               default=default)
     report.check_out_folder(args)  # another run's results are not replaced silently
 
-
-    from keras_fip.sparsity.experiment import format_table, run_sparsify_experiment
-    from keras_fip.sparsity.plots import plot_accuracy_against_sparsity
+    from keras_fip.experiments.sparsify import SparsifyConfig, format_table, run as run_config
+    from keras_fip.experiments.sparsify_plots import plot_accuracy_against_sparsity
 
     quiet_tensorflow_logger()
-    payload = run_sparsify_experiment(
+    payload = run_config(SparsifyConfig(
         dataset=args.dataset, data_dir=args.data_dir, model=args.model or None,
         architecture=args.architecture, epochs=args.epochs, sparsity=targets, methods=methods,
         steps=args.steps, batch_size=args.batch_size, export=args.export, int8=args.int8,
         min_density=args.min_density, validation_fraction=args.validation_fraction,
         label_free=args.label_free,
         overwrite=args.overwrite, seed=args.seed, verbose=args.verbose,
-    )
+    ))
     out = report.ensure_dir(args.out)
     plot_accuracy_against_sparsity(payload["results"], payload["dense_accuracy"],
                                    f"{out}/accuracy_vs_sparsity.png")

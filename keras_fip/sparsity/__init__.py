@@ -1,37 +1,45 @@
-"""Sparsification along functionally invariant paths, and export through tfmot.
+"""Sparsification along functionally invariant paths, its peers, and export through tfmot.
 
     result = sparsify(network, x_train, y_train, sparsity=0.95)   # FIP path + snap
     result = sparsify_ramp(network, x_train, sparsity=0.95)       # ramped FIP, no labels
-    report = export_sparse(result.model, "export/", check_inputs=x_test)
+    result = prune("gmp", network, x_train, y_train, sparsity=0.95, steps=1000)  # any method
+    report = export_sparse(result.network, "export/", check_inputs=x_test)
 
+The names are imported when first read (`keras_fip.sparsity.registry`, the
+method names, needs no TensorFlow, so `keras-fip sparsify --help` stays light).
 tensorflow-model-optimization and tf_keras are imported only by the export and
-the tfmot baseline, and never change what `keras` / `tf.keras` mean for the caller.
+the tfmot peer, and never change what `keras` / `tf.keras` mean for the caller.
 """
 
-from keras_fip.sparsity.baselines import (
-    gradual_magnitude, gradual_magnitude_kd, one_shot, one_shot_kd, tfmot_polynomial,
-)
-from keras_fip.sparsity.callbacks import GradualMask, HoldMask, SparsityMonitor
-from keras_fip.sparsity.convert import (
-    SUPPORTED_LAYERS, UnsupportedModelError, from_tf_keras, to_tf_keras,
-)
-from keras_fip.sparsity.export import (
-    ExportFolderError, ExportReport, export_sparse, gzip_size, saved_model_predict, tflite_predict,
-)
-from keras_fip.sparsity.fip import (
-    SparsificationResult, finetune, sparsify,
-)
-from keras_fip.sparsity.objective import SparsityObjective
-from keras_fip.sparsity.ramp import sparsify_ramp
-from keras_fip.sparsity.prunable import masks_of, measured_sparsity, prunable_variables
-from keras_fip.sparsity.schedules import ConstantSparsity, PolynomialSparsity, SparsitySchedule
+import importlib
 
-__all__ = [
-    "ConstantSparsity", "PolynomialSparsity", "SparsitySchedule", "ExportFolderError",
-    "ExportReport", "GradualMask", "HoldMask", "gradual_magnitude", "gradual_magnitude_kd", "SUPPORTED_LAYERS", "SparsificationResult",
-    "SparsityMonitor", "SparsityObjective", "UnsupportedModelError", "export_sparse",
-    "finetune", "from_tf_keras", "gzip_size", "masks_of", "measured_sparsity",
-    "one_shot", "one_shot_kd", "prunable_variables", "saved_model_predict", "sparsify",
-    "sparsify_ramp",
-    "tfmot_polynomial", "tflite_predict", "to_tf_keras",
-]
+#: Each public name and the module that defines it.
+_HOMES = {
+    "ConstantSparsity": "schedules", "PolynomialSparsity": "schedules",
+    "SparsitySchedule": "schedules",
+    "GradualMask": "callbacks", "HoldMask": "callbacks", "SparsityMonitor": "callbacks",
+    "SUPPORTED_LAYERS": "convert", "UnsupportedModelError": "convert",
+    "from_tf_keras": "convert", "to_tf_keras": "convert",
+    "ExportFolderError": "export", "ExportReport": "export", "export_sparse": "export",
+    "gzip_size": "export", "saved_model_predict": "export", "tflite_predict": "export",
+    "SparsificationResult": "result", "finetune": "training", "sparsify": "fip",
+    "sparsify_ramp": "ramp", "SparsityObjective": "objective",
+    "masks_of": "prunable", "measured_sparsity": "prunable", "prunable_variables": "prunable",
+    "gradual_magnitude": "peers", "gradual_magnitude_kd": "peers", "one_shot": "peers",
+    "one_shot_kd": "peers", "fisher_pruning": "peers", "tfmot_polynomial": "peers",
+    "METHODS": "registry", "prune": "pruning",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name):
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
+    globals()[name] = value  # read once
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_HOMES))

@@ -302,7 +302,6 @@ class PathPoints(keras.callbacks.Callback):
 
     def _record(self):
         from keras_fip.sparsity.prunable import measured_sparsity
-        from keras_fip.sparsity.ramp import point
 
         network = self.model
         record = {"step": self.step,
@@ -321,3 +320,12 @@ class PathPoints(keras.callbacks.Callback):
         self.step += 1
         if self.step % self.every == 0:
             self._record()
+
+
+def point(model, probe, probe_outputs, distance, validation_data):
+    """The distance to the start on `probe`, and validation accuracy if labelled data is given."""
+    outputs = model.predict(probe, batch_size=1000, verbose=0)
+    figures = {"val_distance": float(np.mean(np.asarray(distance(probe_outputs, outputs))))}
+    if validation_data is not None:
+        figures["val_accuracy"] = accuracy(model, *validation_data)
+    return figures

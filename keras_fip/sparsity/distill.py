@@ -12,16 +12,13 @@ inputs, computed once, never labels. Two losses:
   Bhattacharyya distance by default): what FIP's own fine-tuning trains on in
   label-free mode.
 
-`fit_masked` runs exactly `steps` steps of Adam on `(x, targets)` with a mask
-held (`HoldMask`) or a gradual mask (`GradualMask`) as callback.
+`keras_fip.sparsity.training.fit_masked` trains on either, mask held.
 """
 
 import numpy as np
 import keras
 from keras import ops
 
-from keras_fip.engine.batches import path_batches
-from keras_fip.engine.callbacks import NaNGuard
 from keras_fip.engine.distances import DistanceLoss
 from keras_fip.engine.networks import outputs_are_logits
 
@@ -96,24 +93,3 @@ def distance_loss(teacher, x, distance="bhattacharyya"):
     """`(loss, targets)`: the FIP output distance to `teacher`'s outputs on `x`, no labels."""
     logits = outputs_are_logits(teacher, x[:8])
     return DistanceLoss(distance, from_logits=logits), teacher_outputs(teacher, x)
-
-
-def fit_masked(network, x, targets, loss, *, steps, mask_callback, batch_size=200,
-               learning_rate=1e-3, seed=0, verbose=0, callbacks=()):
-    """Trains `network` with Adam on `loss(targets, network(x))` for exactly `steps` steps.
-
-    `mask_callback` (`HoldMask` or `GradualMask`) keeps the pruned weights at
-    zero. Returns the number of steps taken.
-    """
-    from keras_fip.sparsity.fip import _fit_steps
-
-    if steps == 0:
-        return 0
-    network.compile(keras.optimizers.Adam(learning_rate), loss)
-    guard = NaNGuard()
-    taken, _ = _fit_steps(network, path_batches(x, targets, batch_size, seed), steps,
-                          batch_size, len(x), [guard, mask_callback, *callbacks], verbose)
-    guard.raise_if_triggered(
-        f"The training loss became NaN or infinite in epoch {(guard.epoch or 0) + 1}",
-        "Try a smaller learning rate")
-    return taken

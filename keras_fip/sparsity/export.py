@@ -145,7 +145,7 @@ def check_directory(directory, overwrite=False):
         if held and not overwrite:
             raise ExportFolderError(
                 f"The export folder {directory} exists and is not empty; choose another "
-                "or pass overwrite=True (--overwrite) to replace it."
+                "or pass overwrite=True to replace it."
             )
         foreign = sorted(set(held) - set(EXPORT_FILES))
         if held and foreign:
@@ -219,6 +219,8 @@ def strip_through_tfmot(model):
     for layer in wrapped.layers:
         if "BatchNormalization" in type(getattr(layer, "layer", layer)).__name__:
             layer.trainable = False
+    # tf_keras' own compile/fit, not `fit_supervised`: tfmot's wrappers are tf_keras layers,
+    # and this is no training (learning rate 0), only tfmot's mask computation.
     wrapped.compile(tf_keras.optimizers.SGD(0.0), tf_keras.losses.MeanSquaredError())
     shape = (1, *tf_model.inputs[0].shape[1:])
     zeros_in = np.zeros(shape, "float32")
@@ -481,6 +483,8 @@ def _write_int8(stripped, train_data, path, epochs, batch_size, verbose):
     x, y = train_data
     # Logits or probabilities by what the network outputs, not by its last layer.
     probabilities = not outputs_are_logits(stripped, np.asarray(x[:8], "float32"))
+    # tf_keras' own compile/fit, not `fit_supervised`: tfmot's quantisation wrappers are
+    # tf_keras layers and train only in a tf_keras model.
     qat.compile(tf_keras.optimizers.Adam(1e-4),
                 tf_keras.losses.SparseCategoricalCrossentropy(from_logits=not probabilities))
     qat.fit(np.asarray(x, "float32"), np.asarray(y), epochs=epochs, batch_size=batch_size,

@@ -21,170 +21,20 @@ instead (batch statistics and dropout in both), which keeps a function nobody
 runs and adds dropout noise to the distance.
 """
 
-import dataclasses
 import time
 
 import keras
 import numpy as np
 
 from keras_fip import checks
-from keras_fip.engine.batches import epoch_length, path_batches
-from keras_fip.engine.callbacks import NaNGuard
 from keras_fip.engine.networks import fresh_copy, outputs_are_logits
 from keras_fip.engine.steps import PathStep
 from keras_fip.engine.traverse import traverse
-from keras_fip.sparsity.callbacks import HoldMask, SparsityMonitor
+from keras_fip.sparsity.callbacks import SparsityMonitor
 from keras_fip.sparsity.objective import SparsityObjective
 from keras_fip.sparsity.prunable import zero_fraction
-
-
-@dataclasses.dataclass
-class SparsificationResult:
-    """What a sparsification run produced: what `sparsify` returns.
-
-    Raises:
-        TypeError: a required field is missing (a dataclass).
-
-    Example:
-        >>> result = sparsify(network, x_train, y_train, sparsity=0.95, steps=1000,
-        ...                   validation_data=(x_val, y_val))
-        >>> result.reached, result.kept, result.sparsity, result.model.count_params()
-
-    Args:
-        model: the sparse Keras network (a copy; the input network is untouched).
-        masks: `{variable path: mask}` of the counted weights.
-        sparsity: measured fraction of zeros over the counted weights.
-        path_steps: steps taken along the path; `finetune_steps`: after it.
-        reached: whether the gap to the sparse set fell under the tolerance
-            (the *set* was reached; says nothing of the function).
-        gap: ||w - P_s(w)|| just before snapping.
-        path: per-epoch records of the path (logs, weight distance, accuracy).
-        seconds: wall time.
-        accuracy_at_start: validation accuracy of the starting network
-            (None without validation data).
-        accuracy_at_arrival: validation accuracy at the end of the path,
-            before the snap: what the path kept.
-        accuracy_at_snap: validation accuracy right after the snap to exact
-            zeros, before any fine-tuning.
-        kept: whether `accuracy_at_arrival` is within 1 point of
-            `accuracy_at_start` (None without validation data).
-        distance_at_arrival: mean exact Bhattacharyya distance between the
-            starting network's outputs and the arrival's, on the validation
-            inputs (or the first 2,000 training inputs without them): what
-            the path kept, measured without labels.
-        max_pull: the largest lambda the pull reached (`weight` times the
-            largest growth factor; `weight` when the pull never grew).
-        pull_growth_steps: steps on which `pull_growth` made the pull grow
-            (0: it never fired).
-        lowest_accuracy_on_path: the lowest validation accuracy recorded
-            along the path (`sparsify_ramp`; None for `sparsify`).
-        kept_rule: what `kept` means for this path, in words.
-    """
-
-    model: keras.Model
-    masks: dict
-    sparsity: float
-    path_steps: int
-    finetune_steps: int
-    reached: bool
-    gap: float
-    path: list
-    seconds: float
-    accuracy_at_start: float = None
-    accuracy_at_arrival: float = None
-    accuracy_at_snap: float = None
-    kept: bool = None
-    distance_at_arrival: float = None
-    max_pull: float = None
-    pull_growth_steps: int = 0
-    lowest_accuracy_on_path: float = None
-    kept_rule: str = "validation accuracy at arrival within 0.01 of the start"
-
-    def arrival(self):
-        """What the path kept where it arrived, as a JSON-ready dict."""
-        return {"reached": self.reached, "kept": self.kept, "gap": self.gap,
-                "accuracy_at_start": self.accuracy_at_start,
-                "accuracy_at_arrival": self.accuracy_at_arrival,
-                "accuracy_at_snap": self.accuracy_at_snap,
-                "distance_at_arrival": self.distance_at_arrival,
-                "max_pull": self.max_pull, "pull_growth_steps": self.pull_growth_steps,
-                "lowest_accuracy_on_path": self.lowest_accuracy_on_path,
-                "kept_rule": self.kept_rule}
-
-
-def copy_network(network):
-    """A fresh copy of a functional or Sequential network with the same weights."""
-    return fresh_copy(checks.classifier(network, "model"))
-
-
-def check_training_data(network, x, y=None, needs_labels=False):
-    """Training inputs (finite, shaped for `network`) and labels (class ids), checked."""
-    x = checks.inputs(x, network, "x")
-    if y is None:
-        if needs_labels:
-            raise ValueError("Training with a loss needs labels y (class ids); got y=None.")
-        return x, None
-    return x, checks.labels(y, len(x), checks.num_classes(network), "y")
-
-
-def _check_validation(network, data):
-    return checks.labelled_pair(data, network, "validation_data")
-
-
-def _fit_steps(model, data, steps, batch_size, n, callbacks, verbose):
-    """Runs exactly `steps` steps (fewer if a callback stops the run)."""
-    per_epoch = epoch_length(steps, n, batch_size)
-    history = model.fit(data, epochs=steps // per_epoch, steps_per_epoch=per_epoch,
-                        shuffle=False, callbacks=callbacks, verbose=verbose)
-    return len(history.epoch) * per_epoch, history
-
-
-def finetune(network, x, y, masks, *, steps, batch_size=200, learning_rate=1e-3, seed=0,
-             verbose=0):
-    """Trains `network` on `(x, y)` for `steps` steps with the masked weights held at zero.
-
-    Args:
-        network: the sparse Keras model, trained in place.
-        x: training inputs.
-        y: integer training labels.
-        masks: `{variable path: mask}` (`masks_of`, `SparsificationResult.masks`):
-            the weights whose mask is 0 stay exactly 0.
-        steps: optimizer steps (0: nothing is trained).
-        batch_size: inputs per step.
-        learning_rate: Adam's learning rate.
-        seed: seed of the batch order.
-        verbose: Keras progress bar (1), one line per epoch (2) or silent (0).
-
-    Returns:
-        The number of steps taken, an int.
-
-    Raises:
-        ValueError: counts or a learning rate out of range, a network that is not a
-            single classifier, or data it cannot take.
-        FloatingPointError: the loss became NaN or infinite.
-
-    Example:
-        >>> result = sparsify(network, x_train, sparsity=0.95, steps=600)
-        >>> finetune(result.model, x_train, y_train, result.masks, steps=600)
-    """
-    steps = checks.count(steps, "steps", minimum=0)
-    batch_size = checks.count(batch_size, "batch_size")
-    learning_rate = checks.number(learning_rate, "learning_rate", minimum=0, strict=True)
-    network = checks.classifier(network, "model")
-    x, y = check_training_data(network, x, y, needs_labels=bool(steps))  # 0: nothing to train
-    if steps == 0:
-        return 0
-    network.compile(keras.optimizers.Adam(learning_rate),
-                    keras.losses.SparseCategoricalCrossentropy(
-                        from_logits=outputs_are_logits(network, x[:8])))
-    data = path_batches(x, y, batch_size, seed)
-    guard = NaNGuard()
-    taken, _ = _fit_steps(network, data, steps, batch_size, len(x), [guard, HoldMask(masks)],
-                          verbose)
-    guard.raise_if_triggered(
-        f"The fine-tuning loss became NaN or infinite in epoch {(guard.epoch or 0) + 1}",
-        "Try a smaller learning rate")
-    return taken
+from keras_fip.sparsity.result import SparsificationResult, check_training_data, check_validation
+from keras_fip.sparsity.training import finetune
 
 
 def sparsify(network, x, y=None, *, sparsity=None, steps=2000, batch_size=200,
@@ -262,7 +112,7 @@ def sparsify(network, x, y=None, *, sparsity=None, steps=2000, batch_size=200,
         >>> result = sparsify(network, x_train, y_train, sparsity=0.95, steps=1000,
         ...                   step_length="auto", finetune_steps=1000,
         ...                   validation_data=(x_val, y_val))
-        >>> export_sparse(result.model, "export/", check_inputs=x_test)
+        >>> export_sparse(result.network, "export/", check_inputs=x_test)
     """
     network = checks.classifier(network, "model")  # traverse walks a copy
     x, y = check_training_data(network, x, y)
@@ -280,7 +130,7 @@ def sparsify(network, x, y=None, *, sparsity=None, steps=2000, batch_size=200,
         step_length = checks.number(step_length, "step_length", minimum=0, strict=True)
     checks.number(tolerance, "tolerance", minimum=0, strict=True)
     if validation_data is not None:
-        validation_data = _check_validation(network, validation_data)
+        validation_data = check_validation(network, validation_data)
     checks.number(momentum, "momentum", minimum=0)
     checks.number(pull_growth, "pull_growth", minimum=1)
     settings = dict(weight=weight, ramp_steps=ramp_steps, scope=scope, granularity=granularity,
@@ -322,7 +172,7 @@ def sparsify(network, x, y=None, *, sparsity=None, steps=2000, batch_size=200,
                      learning_rate=finetune_learning_rate, seed=seed,
                      verbose=verbose) if finetune_steps else 0
     return SparsificationResult(
-        model=walked, masks=masks, sparsity=zero_fraction(list(masks.values())),
+        network=walked, masks=masks, sparsity=zero_fraction(list(masks.values())),
         path_steps=path_steps, finetune_steps=tuned, reached=bool(gap < tolerance), gap=gap,
         path=path.records, seconds=path.seconds + time.perf_counter() - start,
         accuracy_at_snap=snapped, max_pull=float(weight) * monitor.max_pull,

@@ -38,16 +38,16 @@ measured sparsity), and `kept` holds when validation accuracy stayed within
 import time
 
 import keras
-import numpy as np
 
 from keras_fip import checks
-from keras_fip.engine.networks import accuracy, fresh_copy, outputs_are_logits
+from keras_fip.engine.networks import fresh_copy, outputs_are_logits
 from keras_fip.engine.steps import PathStep
 from keras_fip.engine.traverse import traverse
-from keras_fip.sparsity.callbacks import GradualMask
-from keras_fip.sparsity.fip import SparsificationResult, _arrival, _without_dropout
+from keras_fip.sparsity.callbacks import GradualMask, point
+from keras_fip.sparsity.fip import _arrival, _without_dropout
 from keras_fip.sparsity.objective import SparsityObjective
 from keras_fip.sparsity.prunable import zero_fraction
+from keras_fip.sparsity.result import SparsificationResult
 from keras_fip.sparsity.schedules import PolynomialSparsity, check_sparsity
 
 #: `kept`: validation accuracy within this much of the start at every recorded point.
@@ -92,15 +92,6 @@ class RampStages(GradualMask):
         logs["step"] = float(self.step)
         logs["target_sparsity"] = float(self.objective.target_at(self.step))
         logs["sparsity"] = zero_fraction(self.objective.pruned_variables)
-
-
-def point(model, probe, probe_outputs, distance, validation_data):
-    """The distance to the start on `probe`, and validation accuracy if labelled data is given."""
-    outputs = model.predict(probe, batch_size=1000, verbose=0)
-    figures = {"val_distance": float(np.mean(np.asarray(distance(probe_outputs, outputs))))}
-    if validation_data is not None:
-        figures["val_accuracy"] = accuracy(model, *validation_data)
-    return figures
 
 
 def record_length(steps, records=RECORDS):
@@ -226,7 +217,7 @@ def sparsify_ramp(network, x, *, sparsity, steps=1000, batch_size=200, step_leng
         figures.update(kept=kept, accuracy_at_snap=figures["accuracy_at_arrival"],
                        lowest_accuracy_on_path=lowest)
     return SparsificationResult(
-        model=walked, masks=masks, sparsity=zero_fraction(list(masks.values())),
+        network=walked, masks=masks, sparsity=zero_fraction(list(masks.values())),
         path_steps=path.steps, finetune_steps=0, reached=bool(gap < 1e-6), gap=gap,
         path=records_, seconds=time.perf_counter() - start,
         kept_rule=(f"validation accuracy within {KEPT_POINTS:g} of the start at every "
