@@ -83,47 +83,48 @@ def _finished_run(tmp_path):
     `--resume` continues from, made through the API in a few seconds."""
     import numpy as np
 
-    from keras_fip.continual.experiment import run_continual_experiment
     from keras_fip.data import load_digits
+    from keras_fip.experiments.continual import ContinualRunConfig, run
 
     digits = load_digits(seed=0)
     data = tmp_path / "data.npz"
     np.savez(data, x_train=digits.x_train, y_train=digits.y_train,
              x_test=digits.x_test, y_test=digits.y_test)
     checkpoints = tmp_path / "run" / "checkpoints"
-    options = dict(dataset=str(data), tasks=2, epochs=1, methods=["finetune"], hidden=[8],
-                   checkpoint_dir=str(checkpoints), progress=False)
-    run_continual_experiment(**options)
-    return data, checkpoints, options
+    config = ContinualRunConfig(dataset=str(data), tasks=2, epochs=1, methods=["finetune"],
+                                hidden=[8])
+    options = dict(checkpoint_dir=str(checkpoints), progress=False)
+    run(config, **options)
+    return data, checkpoints, config, options
 
 
 def test_resume_refuses_a_changed_dataset_naming_it_and_ignores_a_touched_one(tmp_path):
     import numpy as np
 
-    from keras_fip.continual.experiment import run_continual_experiment
+    from keras_fip.experiments.continual import run
 
-    data, checkpoints, options = _finished_run(tmp_path)
+    data, checkpoints, config, options = _finished_run(tmp_path)
     original = data.read_bytes()
     arrays = dict(np.load(data))
     arrays["y_test"] = arrays["y_test"][::-1].copy()  # same size, other contents
     np.savez(data, **arrays)
     with pytest.raises(ValueError, match=f"the dataset {data} changed .*its arrays differ"):
-        run_continual_experiment(**options, resume=True)
+        run(config, **options, resume=True)
 
     data.write_bytes(original)  # the same data again, with a new mtime: resumes
-    payload = run_continual_experiment(**options, resume=True)
+    payload = run(config, **options, resume=True)
     assert payload["results"]["finetune"]["accuracy_matrix"]
 
 
 def test_a_run_folder_from_before_the_fingerprint_resumes_with_a_warning(tmp_path):
-    from keras_fip.continual.experiment import ResumeWarning, run_continual_experiment
+    from keras_fip.experiments.continual import ResumeWarning, run
 
-    _, checkpoints, options = _finished_run(tmp_path)
+    _, checkpoints, config, options = _finished_run(tmp_path)
     saved = json.loads((checkpoints / "run.json").read_text())
     del saved["dataset_fingerprint"]
     (checkpoints / "run.json").write_text(json.dumps(saved))
     with pytest.warns(ResumeWarning, match="cannot check"):
-        payload = run_continual_experiment(**options, resume=True)
+        payload = run(config, **options, resume=True)
     assert payload["results"]["finetune"]["accuracy_matrix"]
 
 
@@ -133,10 +134,19 @@ def test_a_run_folder_from_before_the_fingerprint_resumes_with_a_warning(tmp_pat
     ("finetune/after_task_2/model.keras", "PK\x03\x04 truncated", "model.keras is corrupt"),
 ])
 def test_a_corrupt_run_file_is_named_before_anything_trains(tmp_path, name, content, expect):
-    from keras_fip.continual.experiment import run_continual_experiment
+    from keras_fip.experiments.continual import run
 
-    _, checkpoints, options = _finished_run(tmp_path)
+    _, checkpoints, config, options = _finished_run(tmp_path)
     (checkpoints / name).write_text(content)
     with pytest.raises(ValueError, match=expect) as error:
-        run_continual_experiment(**options, resume=True)
+        run(config, **options, resume=True)
     assert str(checkpoints) in str(error.value) and "\n" not in str(error.value)
+
+
+def test_the_old_entry_point_still_runs_for_one_release(tmp_path):
+    from keras_fip.continual.experiment import run_continual_experiment
+
+    with pytest.warns(DeprecationWarning):
+        payload = run_continual_experiment(tasks=2, epochs=1, methods=["finetune"], hidden=[8],
+                                           model="mlp", progress=False)
+    assert payload["config"]["model"] == {"kind": "mlp", "hidden": [8]}

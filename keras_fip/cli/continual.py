@@ -1,22 +1,61 @@
 """`keras-fip continual`: compare continual-learning methods on one task stream.
 
-Parses the options, runs `keras_fip.continual.experiment.run_continual_experiment`,
-writes report.json and the plots, prints the table.
+Parses the options into a `keras_fip.experiments.continual.ContinualRunConfig`,
+runs it, writes report.json and the plots, prints the table. The methods, their
+order and descriptions are read from `keras_fip.continual.registry.METHODS`
+(light: `--help` needs no TensorFlow).
 """
 
+import argparse
 import os
 import sys
+import textwrap
 
 from keras_fip.cli import _checks
 from keras_fip.cli._console import quiet_tensorflow_logger
 from keras_fip.cli._lists import at_least, non_negative, number_list, positive
+from keras_fip.continual.registry import DEFAULT_METHODS, METHODS, RENAMED
 
-# The experiment's names, here too so that --help needs no TensorFlow.
-DEFAULT_METHODS = ("fip", "fip_views", "der_views", "fip_views_labels", "der_views_labels",
-                   "derpp", "derpp_views", "er_ace", "replay", "ewc", "finetune", "joint")
-METHOD_NAMES = DEFAULT_METHODS + ("der", "fip_l2", "der_l2", "fip_labels")
-# Names that meant the stored-logit methods before keras-fip 0.2 (methods.RENAMED).
-RENAMED = {"fip_l2": "der_l2", "fip_views": "der_views", "fip_views_labels": "der_views_labels"}
+METHOD_NAMES = METHODS.names()
+
+#: `ContinualRunConfig` (and `run`) argument -> the option that sets it (errors name the option).
+FLAGS = {
+    "dataset": "--dataset", "data_dir": "--data-dir", "scenario": "--scenario",
+    "tasks": "--tasks", "class_order": "--class-order", "memory_per_class": "--memory-per-class",
+    "memory_batch_size": "--memory-batch-size", "methods": "--methods", "epochs": "--epochs",
+    "batch_size": "--batch-size", "learning_rate": "--learning-rate",
+    "fip_weight": "--fip-weight", "architecture": "--architecture", "hidden": "--hidden",
+    "seed": "--seed", "tune": "--tune", "validation_fraction": "--validation-fraction",
+    "then_sparsify": "--then-sparsify", "then_sparsify_method": "--then-sparsify-method",
+    "then_sparsify_steps": "--then-sparsify-steps", "export_dir": "--export",
+    "checkpoint_dir": "--out", "resume": "--resume", "verbose": "--verbose",
+}
+
+
+class DeprecatedAlias(argparse.Action):
+    """A hidden old option name: stores into the new one's `dest` and warns on stderr."""
+
+    def __init__(self, option_strings, dest, new=None, **kwargs):
+        self.new = new
+        super().__init__(option_strings, dest, help=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"keras-fip continual: {option_string} is now {self.new}; the old name goes in "
+              "the next release.", file=sys.stderr)
+        setattr(namespace, self.dest, values)
+
+
+def _methods_epilog():
+    """One line per method for --help: name, family/anchor, what it does."""
+    width = max(map(len, METHODS))
+    lines = ["methods (--methods; * = run by default):"]
+    for name in METHODS:
+        entry = METHODS.get(name)
+        star = "*" if entry.default else " "
+        lines += textwrap.wrap(f"{name:<{width}} {star} {entry.family}/{entry.anchor}: "
+                               f"{entry.description}", 100, initial_indent="  ",
+                               subsequent_indent=" " * (width + 5))
+    return "\n".join(lines)
 
 
 def add_parser(commands):
@@ -26,6 +65,7 @@ def add_parser(commands):
         description="Train the same network on a sequence of tasks with each method "
         "(same data, memory, epochs and seed), evaluate every task after each one, "
         "and write report.json with accuracy-matrix and accuracy-along-sequence plots.",
+        epilog=_methods_epilog(), formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--dataset", default="digits",
                         help="'digits' (embedded, default), a .npz file with x_train, "
@@ -47,7 +87,7 @@ def add_parser(commands):
     parser.add_argument("--memory-batch-size", type=at_least(1), default=64,
                         help="memory samples drawn at each step, for every method (default 64)")
     parser.add_argument("--methods", default=",".join(DEFAULT_METHODS),
-                        help=f"comma-separated methods among {', '.join(METHOD_NAMES)}. "
+                        help="comma-separated methods (listed below; default: those marked *). "
                         "fip* methods protect the outputs the network had when the current "
                         "task started; der* ones the outputs stored with each sample "
                         "(fip_l2, fip_views, fip_views_labels meant the latter before 0.2: "
@@ -58,11 +98,13 @@ def add_parser(commands):
     parser.add_argument("--learning-rate", type=positive, default=1e-3)
     parser.add_argument("--fip-weight", type=non_negative, default=None,
                         help="lambda of the FIP distance term (default: the method's)")
-    parser.add_argument("--model", default="mlp",
+    parser.add_argument("--architecture", default="mlp",
                         help="network: mlp (default), reference_cnn, lenet_300_100, vgg11, "
                         "vgg16, resnet18, resnet20")
+    parser.add_argument("--model", dest="architecture", action=DeprecatedAlias,
+                        new="--architecture")
     parser.add_argument("--hidden", default="256,256",
-                        help="hidden widths of the MLP (default 256,256)")
+                        help="hidden widths of --architecture mlp (default 256,256)")
     parser.add_argument("--seed", type=_checks.seed_type, default=0)
     parser.add_argument("--tune", action="store_true",
                         help="first choose each method's hyperparameters (4 settings each) on "
@@ -116,26 +158,25 @@ def run(args):
     _refuse_unused(args, methods)
     report.check_out_folder(args)  # another run's results are not replaced silently
 
-
-    from keras_fip.continual.experiment import (
-        format_table, format_then_sparsify, remove_run_checkpoints, result_rows,
-        run_continual_experiment,
+    from keras_fip.experiments.continual import (
+        ContinualRunConfig, format_table, format_then_sparsify, remove_run_checkpoints,
+        result_rows, run as run_experiment,
     )
 
     quiet_tensorflow_logger()  # retracing notices would break the progress bars
     checkpoints = os.path.join(args.out, "checkpoints")
-    payload = run_continual_experiment(
+    config = ContinualRunConfig(
         dataset=args.dataset, data_dir=args.data_dir, scenario=args.scenario, tasks=args.tasks,
         class_order=class_order, memory_per_class=args.memory_per_class,
         memory_batch_size=args.memory_batch_size, methods=methods,
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
-        fip_weight=args.fip_weight, model=args.model, hidden=hidden, seed=args.seed,
-        tune=args.tune, validation_fraction=args.validation_fraction,
-        checkpoint_dir=checkpoints, resume=args.resume, then_sparsify=args.then_sparsify,
-        then_sparsify_method=args.then_sparsify_method,
+        fip_weight=args.fip_weight, architecture=args.architecture, hidden=hidden,
+        seed=args.seed, tune=args.tune, validation_fraction=args.validation_fraction,
+        then_sparsify=args.then_sparsify, then_sparsify_method=args.then_sparsify_method,
         then_sparsify_steps=args.then_sparsify_steps, export_dir=args.export,
-        verbose=args.verbose,
     )
+    payload = run_experiment(config, checkpoint_dir=checkpoints, resume=args.resume,
+                             verbose=args.verbose)
     out, rows = args.out, result_rows(payload)
     report.plot_accuracy_matrices(rows, f"{out}/accuracy_matrix.png")
     report.plot_accuracy_along_sequence(rows, f"{out}/accuracy_along_sequence.png")
@@ -157,8 +198,9 @@ def _refuse_unused(args, methods):
     """An option the run would never read is refused, not dropped without a word."""
     _checks.refuse_unused(args, "--data-dir", _checks.is_tfds(args.dataset),
                           f"on --dataset {args.dataset} (it is read for tfds:NAME only)")
-    _checks.refuse_unused(args, "--hidden", args.model == "mlp",
-                          f"on --model {args.model} (it sets the widths of --model mlp)",
+    _checks.refuse_unused(args, "--hidden", args.architecture == "mlp",
+                          f"on --architecture {args.architecture} (it sets the widths of "
+                          "--architecture mlp)",
                           default="256,256")
     _checks.refuse_unused(args, "--validation-fraction", args.tune,
                           "without --tune (nothing is held out otherwise)", default=0.1)

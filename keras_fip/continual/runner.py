@@ -17,7 +17,7 @@ import keras
 from keras_fip.continual import methods as methods_lib
 from keras_fip.continual.metrics import summarize, task_accuracy
 from keras_fip.engine import checkpoints
-from keras_fip.engine.callbacks import NaNGuard
+from keras_fip.engine.training import fit_supervised
 
 
 @dataclass
@@ -202,19 +202,14 @@ def run_method(stream, method, build_network, config=None, verbose=0, progress=T
         start = time.perf_counter()
         method.before_task(model, stream, index, config)
         x, y = method.training_data(stream, index)
-        model.compile(
-            optimizer=keras.optimizers.Adam(config.learning_rate),
-            loss=method.task_loss(stream, index, y, model.from_logits),
-        )
-        guard = NaNGuard()
+        # Seeded per task before compiling: what Keras draws (the shuffles) is the
+        # same as when the seed was set between compile and fit.
         keras.utils.set_random_seed(config.seed + index)
-        model.fit(
-            x, y, epochs=config.epochs, batch_size=config.batch_size,
-            shuffle=True, verbose=verbose, callbacks=[guard, *callbacks],
-        )
-        guard.raise_if_triggered(
-            f"{method.name}: the loss became NaN/inf on task {index}, epoch {guard.epoch}",
-            "Lower the learning rate")
+        fit_supervised(
+            model, x, y, optimizer=keras.optimizers.Adam(config.learning_rate),
+            loss=method.task_loss(stream, index, y, model.from_logits), epochs=config.epochs,
+            batch_size=config.batch_size, shuffle=True, verbose=verbose, callbacks=callbacks,
+            what=f"{method.name}: the loss on task {index}", advice="Lower the learning rate")
         method.after_task(model, stream, index, config)
         task_seconds.append(time.perf_counter() - start)
         row = [task_accuracy(model, task, stream.scenario) for task in stream]
