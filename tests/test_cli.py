@@ -83,6 +83,40 @@ def test_bad_arguments_give_one_clear_line(tmp_path, capsys, args, message):
     assert message in err and "Traceback" not in err
 
 
+def test_help_imports_no_keras_whatever_the_program_is_called():
+    """`keras-fip --help` (and each command's) answers without Keras or TensorFlow,
+    and `import keras_fip` alone imports neither: the exports are read lazily."""
+    code = (
+        "import sys\n"
+        "import keras_fip\n"
+        "assert 'keras' not in sys.modules, 'import keras_fip imported keras'\n"
+        "from keras_fip.cli.main import main\n"
+        "for argv in ([], ['continual'], ['sparsify'], ['robust']):\n"
+        "    try:\n"
+        "        main([*argv, '--help'])\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "heavy = [m for m in ('keras', 'tensorflow', 'jax') if m in sys.modules]\n"
+        "print(heavy, file=sys.stderr); sys.exit(1 if heavy else 0)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_a_bare_import_keras_fip_lets_keras_load_its_saved_classes():
+    """The registered classes are found by `load_model` after `import keras_fip`,
+    whether Keras is imported before or after it."""
+    code = (
+        "import sys\n"
+        "import keras_fip\n"
+        "import keras\n"
+        "found = keras.saving.get_registered_object('keras_fip>FIPEnsemble')\n"
+        "sys.exit(0 if found is not None and found.__name__ == 'FIPEnsemble' else 1)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
 def test_importing_keras_fip_stays_light():
     code = (
         "import sys, keras_fip, keras_fip.continual, keras_fip.cli.main; "

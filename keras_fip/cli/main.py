@@ -200,9 +200,9 @@ def main(argv=None):
 def _run(args):
     quiet_libraries(getattr(args, "verbose", 0))
     # Every serialisable class registered before a command loads a `.keras` file.
-    import keras_fip.engine  # noqa: F401
-    import keras_fip.robustness  # noqa: F401
-    import keras_fip.sparsity  # noqa: F401
+    import keras_fip
+
+    keras_fip.register_keras_classes()
     from keras_fip.engine.backend import UnsupportedBackendError
 
     where = where_line(args)
