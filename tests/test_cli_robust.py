@@ -15,7 +15,7 @@ def exit_code(argv):
         return exit_.code
 
 TINY = [
-    "--model", "mlp", "--hidden", "32", "--members", "2", "--epochs", "3",
+    "--architecture", "mlp", "--hidden", "32", "--members", "2", "--epochs", "3",
     "--steps-between", "5", "--burn-in", "5", "--step-length", "0.1", "--nb-iter", "3",
     "--attack-samples", "60", "--whitebox-samples", "30", "--matrix-samples", "30",
 ]
@@ -76,7 +76,7 @@ def test_robust_writes_report_and_plots(tmp_path, capsys):
     assert set(report["config"]["attackers"]) == {"start", "surrogate", "other"}
     matrix = report["transfer_matrix"]
     assert matrix["labels"][:2] == ["start", "fip 1"] and len(matrix["matrix"]) == accepted + 1
-    assert report["command"].startswith("keras-fip robust --model mlp")
+    assert report["command"].startswith("keras-fip robust --architecture mlp")
     assert (out / "accuracy_vs_eps.png").stat().st_size > 0
     assert (out / "transfer_matrix.png").stat().st_size > 0
     printed = capsys.readouterr().out
@@ -109,10 +109,11 @@ def accepted_of(report):
     (["--attacks", "spsa"], "not supported"),
     (["--attacks", "deepfool"], "unknown attack"),
     (["--dataset", "no/such/folder"], "no/such/folder"),
-    (["--model", "alexnet"], "alexnet"),
+    (["--architecture", "alexnet"], "alexnet"),
+    (["--model", "alexnet"], "alexnet"),  # the old name, kept one release
     (["--methods", "fip,magic"], "--methods: unknown 'magic'"),
     (["--attackers", "oracle"], "--attackers: unknown 'oracle'"),
-    (["--surrogate-model", "alexnet"], "alexnet"),
+    (["--surrogate-architecture", "alexnet"], "alexnet"),
     (["--tolerance", "2"], "--tolerance: must be in [0, 1]"),
     (["--validation-fraction", "1"], "--validation-fraction: must be in (0, 1)"),
     (["--max-distance", "0"], "--max-distance: must be a positive number"),

@@ -7,9 +7,10 @@ import keras
 from keras_fip import FIPModel
 from keras_fip.robustness import (
     FunctionalTrustRegion, RandomDirection, TriangularCycle, WeightDiversity, accuracy,
-    fge_ensemble, grow_ensemble, snapshot_ensemble, softmax_probabilities, weight_distance,
+    fge_ensemble, grow_ensemble, snapshot_ensemble, weight_distance,
 )
-from keras_fip.robustness.experiment import split_validation
+from keras_fip.engine.networks import probabilities
+from keras_fip.experiments.robust import split_validation
 
 # The whole module runs on JAX too: nothing here needs TensorFlow.
 pytestmark = pytest.mark.any_backend
@@ -98,9 +99,9 @@ def test_a_candidate_below_the_tolerance_is_rejected_and_listed(start, split):
 
 def test_trust_region_holds_the_distance_and_shrinks_the_steps(start, split):
     x_fit, _, x_val, _ = split
-    diversity = WeightDiversity(weight=1.0, capacity=2, adaptive=True)
+    diversity = WeightDiversity(weight=1.0, max_references=2, adaptive=True)
     diversity.add_reference(start)
-    region = FunctionalTrustRegion(x_val, softmax_probabilities(start, x_val), max_distance=0.002,
+    region = FunctionalTrustRegion(x_val, probabilities(start, x_val), max_distance=0.002,
                                    objective=diversity)
     from keras_fip.engine.traverse import traverse
 

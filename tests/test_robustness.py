@@ -236,7 +236,7 @@ def test_diversity_pushes_farther_than_the_distance_alone(trained, digits):
 def test_weight_diversity_saves_its_references(trained, tmp_path, digits):
     network = keras.models.clone_model(trained)
     network.set_weights(trained.get_weights())
-    diversity_term = WeightDiversity(weight=0.5, capacity=3)
+    diversity_term = WeightDiversity(weight=0.5, max_references=3)
     diversity_term.add_reference(network)
     model = FIPModel.from_model(network, objectives=[diversity_term])
     model.compile("sgd", "mse")
@@ -246,7 +246,7 @@ def test_weight_diversity_saves_its_references(trained, tmp_path, digits):
     loaded = keras.models.load_model(path)
     restored = loaded.objectives[0]
     assert isinstance(restored, WeightDiversity)
-    assert restored.num_references == 1 and restored.capacity == 3 and restored.weight == 0.5
+    assert restored.num_references == 1 and restored.max_references == 3 and restored.weight == 0.5
     assert float(restored(loaded)) == pytest.approx(value, rel=1e-5)
     diversity_term.add_reference(network)
     diversity_term.add_reference(network)

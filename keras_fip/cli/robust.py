@@ -2,11 +2,13 @@
 a deep ensemble, FGE and snapshot ensembles, under adversarial attacks (transfer
 from three attackers and white-box).
 
-Parses the options, runs `keras_fip.robustness.experiment.run_robust_experiment`,
-writes report.json and the plots, prints the table.
+Parses the options into a `keras_fip.experiments.robust.RobustConfig`, runs it,
+writes report.json and the plots, prints the table. The ensemble methods and
+attacks are read from their registries (`ENSEMBLES`, `ATTACKS`).
 """
 
 import argparse
+import sys
 
 from keras_fip.cli import _checks
 from keras_fip.cli._console import quiet_tensorflow_logger
@@ -28,9 +30,46 @@ def unit(text):
         raise argparse.ArgumentTypeError(f"must be in [0, 1] (0.01 is one point), got {text}")
     return value
 
+
+class DeprecatedAlias(argparse.Action):
+    """A hidden old option name: stores into the new one's `dest` and warns on stderr."""
+
+    def __init__(self, option_strings, dest, new=None, **kwargs):
+        self.new = new
+        super().__init__(option_strings, dest, help=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"keras-fip robust: {option_string} is now {self.new}; the old name goes in the "
+              "next release.", file=sys.stderr)
+        setattr(namespace, self.dest, values)
+
+
+def _names(registry):
+    return ",".join(registry.names())
+
+
 DEFAULT_ATTACKS = "fgsm,pgd,mim"
-DEFAULT_METHODS = "fip,fip_path,deep,fge,snapshot"
 DEFAULT_ATTACKERS = "start,surrogate,other"
+
+#: `RobustConfig` argument -> the option that sets it (errors name the option).
+FLAGS = {
+    "dataset": "--dataset", "data_dir": "--data-dir", "architecture": "--architecture",
+    "hidden": "--hidden", "cnn_filters": "--cnn-filters", "cnn_dense": "--cnn-dense",
+    "members": "--members", "methods": "--methods", "attackers": "--attackers",
+    "surrogate_architecture": "--surrogate-architecture", "attacks": "--attacks",
+    "eps": "--eps", "clip_min": "--clip-min", "clip_max": "--clip-max",
+    "nb_iter": "--nb-iter", "epochs": "--epochs", "batch_size": "--batch-size",
+    "learning_rate": "--learning-rate", "steps_between": "--steps-between",
+    "burn_in": "--burn-in", "step_length": "--step-length",
+    "diversity_weight": "--diversity-weight", "path_batch_size": "--path-batch-size",
+    "validation_fraction": "--validation-fraction", "tolerance": "--tolerance",
+    "max_distance": "--max-distance", "check_every": "--check-every",
+    "max_candidates": "--max-candidates", "fge_lr_max": "--fge-lr-max",
+    "fge_lr_min": "--fge-lr-min", "snapshot_lr": "--snapshot-lr", "average": "--average",
+    "attack_samples": "--attack-samples", "whitebox_samples": "--whitebox-samples",
+    "matrix_samples": "--matrix-samples", "whitebox": "--no-whitebox", "seed": "--seed",
+    "verbose": "--verbose",
+}
 
 
 def add_parser(commands):
@@ -52,30 +91,40 @@ def add_parser(commands):
                         "files, or tfds:NAME prepared in --data-dir; inputs must be in "
                         "the clip range")
     parser.add_argument("--data-dir", default=None, help="tensorflow-datasets data folder")
-    parser.add_argument("--model", default="reference_cnn",
+    from keras_fip.robustness.attacks import ATTACKS
+    from keras_fip.robustness.registry import ENSEMBLES
+
+    parser.add_argument("--architecture", default="reference_cnn",
                         help="network: reference_cnn (default), mlp, lenet_300_100, vgg11, "
                         "vgg16, resnet18, resnet20")
-    parser.add_argument("--hidden", default="256,256", help="hidden widths of --model mlp")
+    # The option's name before the redesign (issue 23), still accepted.
+    parser.add_argument("--model", dest="architecture", action=DeprecatedAlias,
+                        new="--architecture")
+    parser.add_argument("--hidden", default="256,256",
+                        help="hidden widths of --architecture mlp")
     parser.add_argument("--cnn-filters", default=None,
-                        help="filters of each conv block of --model reference_cnn "
+                        help="filters of each conv block of --architecture reference_cnn "
                         "(default 32,64, the reference notebook's)")
     parser.add_argument("--cnn-dense", default=None,
-                        help="hidden Dense widths of --model reference_cnn (default 600,120)")
+                        help="hidden Dense widths of --architecture reference_cnn "
+                        "(default 600,120)")
     parser.add_argument("--members", type=at_least(2), default=10,
                         help="members of every ensemble, at least 2 (default 10, as the paper)")
-    parser.add_argument("--methods", default=DEFAULT_METHODS,
-                        help="ensembles to build, comma-separated among fip (WeightDiversity "
-                        "path), fip_path (the paper's sampling: random secondary direction), "
-                        f"deep, fge, snapshot (default {DEFAULT_METHODS})")
+    parser.add_argument("--methods", default=_names(ENSEMBLES),
+                        help=f"ensembles to build, comma-separated among {_names(ENSEMBLES)} "
+                        "(fip: WeightDiversity path; fip_path: the paper's sampling, a random "
+                        "secondary direction; default all)")
     parser.add_argument("--attackers", default=DEFAULT_ATTACKERS,
                         help="networks the transfer examples are crafted on: start, surrogate "
-                        "(same architecture, another seed), other (--surrogate-model) "
+                        "(same architecture, another seed), other (--surrogate-architecture) "
                         f"(default {DEFAULT_ATTACKERS})")
-    parser.add_argument("--surrogate-model", default="mlp",
+    parser.add_argument("--surrogate-architecture", default="mlp",
                         help="the other attacker's architecture (default mlp, --hidden)")
+    parser.add_argument("--surrogate-model", dest="surrogate_architecture",
+                        action=DeprecatedAlias, new="--surrogate-architecture")
     parser.add_argument("--attacks", default=DEFAULT_ATTACKS,
-                        help="comma-separated among fgsm, fgm_l2, pgd (L-inf), pgd_l2, bim, mim "
-                        f"(default {DEFAULT_ATTACKS})")
+                        help=f"comma-separated among {_names(ATTACKS)} (pgd, bim, mim and fgsm "
+                        f"under L-inf; default {DEFAULT_ATTACKS})")
     parser.add_argument("--eps", default="0.1,0.2,0.3",
                         help="attack budgets, comma-separated (L-inf for fgsm/pgd/bim/mim, "
                         "L2 for fgm_l2/pgd_l2; default 0.1,0.2,0.3)")
@@ -100,7 +149,8 @@ def add_parser(commands):
     parser.add_argument("--step-length", type=positive, default=0.2,
                         help="length of each FIP path step in weight space (default 0.2)")
     # The option's name before keras-fip 0.2, still accepted.
-    parser.add_argument("--step-size", dest="step_length", type=positive, help=argparse.SUPPRESS)
+    parser.add_argument("--step-size", dest="step_length", type=positive,
+                        action=DeprecatedAlias, new="--step-length")
     parser.add_argument("--diversity-weight", type=non_negative, default=1.0,
                         help="weight of the weight-diversity objective against the "
                         "functional distance (default 1)")
@@ -161,25 +211,17 @@ def _widths(args, name):
     return [int(v) for v in text.split(",")]
 
 
-def run(args):
-    from keras_fip import report
+def config_from(args):
+    """The `RobustConfig` the options stand for (lists parsed; nothing loaded)."""
+    from keras_fip.experiments.robust import RobustConfig
 
-    eps = number_list(args.eps, float, "--eps")
     widths = {name: _widths(args, name) for name in ("hidden", "cnn_filters", "cnn_dense")}
-    attacks = [a for a in args.attacks.split(",") if a.strip()]
-    _refuse_unused(args)
-    report.check_out_folder(args)  # another run's results are not replaced silently
-
-
-    from keras_fip.robustness import plots
-    from keras_fip.robustness.experiment import format_table, run_robust_experiment
-
-    quiet_tensorflow_logger()
-    payload = run_robust_experiment(
-        dataset=args.dataset, data_dir=args.data_dir, model=args.model, **widths,
+    return RobustConfig(
+        dataset=args.dataset, data_dir=args.data_dir, architecture=args.architecture, **widths,
         members=args.members, methods=args.methods.split(","),
-        attackers=args.attackers.split(","), surrogate_model=args.surrogate_model,
-        attacks=attacks, eps=eps, clip_min=args.clip_min,
+        attackers=args.attackers.split(","), surrogate_architecture=args.surrogate_architecture,
+        attacks=[a for a in args.attacks.split(",") if a.strip()],
+        eps=number_list(args.eps, float, "--eps"), clip_min=args.clip_min,
         clip_max=args.clip_max, nb_iter=args.nb_iter, epochs=args.epochs,
         batch_size=args.batch_size, learning_rate=args.learning_rate,
         steps_between=args.steps_between, burn_in=args.burn_in, step_length=args.step_length,
@@ -192,10 +234,26 @@ def run(args):
         whitebox_samples=args.whitebox_samples, matrix_samples=args.matrix_samples,
         whitebox=not args.no_whitebox, seed=args.seed, verbose=args.verbose,
     )
+
+
+def run(args):
+    from keras_fip import report
+
+    config = config_from(args)
+    _refuse_unused(args)
+    report.check_out_folder(args)  # another run's results are not replaced silently
+
+    from keras_fip.experiments import robust, robust_plots
+
+    quiet_tensorflow_logger()
+    try:
+        payload = robust.run(config)
+    except ValueError as error:
+        raise ValueError(_flag_message(str(error))) from None
     out = report.ensure_dir(args.out)
     matrix = payload["transfer_matrix"]
-    plots.plot_accuracy_vs_eps(payload["results"], f"{out}/accuracy_vs_eps.png")
-    plots.plot_transfer_matrix(
+    robust_plots.plot_accuracy_vs_eps(payload["results"], f"{out}/accuracy_vs_eps.png")
+    robust_plots.plot_transfer_matrix(
         matrix["matrix"], matrix["labels"], f"{out}/transfer_matrix.png",
         title=f"{matrix['attack']['attack']} eps {matrix['attack']['eps']:g}: "
         "accuracy of j on examples from i",
@@ -203,30 +261,52 @@ def run(args):
     payload["plots"] = ["accuracy_vs_eps.png", "transfer_matrix.png"]
     report.write_report(out, payload, args.command_line)
     print()
-    print(format_table(payload))
+    print(robust.format_table(payload))
     print(f"\nwrote {out}/report.json, {out}/accuracy_vs_eps.png, {out}/transfer_matrix.png")
     return 0
 
 
+def _flag_message(message):
+    """The library's message with argument names as the options that set them.
+
+    `keras_fip.cli.main` translates every command's errors once `cli/_flags.py`
+    is in place; until then this command does it for its own.
+    """
+    try:
+        from keras_fip.cli import _flags  # noqa: F401
+    except ImportError:
+        import re
+
+        for argument, flag in sorted(FLAGS.items(), key=lambda item: -len(item[0])):
+            message = re.sub(rf"(?<![\w-]){argument}(?![\w-])", flag, message)
+    return message
+
+
 def _refuse_unused(args):
     """An option the run would never read is refused, not dropped without a word."""
+    from keras_fip.experiments.robust import RobustConfig
+    from keras_fip.robustness.registry import ENSEMBLES
+
     methods = {m.strip() for m in args.methods.split(",")}
     other = "other" in {a.strip() for a in args.attackers.split(",")}
-    kinds = {args.model} | ({args.surrogate_model} if other else set())
+    kinds = {args.architecture} | ({args.surrogate_architecture} if other else set())
     _checks.refuse_unused(args, "--data-dir", _checks.is_tfds(args.dataset),
                           f"on --dataset {args.dataset} (it is read for tfds:NAME only)")
     _checks.refuse_unused(args, "--hidden", "mlp" in kinds,
-                          "unless --model or the other attacker (--surrogate-model) is mlp",
-                          default="256,256")
+                          "unless --architecture or the other attacker (--surrogate-architecture) "
+                          "is mlp", default="256,256")
     for option in ("--cnn-filters", "--cnn-dense"):
-        _checks.refuse_unused(args, option, args.model == "reference_cnn",
-                              f"on --model {args.model} (it shapes --model reference_cnn)")
-    _checks.refuse_unused(args, "--surrogate-model", other,
+        _checks.refuse_unused(args, option, args.architecture == "reference_cnn",
+                              f"on --architecture {args.architecture} (it shapes --architecture "
+                              "reference_cnn)")
+    _checks.refuse_unused(args, "--surrogate-architecture", other,
                           "without the attacker other in --attackers", default="mlp")
     _checks.refuse_unused(args, "--whitebox-samples", not args.no_whitebox,
                           "with --no-whitebox", default=100)
-    for option, default in (("--fge-lr-max", 0.01), ("--fge-lr-min", 1e-4)):
-        _checks.refuse_unused(args, option, "fge" in methods,
-                              "without fge in --methods", default=default)
-    _checks.refuse_unused(args, "--snapshot-lr", "snapshot" in methods,
-                          "without snapshot in --methods", default=0.02)
+    defaults = RobustConfig()
+    for name in ENSEMBLES.names():  # settings only one method reads
+        if name in methods:
+            continue
+        for option in ENSEMBLES.get(name).options:
+            _checks.refuse_unused(args, FLAGS[option], False, f"without {name} in --methods",
+                                  default=getattr(defaults, option))

@@ -9,6 +9,7 @@ import time
 
 import numpy as np
 
+from keras_fip.engine.distances import bhattacharyya_numpy
 from keras_fip.engine.networks import accuracy as network_accuracy, outputs_are_logits
 from keras_fip.robustness import attacks as attacks_lib
 from keras_fip.robustness.diversify import weight_distance
@@ -96,10 +97,6 @@ def _members(ensemble):
     return members
 
 
-def _bhattacharyya(p, q):
-    return -np.log(np.maximum(np.sum(np.sqrt(p * q), axis=-1), 1e-12))
-
-
 def diversity(ensemble, x):
     """How much the members' outputs differ on `x`.
 
@@ -126,7 +123,7 @@ def diversity(ensemble, x):
     distances = []
     for i, j in itertools.combinations(range(k), 2):
         matrix[i, j] = matrix[j, i] = np.mean(probs[i].argmax(-1) != probs[j].argmax(-1))
-        distances.append(float(np.mean(_bhattacharyya(probs[i], probs[j]))))
+        distances.append(float(np.mean(bhattacharyya_numpy(probs[i], probs[j]))))
     pairs = max(k * (k - 1) // 2, 1)
     return {
         "disagreement": float(matrix[np.triu_indices(k, 1)].sum() / pairs),
@@ -167,7 +164,7 @@ def distances_from_start(start, members, x):
         rows.append({
             "weight_distance": distance,
             "relative_weight_distance": distance / max(norm, 1e-12),
-            "functional_distance": float(np.mean(_bhattacharyya(p, q))),
+            "functional_distance": float(np.mean(bhattacharyya_numpy(p, q))),
             "agreement": float(np.mean(p.argmax(-1) == q.argmax(-1))),
         })
     return rows

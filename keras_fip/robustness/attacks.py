@@ -5,7 +5,8 @@ runs. Its TF2 attacks take a function returning logits; `logits_fn` makes one
 from a network that outputs logits or probabilities, or from a `FIPEnsemble`
 (log of the averaged probabilities, or the averaged logits).
 
-Attacks, by name:
+Attacks, by name (the table `keras_fip.robustness.registry.ATTACKS`, each
+entry an `AttackMethod` below; adding an attack is one entry there):
 
     fgsm    fast gradient sign method (one step, L-infinity)
     fgm_l2  fast gradient method under L2 (one step)
@@ -13,6 +14,8 @@ Attacks, by name:
     pgd_l2  projected gradient descent under L2, random start
     bim     basic iterative method (PGD under L-infinity without random start)
     mim     momentum iterative method (L-infinity)
+
+An unknown name is a ValueError listing the known ones.
 
 C&W (`cw`) and SPSA (`spsa`) are refused with a ValueError that says why:
 cleverhans 4 builds both on the Keras 2 optimizer API.
@@ -24,13 +27,12 @@ import math
 import numpy as np
 import keras
 
+from typing import Callable
+
 from keras_fip.engine import backend
+from keras_fip.robustness.registry import ATTACKS
 
 _FEATURE = "Adversarial attacks (cleverhans, built on TensorFlow)"
-
-ATTACKS = ("fgsm", "fgm_l2", "pgd", "pgd_l2", "bim", "mim")
-_L2 = ("fgm_l2", "pgd_l2")      # the others are L-infinity attacks
-_ONE_STEP = ("fgsm", "fgm_l2")  # the others iterate nb_iter times
 _REFUSED = {
     "cw": "cleverhans 4's Carlini-Wagner L2 drives a Keras 2 optimizer (it calls "
           "optimizer.variables(), zeroes the learning rate with the slots, and reuses "
@@ -78,7 +80,7 @@ def attack_name(name):
 
 def attack_norm(name):
     """The norm an attack's eps is measured in: `np.inf` or 2."""
-    return 2 if attack_name(name) in _L2 else np.inf
+    return ATTACKS.get(attack_name(name)).norm
 
 
 def check_clip_range(clip_min, clip_max, names=("clip_min", "clip_max")):
@@ -209,8 +211,12 @@ class Attack:
     def describe(self):
         norm = "linf" if self.norm == np.inf else "l2"
         return {"attack": self.name, "norm": norm, "eps": self.eps, "clip_min": self.clip_min,
-                "clip_max": self.clip_max, "nb_iter": 1 if self.name in _ONE_STEP else self.nb_iter,
-                "eps_iter": None if self.name in _ONE_STEP else self.step}
+                "clip_max": self.clip_max, "nb_iter": 1 if self.one_step else self.nb_iter,
+                "eps_iter": None if self.one_step else self.step}
+
+    @property
+    def one_step(self):
+        return ATTACKS.get(self.name).one_step
 
 
 def generate(model, x, y=None, attack="pgd", *, eps=None, clip_min=0.0, clip_max=1.0,
@@ -273,16 +279,41 @@ def generate(model, x, y=None, attack="pgd", *, eps=None, clip_min=0.0, clip_max
     return out
 
 
+@dataclasses.dataclass(frozen=True)
+class AttackMethod:
+    """One attack of the `ATTACKS` table: its cleverhans call and what its budget means.
+
+    Args:
+        run: `run(cleverhans, fn, x, y, attack, clip) -> adversarial x`.
+        norm: the norm `eps` is measured in (`np.inf` or 2).
+        one_step: a single step (`nb_iter` and `eps_iter` do not apply).
+        description: one line for the documentation.
+
+    Raises:
+        TypeError: a field is missing (a dataclass).
+
+    Example:
+        >>> ATTACKS.get("pgd").norm
+        inf
+    """
+
+    run: Callable
+    norm: float
+    one_step: bool
+    description: str
+
+
 def _fast_gradient(cleverhans, fn, x, y, attack, clip):
     return cleverhans.fast_gradient_method.fast_gradient_method(
         fn, x, attack.eps, attack.norm, y=y, **clip)
 
 
-def _projected_gradient(cleverhans, fn, x, y, attack, clip):
-    # BIM is PGD without the random start.
-    return cleverhans.projected_gradient_descent.projected_gradient_descent(
-        fn, x, attack.eps, attack.step, attack.nb_iter, attack.norm, y=y,
-        rand_init=attack.name != "bim", rand_minmax=attack.eps, **clip)
+def _projected_gradient(random_start):
+    def run(cleverhans, fn, x, y, attack, clip):
+        return cleverhans.projected_gradient_descent.projected_gradient_descent(
+            fn, x, attack.eps, attack.step, attack.nb_iter, attack.norm, y=y,
+            rand_init=random_start, rand_minmax=attack.eps, **clip)
+    return run
 
 
 def _momentum_iterative(cleverhans, fn, x, y, attack, clip):
@@ -291,16 +322,21 @@ def _momentum_iterative(cleverhans, fn, x, y, attack, clip):
         sanity_checks=False, **clip)
 
 
-#: Each attack's cleverhans call: the only place an attack name selects code.
-_RUNNERS = {"fgsm": _fast_gradient, "fgm_l2": _fast_gradient, "pgd": _projected_gradient,
-            "pgd_l2": _projected_gradient, "bim": _projected_gradient,
-            "mim": _momentum_iterative}
-assert set(_RUNNERS) == set(ATTACKS)
+FGSM = AttackMethod(_fast_gradient, np.inf, True, "fast gradient sign method (L-infinity)")
+FGM_L2 = AttackMethod(_fast_gradient, 2, True, "fast gradient method under L2")
+PGD = AttackMethod(_projected_gradient(True), np.inf, False,
+                   "projected gradient descent under L-infinity, random start (Madry et al.)")
+PGD_L2 = AttackMethod(_projected_gradient(True), 2, False,
+                      "projected gradient descent under L2, random start")
+# BIM is PGD without the random start.
+BIM = AttackMethod(_projected_gradient(False), np.inf, False,
+                   "basic iterative method (PGD under L-infinity without random start)")
+MIM = AttackMethod(_momentum_iterative, np.inf, False, "momentum iterative method (L-infinity)")
 
 
 def _run(fn, x, y, attack, cleverhans):
     import tensorflow as tf
 
     clip = dict(clip_min=attack.clip_min, clip_max=attack.clip_max)
-    adv = _RUNNERS[attack.name](cleverhans, fn, tf.constant(x), y, attack, clip)
+    adv = ATTACKS.get(attack.name).run(cleverhans, fn, tf.constant(x), y, attack, clip)
     return np.asarray(adv, np.float32)

@@ -9,7 +9,7 @@ carved from the training data (never on the test split):
   validation inputs must stay under `max_distance`. A segment that ends outside
   is undone (the weights go back to the last point inside) and the step length
   and the objective's weight shrink; a segment well inside lets them grow back
-  towards their initial values. It is the `||theta|| <= epsilon` constraint of
+  towards their initial values. It is the `||theta|| <= radius` constraint of
   the paper, set on the function instead of the weights.
 - `MemberAcceptance`: a sampled network joins the ensemble only when its
   validation accuracy is within `tolerance` of the start's.
@@ -28,6 +28,8 @@ from keras import ops
 
 from keras_fip import checks
 from keras_fip.engine import backend
+from keras_fip.engine.distances import bhattacharyya_numpy
+from keras_fip.engine.networks import probabilities
 from keras_fip.engine.objectives import Objective
 
 
@@ -42,11 +44,10 @@ def add_n(terms):
 
 
 def softmax_probabilities(network, x, batch_size=1000):
-    """Class probabilities of a network on `x` (softmax applied to logits).
+    """Deprecated: `keras_fip.engine.networks.probabilities` (this name goes next release).
 
     Args:
-        network: a Keras classifier; whether it outputs logits is found from its
-            outputs on the first inputs.
+        network: a Keras classifier.
         x: inputs.
         batch_size: the prediction batch size.
 
@@ -57,19 +58,19 @@ def softmax_probabilities(network, x, batch_size=1000):
         ValueError: inputs the network cannot take (Keras' error).
 
     Example:
-        >>> p = softmax_probabilities(network, x_val)
+        >>> p = probabilities(network, x_val)   # keras_fip.engine.networks
     """
-    from keras_fip.engine.networks import outputs_are_logits
+    import warnings
 
-    outputs = np.asarray(network.predict(x, batch_size=batch_size, verbose=0), np.float64)
-    if outputs_are_logits(network, x[:8]):
-        outputs = np.exp(outputs - outputs.max(axis=-1, keepdims=True))
-        outputs /= outputs.sum(axis=-1, keepdims=True)
-    return outputs
+    warnings.warn("softmax_probabilities is now keras_fip.engine.networks.probabilities; the "
+                  "old name goes in the next release.", DeprecationWarning, stacklevel=2)
+    return probabilities(network, x, batch_size)
 
 
 def mean_bhattacharyya(p, q):
     """Mean over inputs of `-log sum_k sqrt(p_k q_k)` (0 for identical outputs).
+
+    The mean of `keras_fip.engine.distances.bhattacharyya_numpy` over the rows.
 
     Args:
         p: class probabilities, `(N, num_classes)`.
@@ -85,8 +86,7 @@ def mean_bhattacharyya(p, q):
         >>> mean_bhattacharyya(np.array([[0.5, 0.5]]), np.array([[0.5, 0.5]]))
         0.0
     """
-    overlap = np.sum(np.sqrt(np.clip(p, 0, None) * np.clip(q, 0, None)), axis=-1)
-    return float(np.mean(-np.log(np.clip(overlap, 1e-12, 1.0))))
+    return float(np.mean(bhattacharyya_numpy(p, q)))
 
 
 class ScaledObjective(Objective):
@@ -174,7 +174,7 @@ class FunctionalTrustRegion(keras.callbacks.Callback):
             schedule rather than a constant.
 
     Example:
-        >>> region = FunctionalTrustRegion(x_val, softmax_probabilities(net, x_val), 0.05)
+        >>> region = FunctionalTrustRegion(x_val, probabilities(net, x_val), 0.05)
         >>> traverse(net, x, steps=500, objectives=[diversity], callbacks=[region])
     """
 
@@ -213,7 +213,7 @@ class FunctionalTrustRegion(keras.callbacks.Callback):
     def distance(self):
         """The walker's current distance from the start on the validation inputs."""
         self.validation_examples += len(self.x_val)
-        probs = softmax_probabilities(self.model.network, self.x_val)
+        probs = probabilities(self.model.network, self.x_val)
         return mean_bhattacharyya(self.start_probabilities, probs)
 
     def _rescale(self, factor, ceiling=False):

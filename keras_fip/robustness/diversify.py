@@ -20,12 +20,15 @@ import keras
 from keras import ops
 
 from keras_fip import checks
+from keras_fip.deprecation import renamed_argument
 from keras_fip.engine.distances import DistanceLoss
-from keras_fip.engine.networks import fresh_copy, freeze_batchnorm as freeze, outputs_are_logits
+from keras_fip.engine.networks import (
+    accuracy, fresh_copy, freeze_batchnorm as freeze, outputs_are_logits, probabilities,
+)
 from keras_fip.engine.steps import PathStep
 from keras_fip.engine.traverse import traverse
 from keras_fip.robustness.constraint import (
-    FunctionalTrustRegion, MemberAcceptance, ScaledObjective, add_n, softmax_probabilities,
+    FunctionalTrustRegion, MemberAcceptance, ScaledObjective, add_n,
 )
 
 
@@ -40,37 +43,50 @@ class WeightDiversity(ScaledObjective):
     (which grows as the function changes) wins before the function is lost; and
     it weighs the nearest reference most, pushing away from the closest member.
 
-    The references live in the layer's non-trainable weights of fixed
-    `capacity`, so adding one during `fit` needs no retracing; Keras saves them
-    with the model (`.keras`).
+    The references live in the layer's non-trainable weights, room for
+    `max_references` of them, so adding one during `fit` needs no retracing;
+    Keras saves them with the model (`.keras`).
 
     Args:
         weight: multiplier of the term.
-        capacity: most references held (the start plus the members).
+        max_references: most references held (the start plus the members);
+            `capacity` before, still accepted for one release with a warning.
         floor: added to the squared distances (keeps the log finite at a reference).
         adaptive: hold the weight's scale in a variable that a
             `FunctionalTrustRegion` adapts during the path.
 
     Raises:
         ValueError: from `add_reference`: no weights, weights shaped unlike the
-            network's, or more references than `capacity`.
+            network's, or more references than `max_references`.
 
     Example:
-        >>> diversity = WeightDiversity(weight=1.0, capacity=11)
+        >>> diversity = WeightDiversity(weight=1.0, max_references=11)
         >>> diversity.add_reference(network.trainable_weights)   # the start
         >>> model = FIPModel.from_model(network, objectives=[diversity])
     """
 
-    def __init__(self, weight=1.0, capacity=16, floor=1e-6, name="weight_diversity",
+    def __init__(self, weight=1.0, max_references=16, floor=1e-6, name="weight_diversity",
                  eps=None, adaptive=False, **kwargs):
         if eps is not None:  # the name in files saved before keras-fip 0.2
             floor = eps
+        # `capacity` before issue 23 (files saved then carry it too).
+        kwargs = renamed_argument(kwargs, "capacity", "max_references", "WeightDiversity")
+        max_references = kwargs.pop("max_references", max_references)
         super().__init__(checks.number(weight, "WeightDiversity weight", minimum=0),
                          name=name, adaptive=adaptive, **kwargs)
-        self.capacity = checks.count(capacity, "WeightDiversity capacity")
+        self.max_references = checks.count(max_references, "WeightDiversity max_references")
         self.floor = checks.number(floor, "WeightDiversity floor", minimum=0, strict=True)
-        self._references = None  # one (capacity, *shape) weight per network weight
-        self._mask = None  # (capacity,) 1.0 where a reference is stored
+        self._references = None  # one (max_references, *shape) weight per network weight
+        self._mask = None  # (max_references,) 1.0 where a reference is stored
+
+    @property
+    def capacity(self):
+        """Deprecated: `max_references` (this name goes next release)."""
+        import warnings
+
+        warnings.warn("WeightDiversity.capacity is now max_references; the old name goes in "
+                      "the next release.", DeprecationWarning, stacklevel=2)
+        return self.max_references
 
     @property
     def num_references(self):
@@ -78,11 +94,11 @@ class WeightDiversity(ScaledObjective):
 
     def _create(self, shapes):
         self._references = [
-            self.add_weight(shape=(self.capacity, *shape), initializer="zeros",
+            self.add_weight(shape=(self.max_references, *shape), initializer="zeros",
                             trainable=False, name=f"reference_{i}")
             for i, shape in enumerate(shapes)
         ]
-        self._mask = self.add_weight(shape=(self.capacity,), initializer="zeros",
+        self._mask = self.add_weight(shape=(self.max_references,), initializer="zeros",
                                      trainable=False, name="mask")
 
     def bind(self, model):
@@ -111,9 +127,9 @@ class WeightDiversity(ScaledObjective):
                 f"already stored ({len(arrays)} arrays vs {len(shapes)})."
             )
         slot = self.num_references
-        if slot >= self.capacity:
+        if slot >= self.max_references:
             raise ValueError(
-                f"WeightDiversity holds at most {self.capacity} references; raise capacity."
+                f"WeightDiversity holds at most {self.max_references} references; raise max_references."
             )
         for variable, array in zip(self._references, arrays):
             values = variable.numpy()
@@ -125,7 +141,7 @@ class WeightDiversity(ScaledObjective):
 
     def member_sampled(self, network):
         """Called by `MemberSampler` when a member is taken: it becomes a reference."""
-        if self.num_references < self.capacity:
+        if self.num_references < self.max_references:
             self.add_reference(network.trainable_weights)
 
     def squared_distances(self, weights):
@@ -133,7 +149,7 @@ class WeightDiversity(ScaledObjective):
         terms = []
         for variable, reference in zip(weights, self._references):
             difference = ops.expand_dims(ops.cast(variable, "float32"), 0) - reference
-            terms.append(ops.sum(ops.reshape(ops.square(difference), (self.capacity, -1)), axis=1))
+            terms.append(ops.sum(ops.reshape(ops.square(difference), (self.max_references, -1)), axis=1))
         return add_n(terms)
 
     def call(self, model):
@@ -151,7 +167,7 @@ class WeightDiversity(ScaledObjective):
         return -ops.sum(self._mask * logs) / count
 
     def get_config(self):
-        return {**super().get_config(), "capacity": self.capacity, "floor": self.floor}
+        return {**super().get_config(), "max_references": self.max_references, "floor": self.floor}
 
 
 @dataclasses.dataclass
@@ -373,15 +389,28 @@ def weight_distance(a, b):
     )))
 
 
-SAMPLINGS = ("diversity", "random_direction")
+def _weight_diversity(weight, members, seed, adaptive, start):
+    objective = WeightDiversity(weight, max_references=members + 1, adaptive=adaptive)
+    objective.add_reference(start.trainable_weights)
+    return objective
+
+
+def _random_direction(weight, members, seed, adaptive, start):
+    from keras_fip.robustness.directions import RandomDirection
+
+    return RandomDirection(weight, seed=seed, adaptive=adaptive)
+
+
+#: `sampling` -> the secondary objective of the path, `make(weight, members, seed,
+#: adaptive, start)`.
+SAMPLINGS = {"diversity": _weight_diversity, "random_direction": _random_direction}
 
 
 def grow_ensemble(
-    network, x, *, members=10, steps_between=100, diversity_weight=1.0,
-    burn_in=0, distance="bhattacharyya", optimizer=None, step_length=0.05, batch_size=128,
-    initial_kick=None, freeze_batchnorm=True, average="probabilities", seed=0,
-    verbose=0, callbacks=None, checkpoint_dir=None, validation=None, max_distance=None,
-    tolerance=0.01, max_candidates=None, check_every=None, sampling="diversity",
+    network, x, *, members=10, steps_between=100, burn_in=0, sampling="diversity",
+    diversity_weight=1.0, step_length=0.05, batch_size=128, max_candidates=None,
+    acceptance=None, path=None, average="probabilities", seed=0, verbose=0, callbacks=None,
+    checkpoint_dir=None, **old_keywords,
 ):
     """Walks a weight-diversifying FIP from `network` and samples an ensemble.
 
@@ -390,16 +419,22 @@ def grow_ensemble(
     plus the secondary objective: `WeightDiversity` (away from the start and
     every member sampled so far; `sampling="diversity"`) or `RandomDirection`
     (along a random direction redrawn per member; `sampling="random_direction"`),
-    with the given optimizer (default: `PathStep`, fixed-length steps). A
+    with the path's optimizer (default: `PathStep`, fixed-length steps). A
     candidate member is taken every `steps_between` steps.
 
-    With `validation=(x_val, y_val)` (carved from the training data) the members
-    keep the function: a candidate is accepted only when its validation
-    accuracy is within `tolerance` of the start's (the others are listed in
-    `rejected`), and with `max_distance` a `FunctionalTrustRegion` holds the
-    path within that mean Bhattacharyya distance of the start on `x_val`,
-    adapting the step length and the objective's weight. The path then runs
-    until `members` are accepted or `max_candidates` candidates were taken.
+    With `acceptance=AcceptanceSettings((x_val, y_val), ...)` (a validation
+    split carved from the training data) the members keep the function: a
+    candidate is accepted only when its validation accuracy is within
+    `tolerance` of the start's (the others are listed in `rejected`), and with
+    `max_distance` a `FunctionalTrustRegion` holds the path within that mean
+    Bhattacharyya distance of the start on `x_val`, adapting the step length and
+    the objective's weight. The path then runs until `members` are accepted or
+    `max_candidates` candidates were taken.
+
+    The keywords `validation`, `tolerance`, `max_distance`, `check_every`
+    (now in `acceptance`) and `distance`, `optimizer`, `initial_kick`,
+    `freeze_batchnorm` (now in `path`) still work for one release, with a
+    DeprecationWarning.
 
     Args:
         network: the trained starting network (a `keras.Model`); not modified.
@@ -408,17 +443,16 @@ def grow_ensemble(
         steps_between: path steps between two candidates.
         burn_in: path steps before the stretch in which members are sampled
             (the first member comes `burn_in + steps_between` steps from the start).
+        sampling: `"diversity"` or `"random_direction"` (see above).
         diversity_weight: weight of the secondary objective against the distance.
-        distance: output distance (`"bhattacharyya"`, the paper's, `"l2"`, `"kl"`,
-            a `Distance` or a function).
-        optimizer: a Keras optimizer; default `PathStep(step_length)`.
         step_length: length of each `PathStep` step in weight space.
         batch_size: samples of `x` per step.
-        initial_kick: norm of a random first step off the start (the
-            diversity gradient is zero exactly at the start); default
-            `step_length`.
-        freeze_batchnorm: run BatchNormalization layers in inference mode and
-            keep their parameters fixed along the path.
+        max_candidates: most candidates taken (default: `members` without a
+            validation split, `2 * members` with it).
+        acceptance: an `AcceptanceSettings` (validation split, tolerance, trust
+            region), or None: every candidate is accepted.
+        path: a `PathSettings` (distance, optimizer, initial kick, frozen
+            BatchNormalization), or None for its defaults.
         average: how the ensemble averages its members: `"probabilities"` or
             `"logits"`.
         seed: seed of the random kick, the directions and the batch order.
@@ -427,23 +461,14 @@ def grow_ensemble(
         checkpoint_dir: if given, the path (members included) is checkpointed
             there, and a killed run started again with the same arguments
             continues from there (see `keras_fip.engine.traverse`).
-        validation: `(x_val, y_val)` for the acceptance test and the trust region.
-        max_distance: the trust region's budget (needs `validation`; None: no
-            trust region).
-        tolerance: accuracy a member may lose against the start on `validation`.
-        max_candidates: most candidates taken (default: `members` without
-            `validation`, `2 * members` with it).
-        check_every: path steps between two trust-region checks (default
-            `steps_between`); the path's epochs are the gcd of this,
-            `steps_between` and `burn_in`.
-        sampling: `"diversity"` or `"random_direction"` (see above).
+        **old_keywords: the keywords of the signature before the groups.
 
     Returns:
         A `GrowthResult` (`.ensemble`, `.members`, `.records`, `.rejected`,
         `.steps`, `.seconds`).
 
     Raises:
-        TypeError: `network` is not a `keras.Model`.
+        TypeError: `network` is not a `keras.Model`, or an unknown keyword.
         ValueError: an unknown `average` or `sampling`, a trust region without a
             validation split, fewer candidates than members, or counts and weights
             out of range.
@@ -451,10 +476,21 @@ def grow_ensemble(
 
     Example:
         >>> result = grow_ensemble(network, x_fit, members=10, steps_between=50,
-        ...                        validation=(x_val, y_val), max_distance=0.05)
+        ...                        acceptance=AcceptanceSettings((x_val, y_val),
+        ...                                                      max_distance=0.05))
         >>> result.ensemble.predict(data.x_test)
     """
-    from keras_fip.robustness.directions import RandomDirection
+    from keras_fip.robustness.settings import (
+        AcceptanceSettings, PathSettings, from_old_keywords,
+    )
+
+    acceptance, path = from_old_keywords(old_keywords, acceptance, path)
+    acceptance = acceptance or AcceptanceSettings()
+    path = path or PathSettings()
+    validation, tolerance = acceptance.validation, acceptance.tolerance
+    max_distance, check_every = acceptance.max_distance, acceptance.check_every
+    distance, optimizer = path.distance, path.optimizer
+    initial_kick, freeze_batch_norm = path.initial_kick, path.freeze_batch_norm
     from keras_fip.robustness.ensemble import AVERAGES, FIPEnsemble
 
     if not isinstance(network, keras.Model):
@@ -471,7 +507,7 @@ def grow_ensemble(
     if average not in AVERAGES:
         raise ValueError(f"Unknown average {average!r}; choose one of {AVERAGES}.")
     if sampling not in SAMPLINGS:
-        raise ValueError(f"Unknown sampling {sampling!r}; choose one of {SAMPLINGS}.")
+        raise ValueError(f"Unknown sampling {sampling!r}; choose one of {tuple(SAMPLINGS)}.")
     tolerance = checks.number(tolerance, "tolerance", minimum=0, maximum=1)
     check_every = checks.count(check_every or steps_between, "check_every")
     if max_distance is not None:
@@ -490,27 +526,23 @@ def grow_ensemble(
 
     adaptive = max_distance is not None
     # The start, in the weights the path trains (frozen BatchNorm's excluded).
-    start = freeze(fresh_copy(network)) if freeze_batchnorm else network
-    if sampling == "diversity":
-        objective = WeightDiversity(diversity_weight, capacity=members + 1, adaptive=adaptive)
-        objective.add_reference(start.trainable_weights)
-    else:
-        objective = RandomDirection(diversity_weight, seed=seed, adaptive=adaptive)
+    start = freeze(fresh_copy(network)) if freeze_batch_norm else network
+    objective = SAMPLINGS[sampling](diversity_weight, members, seed, adaptive, start)
     kick = step_length if initial_kick is None else float(initial_kick)
     region = acceptance = None
     if validation is not None:
-        acceptance = MemberAcceptance(x_val, y_val, _accuracy(network, x_val, y_val), tolerance)
+        acceptance = MemberAcceptance(x_val, y_val, accuracy(network, x_val, y_val), tolerance)
         if adaptive:
-            region = FunctionalTrustRegion(x_val, softmax_probabilities(network, x_val),
+            region = FunctionalTrustRegion(x_val, probabilities(network, x_val),
                                            max_distance, objective)
     sampler = MemberSampler(objective, network.get_weights(), burn_in, steps_between,
                             acceptance=acceptance, target=members, region=region)
     # Candidates come every `steps_between` steps after the burn-in: epochs end there.
     epoch_steps = math.gcd(math.gcd(burn_in, steps_between), check_every)
-    path = traverse(
+    walked = traverse(
         network, x, steps=burn_in + candidates * steps_between, objectives=[objective],
         step_length=step_length, optimizer=optimizer, distance=distance, batch_size=batch_size,
-        epoch_steps=epoch_steps, freeze_batch_norm=freeze_batchnorm,
+        epoch_steps=epoch_steps, freeze_batch_norm=freeze_batch_norm,
         callbacks=[InitialKick(kick, seed), *([region] if region else []), sampler,
                    *(callbacks or [])],
         checkpoint_dir=checkpoint_dir, seed=seed, verbose=verbose, name="diversifying path",
@@ -521,9 +553,9 @@ def grow_ensemble(
             f"one lost more than {tolerance:g} validation accuracy; try a shorter step_length, a "
             "smaller diversity_weight or a max_distance."
         )
-    optimizer_name = type(path.model.optimizer).__name__
+    optimizer_name = type(walked.model.optimizer).__name__
     for record in sampler.records:
-        if isinstance(path.model.optimizer, PathStep) and not path.model.optimizer.momentum \
+        if isinstance(walked.model.optimizer, PathStep) and not walked.model.optimizer.momentum \
                 and region is None:
             record["path_length"] = kick + record["step"] * step_length
     ensemble = FIPEnsemble(sampler.members, average=average, from_logits=from_logits)
@@ -532,7 +564,7 @@ def grow_ensemble(
         "diversity_weight": float(diversity_weight), "distance": str(distance),
         "optimizer": optimizer_name, "step_length": float(step_length),
         "batch_size": batch_size, "initial_kick": kick,
-        "freeze_batchnorm": bool(freeze_batchnorm), "average": average, "seed": seed,
+        "freeze_batch_norm": bool(freeze_batch_norm), "average": average, "seed": seed,
         "protected_samples": int(len(x)), "sampling": sampling,
         "objective": type(objective).__name__,
         "validation_samples": None if validation is None else int(len(x_val)),
@@ -552,13 +584,8 @@ def grow_ensemble(
         validation_examples += len(x_val) + region.validation_examples
     return GrowthResult(
         ensemble=ensemble, members=list(sampler.members), records=sampler.records,
-        steps=path.steps, seconds=path.seconds, config=config, rejected=sampler.rejected,
-        examples=int(path.steps) * batch_size, validation_examples=validation_examples,
+        steps=walked.steps, seconds=walked.seconds, config=config, rejected=sampler.rejected,
+        examples=int(walked.steps) * batch_size, validation_examples=validation_examples,
         anchor_examples=len(x),
     )
 
-
-def _accuracy(network, x, y):
-    from keras_fip.engine.networks import accuracy
-
-    return accuracy(network, x, y)
