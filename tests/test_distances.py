@@ -118,3 +118,21 @@ def test_output_sizes_must_match(logits):
     anchor, current = logits
     with pytest.raises(ValueError, match="anchor outputs have 5"):
         distances.get("l2")(anchor, current[:, :3])
+
+
+def test_a_new_distance_is_one_registered_class(logits):
+    @distances.DISTANCES.register("half_l2_for_test")
+    class HalfL2(distances.SquaredL2):
+        def call(self, anchor, outputs):
+            return 0.5 * super().call(anchor, outputs)
+
+    try:
+        anchor, current = logits
+        got = distances.get("half_l2_for_test")
+        assert isinstance(got, HalfL2)
+        np.testing.assert_allclose(got(anchor, current),
+                                   0.5 * distances.get("l2")(anchor, current), rtol=1e-6)
+        with pytest.raises(ValueError, match="known: .*half_l2_for_test"):
+            distances.get("nope")
+    finally:
+        distances.DISTANCES._entries.pop("half_l2_for_test")

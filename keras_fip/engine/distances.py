@@ -7,13 +7,21 @@ value per sample. The FIP engine averages it over a memory batch.
 Every distance knows whether the network's outputs are logits or probabilities
 (`from_logits`); the FIP model sets this from its network when a distance is
 given by name.
+
+Adding a distance is one class: a `Distance` subclass, registered with Keras (to
+be saved) and in `DISTANCES` under its name (to be asked for by name).
 """
 
 import keras
 import numpy as np
 from keras import ops
 
+from keras_fip.registry import Registry
+
 _PACKAGE = "keras_fip"
+
+#: Name -> `Distance` class: what `get` (and so `FIPModel(distance=...)`) accepts by name.
+DISTANCES = Registry("distance")
 
 
 class Distance:
@@ -64,6 +72,7 @@ class Distance:
         return f"{type(self).__name__}(from_logits={self.from_logits})"
 
 
+@DISTANCES.register("bhattacharyya")
 @keras.saving.register_keras_serializable(_PACKAGE)
 class Bhattacharyya(Distance):
     """The paper's distance on softmax outputs: `-log sum_k sqrt(p_k q_k)`.
@@ -160,6 +169,8 @@ def bhattacharyya_numpy(p, q):
     return -np.log(np.clip(overlap, 1e-12, 1.0))
 
 
+@DISTANCES.register("squared_l2")
+@DISTANCES.register("l2")
 @keras.saving.register_keras_serializable(_PACKAGE)
 class SquaredL2(Distance):
     """Squared Euclidean distance between logits, halved: `0.5 * ||z - z_anchor||^2`.
@@ -176,6 +187,7 @@ class SquaredL2(Distance):
         return 0.5 * ops.sum(ops.square(outputs - anchor), axis=-1)
 
 
+@DISTANCES.register("kl")
 @keras.saving.register_keras_serializable(_PACKAGE)
 class KLDivergence(Distance):
     """`KL(anchor || current)` between the softmax distributions."""
@@ -217,14 +229,6 @@ class FunctionDistance(Distance):
         return cls(**config)
 
 
-_BY_NAME = {
-    "bhattacharyya": Bhattacharyya,
-    "l2": SquaredL2,
-    "squared_l2": SquaredL2,
-    "kl": KLDivergence,
-}
-
-
 def get(identifier, from_logits=True):
     """Resolves a distance from a name, a `Distance`, a callable or a config dict.
 
@@ -238,17 +242,24 @@ def get(identifier, from_logits=True):
 
     Returns:
         A `Distance`.
+
+    Raises:
+        ValueError: an unknown name (the message lists the registered ones).
+        TypeError: anything else that is not a distance.
+
+    Example:
+        >>> get("bhattacharyya", from_logits=True)
+        Bhattacharyya(from_logits=True)
     """
     if isinstance(identifier, Distance):
         return identifier
     if isinstance(identifier, str):
-        key = identifier.lower()
-        if key not in _BY_NAME:
+        if identifier.lower() not in DISTANCES:
             raise ValueError(
-                f"Unknown distance {identifier!r}. Choose one of "
-                f"{sorted(set(_BY_NAME))}, or pass a Distance or a function."
+                f"Unknown distance {identifier!r}; known: {', '.join(DISTANCES)}; "
+                "or pass a Distance or a function."
             )
-        return _BY_NAME[key](from_logits=from_logits)
+        return DISTANCES.get(identifier.lower())(from_logits=from_logits)
     if isinstance(identifier, dict):
         return keras.saving.deserialize_keras_object(identifier)
     if callable(identifier):
