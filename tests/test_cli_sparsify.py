@@ -73,13 +73,13 @@ def test_sparsify_starts_from_a_keras_file(tmp_path, digits):
     (["--methods", "fip,magic"], "unknown methods"),
     (["--model", "no/such/model.keras"], "no model file"),
     (["--model", "."], "is a folder"),
-    (["--model", __file__], "not a Keras model file"),
+    (["--model", __file__], "not a file Keras saves models in"),
     (["--steps", "1"], "--steps"),
     (["--batch-size", "0"], "--batch-size: must be at least 1"),
     (["--seed", "-1"], "--seed: must be in [0, 2**32 - 1]"),
     (["--out", __file__], "--out"),
     (["--export", __file__], "--export"),
-    (["--int8"], "give --export FOLDER too"),
+    (["--int8"], "give --export too"),
     (["--min-density", "1"], "--min-density"),
     (["--min-density", "-0.1"], "--min-density"),
 ])
@@ -118,7 +118,7 @@ def test_a_model_that_does_not_fit_the_data_is_refused(tmp_path, capsys):
     path = tmp_path / "flat.keras"
     keras.Sequential([keras.Input((4,)), keras.layers.Dense(10)]).save(path)
     assert main(["sparsify", "--model", str(path), "--out", str(tmp_path / "o")]) == 2
-    assert "takes inputs of shape (4,), but the dataset's are (8, 8, 1)" in capsys.readouterr().err
+    assert "takes inputs of shape (4,), but the data's inputs are (8, 8, 1)" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
 
 

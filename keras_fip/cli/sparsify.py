@@ -104,14 +104,18 @@ def run(args):
     from keras_fip.experiments.sparsify_plots import plot_accuracy_against_sparsity
 
     quiet_tensorflow_logger()
-    payload = run_config(SparsifyConfig(
+    config = SparsifyConfig(
         dataset=args.dataset, data_dir=args.data_dir, model=args.model or None,
         architecture=args.architecture, epochs=args.epochs, sparsity=targets, methods=methods,
         steps=args.steps, batch_size=args.batch_size, export=args.export, int8=args.int8,
         min_density=args.min_density, validation_fraction=args.validation_fraction,
         label_free=args.label_free,
         overwrite=args.overwrite, seed=args.seed, verbose=args.verbose,
-    ))
+    )
+    try:
+        payload = run_config(config)
+    except (ValueError, FileNotFoundError) as error:
+        raise type(error)(_flag_message(str(error))) from None
     out = report.ensure_dir(args.out)
     plot_accuracy_against_sparsity(payload["results"], payload["dense_accuracy"],
                                    f"{out}/accuracy_vs_sparsity.png")
@@ -121,6 +125,23 @@ def run(args):
     print(format_table(payload))
     print(f"\nwrote {out}/report.json, {out}/accuracy_vs_sparsity.png")
     return 0
+
+
+def _flag_message(message):
+    """The library's message with argument names as the options that set them.
+
+    `keras_fip.cli.main` translates every command's errors once `cli/_flags.py`
+    is in place; until then this command does it for its own.
+    """
+    try:
+        from keras_fip.cli import _flags  # noqa: F401
+    except ImportError:
+        import re
+
+        for argument, flag in sorted(FLAGS.items(), key=lambda item: -len(item[0])):
+            # The first mention names the argument; later ones are words ("no model file").
+            message = re.sub(rf"(?<![\w./-]){argument}(?![\w/-]|\.\w)", flag, message, count=1)
+    return message
 
 
 _density = _checks.below_one("the least fraction of each layer's weights kept")

@@ -144,7 +144,7 @@ class SparsifyConfig:
         repeated = sorted({t for t in targets if targets.count(t) > 1})
         if repeated:
             raise ValueError(f"sparsity: {', '.join(f'{t:g}' for t in repeated)} given more "
-                             "than once; each target is one run and one export folder")
+                             "than once; each target is one run and one exported folder")
         if targets and self.min_density > 1.0 - max(targets) + 1e-9:
             raise ValueError(f"min_density {self.min_density:g} keeps more of each layer than "
                              f"sparsity {max(targets):g} leaves ({1.0 - max(targets):g}); "
@@ -154,12 +154,13 @@ class SparsifyConfig:
         if not self.methods:
             raise ValueError(f"methods: give at least one of {', '.join(METHOD_NAMES)}")
         if unknown:
-            raise ValueError(f"unknown methods {unknown} in methods; choose from "
+            raise ValueError(f"methods: unknown {unknown}; choose from "
                              f"{', '.join(METHOD_NAMES)}")
         if isinstance(self.model, (str, os.PathLike)):
             _model_file(os.fspath(self.model))
         if self.int8 and not self.export:
-            raise ValueError("int8 adds an int8 TFLite file to the export; give export too")
+            raise ValueError("int8 adds an 8-bit TFLite file to the exported files; "
+                             "give export too")
         if self.export:
             _check_export_folder(self.export, self.overwrite)
         # Refused here, before anything trains: tfmot and the export need TensorFlow.
@@ -476,8 +477,8 @@ def _model_file(path, argument="model"):
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{argument}: no model file {path}")
     if not path.lower().endswith(MODEL_SUFFIXES):
-        raise ValueError(f"{argument} {path} is not a Keras model file; give a .keras file "
-                         "(or a legacy .h5 file)")
+        raise ValueError(f"{argument} {path} is not a file Keras saves models in; give a "
+                         ".keras file (or a legacy .h5 file)")
 
 
 def _load_network(path, argument="model"):
@@ -499,7 +500,7 @@ def _load_network(path, argument="model"):
         network = keras.models.load_model(path)
     except Exception as error:  # noqa: BLE001 - Keras raises many kinds for bad files
         reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
-        raise ValueError(f"{argument} {path}: Keras cannot load a model from it "
+        raise ValueError(f"{argument} {path}: Keras cannot load a network from it "
                          f"({type(error).__name__}: {reason})") from None
     return _single_network(network, f"{argument} {path}")
 
@@ -531,8 +532,8 @@ def _check_model_fits(network, data, name):
     expected = checks.input_shape(network)
     if expected is not None and not checks.fits_shape(data.input_shape, expected):
         raise ValueError(f"model {name} takes inputs of shape {checks.format_shape(expected)}, "
-                         f"but the dataset's are {data.input_shape}")
+                         f"but the data's inputs are {data.input_shape}")
     classes = checks.num_classes(network)
     if classes is not None and classes < data.num_classes:
-        raise ValueError(f"model {name} has {classes} outputs, but the dataset has labels "
+        raise ValueError(f"model {name} has {classes} outputs, but the data has labels "
                          f"up to {data.num_classes - 1}")

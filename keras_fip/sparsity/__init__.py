@@ -30,7 +30,13 @@ _HOMES = {
     "METHODS": "registry", "prune": "pruning",
 }
 
-__all__ = sorted(_HOMES)
+__all__ = ["ConstantSparsity", "ExportFolderError", "ExportReport", "GradualMask", "HoldMask",
+    "METHODS", "PolynomialSparsity", "SUPPORTED_LAYERS", "SparsificationResult",
+    "SparsityMonitor", "SparsityObjective", "SparsitySchedule", "UnsupportedModelError",
+    "export_sparse", "finetune", "fisher_pruning", "from_tf_keras", "gradual_magnitude",
+    "gradual_magnitude_kd", "gzip_size", "masks_of", "measured_sparsity", "one_shot",
+    "one_shot_kd", "prunable_variables", "prune", "saved_model_predict", "sparsify",
+    "sparsify_ramp", "tflite_predict", "tfmot_polynomial", "to_tf_keras"]
 
 
 def __getattr__(name):

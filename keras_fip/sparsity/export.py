@@ -393,7 +393,7 @@ def export_sparse(model, directory, *, overwrite=False, check_inputs=None, int8=
     Example:
         >>> from keras_fip.sparsity import export_sparse, sparsify
         >>> result = sparsify(network, x_train, sparsity=0.95, steps=600)
-        >>> report = export_sparse(result.model, "export/", check_inputs=x_test)
+        >>> report = export_sparse(result.network, "export/", check_inputs=x_test)
         >>> report.zeros["tflite"]
     """
     backend.require_tensorflow("export_sparse (the tfmot pruning export, SavedModel, TFLite)")

@@ -74,7 +74,7 @@ def measured_sparsity(model, scope="kernels"):
         ValueError: an unknown scope, or a model with no weights in it.
 
     Example:
-        >>> overall, per_variable = measured_sparsity(result.model)
+        >>> overall, per_variable = measured_sparsity(result.network)
         >>> overall     # 0.95 after sparsify(..., sparsity=0.95)
     """
     variables = prunable_variables(model, scope)
@@ -101,7 +101,7 @@ def masks_of(model, scope="kernels"):
         ValueError: an unknown scope, or a model with no weights in it.
 
     Example:
-        >>> masks = masks_of(result.model)
-        >>> finetune(result.model, x_train, y_train, masks, steps=300)   # zeros stay zero
+        >>> masks = masks_of(result.network)
+        >>> finetune(result.network, x_train, y_train, masks, steps=300)   # zeros stay zero
     """
     return {v.path: (np.asarray(v) != 0).astype(np.float32) for v in prunable_variables(model, scope)}

@@ -68,7 +68,36 @@ def fisher_pruning(network, x, y=None, *, sparsity, steps=2000, batch_size=200,
     `label_free` on the distillation loss to the dense network's outputs (the
     Fisher is then the model's own, its labels drawn from its outputs). A
     diagonal Fisher's OBS update of the other weights is zero, so none is made.
-    `min_density` is not supported (0 only).
+
+    Args:
+        network: the trained Keras model: the teacher, not modified (a copy is pruned).
+        x: training inputs.
+        y: integer labels (not read with `label_free`).
+        sparsity: target fraction of zero weights over `scope`, in [0, 1).
+        steps: fine-tuning steps after the cut (0: prune only).
+        batch_size: inputs per step.
+        learning_rate: Adam's learning rate.
+        samples: inputs the Fisher is averaged over.
+        damping: added to the Fisher before scoring.
+        temperature: the distillation temperature (with `label_free`).
+        scope: which weights count (see `prunable_variables`).
+        min_density: 0 only (no per-layer floor).
+        label_free: the model's own Fisher and distillation, no label read.
+        seed: seed of the samples and the batch order.
+        verbose: passed to `fit`.
+
+    Returns:
+        A `SparsificationResult` (`path_steps` 0, `reached` True).
+
+    Raises:
+        ValueError: a nonzero `min_density`, a sparsity, count or learning rate
+            out of range, fine-tuning without labels, or data the network
+            cannot take.
+        RuntimeError: a Keras backend other than TensorFlow (per-sample gradients).
+        FloatingPointError: the fine-tuning loss became NaN or infinite.
+
+    Example:
+        >>> result = fisher_pruning(network, x_train, y_train, sparsity=0.9, steps=1000)
     """
 
     if min_density:
