@@ -9,11 +9,9 @@ no TensorFlow).
 from keras_fip.cli import _checks
 from keras_fip.cli._console import quiet_tensorflow_logger
 from keras_fip.cli._lists import at_least, number_list
-from keras_fip.sparsity.registry import METHODS
+from keras_fip.sparsity.registry import DEFAULT_METHODS, METHODS
 
 METHOD_NAMES = METHODS.names()
-#: What runs without --methods (`keras_fip.experiments.sparsify.DEFAULT_METHODS`).
-DEFAULT_METHODS = ("fip", "oneshot", "gmp", "tfmot", "tfmot_global")
 #: The library's argument names (in its error messages) and this command's flags.
 FLAGS = {
     "dataset": "--dataset", "data_dir": "--data-dir", "model": "--model",

@@ -23,15 +23,15 @@ import warnings
 
 from keras_fip.engine import backend
 from keras_fip.experiments import common as experiment_common
-from keras_fip.sparsity.registry import METHODS, label as _label
+from keras_fip.sparsity.registry import DEFAULT_METHODS, METHODS, label as _label
 
 METHOD_NAMES = METHODS.names()
 #: The methods that walk a FIP (their rows carry what the path kept at arrival).
 FIP_METHODS = tuple(n for n in METHOD_NAMES if METHODS.get(n).walks_path)
 #: The methods that train on labels even in label-free mode (named "<method> (labels)").
 LABELLED_METHODS = tuple(n for n in METHOD_NAMES if not METHODS.get(n).label_free)
-#: What `keras-fip sparsify` runs when `methods` is not given.
-DEFAULT_METHODS = ("fip", "oneshot", "gmp", "tfmot", "tfmot_global")
+#: The method whose networks `export` writes (one folder per target).
+EXPORTED_METHOD = "fip"
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 
 
@@ -53,8 +53,9 @@ class SparsifyConfig:
         methods: names among `METHOD_NAMES` (the registry's).
         steps: the step budget of every method (see `keras_fip.sparsity.prune`).
         batch_size: training batch of every method.
-        export: a folder to export each FIP model to (a subfolder per target with
-            model.keras, saved_model/ and model.tflite), or None.
+        export: a folder to export each `EXPORTED_METHOD` ("fip") network to (a
+            subfolder per target with model.keras, saved_model/ and
+            model.tflite), or None.
         int8: also export int8 TFLite (needs `export`).
         overwrite: replace existing export folders.
         scope: the weights every method counts and prunes (tfmot, which prunes
@@ -304,7 +305,7 @@ def _run_methods(config, network, data, x, y, path_validation, settings, say):
                            **settings[method])
             row = _row(config, method, target, result, data)
             results.append(row)
-            if method == "fip" and config.export:
+            if method == EXPORTED_METHOD and config.export:
                 exports[str(target)] = _export(config, result.network, target, data, x, y)
             if bar is not None:
                 bar.add(1)

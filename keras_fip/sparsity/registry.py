@@ -79,6 +79,8 @@ class Method:
 
 
 METHODS = Registry("pruning method")
+#: What a comparison runs when not told (`keras-fip sparsify` without --methods).
+DEFAULT_METHODS = ("fip", "oneshot", "gmp", "tfmot", "tfmot_global")
 
 
 def label(name, label_free=False):
