@@ -11,10 +11,10 @@ must-show check per seed.
 
 import argparse
 import json
-import os
-import sys
 
 import numpy as np
+
+from keras_fip.experiments.robust_seeds import count, must_show
 
 
 def main():
@@ -65,9 +65,6 @@ def tables(runs, attack="pgd", eps="0.2"):
             for m in methods) + " |")
     lines.append("")
 
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from robustness import _count
-
     lines.append("| method | clean (full test split) | per seed | members' mean clean | lowest "
                  "member | steps | training examples | forward-only examples | total examples "
                  "| seconds | examples / deep |")
@@ -75,10 +72,10 @@ def tables(runs, attack="pgd", eps="0.2"):
     for method in methods:
         clean = [r["clean_accuracy"][method] for r in runs]
         steps = [r["compute"][method]["steps"] for r in runs]
-        total = [_count(r["compute"][method], "total_examples") for r in runs]
-        forward = [_count(r["compute"][method], "validation_examples")
-                   + _count(r["compute"][method], "anchor_examples") for r in runs]
-        deep = [_count(r["compute"]["deep_ensemble"], "total_examples")
+        total = [count(r["compute"][method], "total_examples") for r in runs]
+        forward = [count(r["compute"][method], "validation_examples")
+                   + count(r["compute"][method], "anchor_examples") for r in runs]
+        deep = [count(r["compute"]["deep_ensemble"], "total_examples")
                 if "deep_ensemble" in r["compute"] else None for r in runs]
         if method == "single":
             member_mean = member_low = "-"
@@ -125,13 +122,7 @@ def tables(runs, attack="pgd", eps="0.2"):
 
 
 def must_show_table(runs, attack="pgd", eps="0.2"):
-    """The issue's check per seed, from the benchmark's own `must_show`."""
-    import os
-    import sys
-
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from robustness import must_show
-
+    """The issue's check per seed (`keras_fip.experiments.robust_seeds.must_show`)."""
     lines = []
     for fip, check in must_show(runs, attack, eps).items():
         peers = [m for m in check["per_seed"][0]["transfer"] if m != fip]

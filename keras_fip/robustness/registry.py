@@ -100,6 +100,8 @@ class EnsembleMethod:
             (empty: not tuned); one setting, the grid's axis.
         tuned: `tuned(setting) -> settings`: the experiment settings a grid
             point sets (default: the point itself).
+        family: `"fip"` (an ensemble along a FIP) or `"peer"` (what it is
+            compared with).
 
     Raises:
         TypeError: a field is missing (a dataclass).
@@ -119,6 +121,7 @@ class EnsembleMethod:
     options: tuple = ()
     grid: dict = dataclasses.field(default_factory=dict)
     tuned: Optional[Callable] = None
+    family: str = "peer"
 
     def settings_for(self, point):
         """The experiment settings a grid point stands for."""

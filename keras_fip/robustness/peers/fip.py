@@ -33,10 +33,12 @@ FIP = EnsembleMethod(
     description="members along a FIP with WeightDiversity (ours), functional trust region, "
                 "accepted within the tolerance",
     build=_grower("diversity"), from_start=True, settings_key="fip", nested=True,
+    family="fip",
 )
 FIP_PATH = EnsembleMethod(
     label="fip_path_ensemble",
     description="members along a FIP with a random secondary direction (the paper's "
                 "sampling), same trust region and acceptance",
     build=_grower("random_direction"), from_start=True, settings_key="fip", nested=True,
+    family="fip",
 )
