@@ -39,7 +39,7 @@ def main(out, port=None, process_id=0, num_processes=1):
     model = FIPModel.from_model(network, fip_weight=5.0, memory_batch_size=8, seed=0)
     model.compile(keras.optimizers.SGD(0.1),
                   keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    model.remember(x[:64], y[:64], samples_per_class=6)  # 24 samples, 8 drawn a step
+    model.remember(x[:64], y[:64], memory_per_class=6)  # 24 samples, 8 drawn a step
     global_batch = 16
     # Worker k feeds rows [k * b, (k + 1) * b) of every global batch, b its share.
     share = global_batch // num_processes

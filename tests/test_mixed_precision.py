@@ -32,7 +32,7 @@ def test_fip_step_keeps_float32_anchors_and_a_finite_distance(digits, policy, di
     model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     old = digits.y_train < 5
     model.fit(digits.x_train[old], digits.y_train[old], epochs=2, verbose=0)
-    model.remember(digits.x_train[old], digits.y_train[old], samples_per_class=10)
+    model.remember(digits.x_train[old], digits.y_train[old], memory_per_class=10)
     assert model.memory.numpy()["outputs"].dtype == np.float32
 
     history = model.fit(digits.x_train[~old], digits.y_train[~old], epochs=1, verbose=0)

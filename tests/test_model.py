@@ -61,7 +61,7 @@ def test_softmax_output_is_detected_as_probabilities():
 def test_remember_caches_anchor_outputs_and_accumulates(small_data):
     x, y = small_data
     model = FIPModel.from_model(network())
-    index = model.remember(x[:48], y[:48], samples_per_class=3)
+    index = model.remember(x[:48], y[:48], memory_per_class=3)
     assert len(model.memory) == len(index) == 3 * len(np.unique(y[:48]))
     stored = model.memory.numpy()
     np.testing.assert_allclose(stored["outputs"], model.network.predict(x[index], verbose=0), rtol=1e-5)
@@ -264,7 +264,7 @@ def test_a_nan_batch_from_a_dataset_makes_the_loss_nan_on_any_cpu(small_data):
     (lambda m, x, y: m.remember(x[:, :3]), "inputs of shape"),
     (lambda m, x, y: m.remember(x[:0]), "no inputs"),
     (lambda m, x, y: m.remember(x, y[:5]), "labels"),
-    (lambda m, x, y: m.remember(x, samples_per_class=2), "needs labels"),
+    (lambda m, x, y: m.remember(x, memory_per_class=2), "needs labels"),
 ])
 def test_remember_rejects_bad_input(small_data, call, message):
     x, y = small_data
@@ -355,7 +355,7 @@ def test_memory_of_fifty_cifar100_images_per_class_is_sampled_in_the_step():
     ])
     model = FIPModel.from_model(net, memory_batch_size=64)
     model.compile("adam", LOSS)
-    model.remember(x, y, samples_per_class=50)
+    model.remember(x, y, memory_per_class=50)
     assert len(model.memory) == 5000
     assert model.memory.nbytes == 5000 * (32 * 32 * 3 * 4 + 100 * 4 + 8)  # about 63 MB
     history = model.fit(x[:128], y[:128], batch_size=64, epochs=1, verbose=0)
@@ -497,3 +497,27 @@ def test_an_objectives_state_is_a_layer_weight_that_keras_saves(small_data, tmp_
     restored = keras.saving.load_model(tmp_path / "pulled.keras").objectives[0]
     assert int(np.asarray(restored.step)) == int(np.asarray(pull.step)) == 6  # 2 epochs of 3 batches
     np.testing.assert_array_equal(np.asarray(restored.thresholds), np.asarray(pull.thresholds))
+
+
+def test_old_engine_names_still_work_with_a_warning():
+    """Renamed in issue 23, served for one release: samples_per_class (remember),
+    freeze_batchnorm (engine.networks), PathResult.model (now fip_model)."""
+    from keras_fip.engine import networks, traverse
+
+    x, y = np.random.default_rng(0).normal(size=(40, 6)).astype("float32"), np.arange(40) % 4
+    network = keras.Sequential([keras.Input((6,)), keras.layers.Dense(4)])
+    model = FIPModel.from_model(network)
+    with pytest.warns(DeprecationWarning, match="memory_per_class"):
+        old = model.remember(x, y, samples_per_class=2, seed=1)
+    np.testing.assert_array_equal(
+        old, FIPModel.from_model(network).remember(x, y, memory_per_class=2, seed=1))
+    with pytest.raises(TypeError, match="both"):
+        model.remember(x, y, samples_per_class=2, memory_per_class=2)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'per_class'"):
+        model.remember(x, y, per_class=2)
+    with pytest.warns(DeprecationWarning, match="freeze_batch_norm"):
+        assert networks.freeze_batchnorm is networks.freeze_batch_norm
+    result = traverse(network, x, steps=2, batch_size=20)
+    assert isinstance(result.fip_model, FIPModel)
+    with pytest.warns(DeprecationWarning, match="fip_model"):
+        assert result.model is result.fip_model

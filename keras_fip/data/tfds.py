@@ -329,6 +329,6 @@ def _not_prepared_message(name: str, builder) -> str:
         f"    python -c \"import tensorflow_datasets as tfds; "
         f"tfds.builder('{name}').download_and_prepare()\"\n"
         f"(or `tfds build {name}`), then copy its ~/tensorflow_datasets/{name} "
-        f"folder into {root} here, or point data_dir (--data-dir) at the folder "
+        f"folder into {root} here, or point data_dir at the folder "
         f"that contains {name}/."
     )

@@ -20,6 +20,7 @@ import keras
 from keras import ops
 
 from keras_fip import checks
+from keras_fip.deprecation import renamed_argument
 from keras_fip.checks import class_ids as as_labels, finite as check_finite
 from keras_fip.engine import backend
 from keras_fip.engine import distances as distances_lib
@@ -27,6 +28,18 @@ from keras_fip.engine.memory import AnchorMemory
 from keras_fip.engine.networks import (
     OutputKindError, input_signature_of, output_width, outputs_are_logits,
 )
+
+
+def _renamed_memory_per_class(memory_per_class, renamed):
+    """`memory_per_class`, or the value given under its old name `samples_per_class`."""
+    given = dict(renamed)
+    if memory_per_class is not None:
+        given["memory_per_class"] = memory_per_class
+    given = renamed_argument(given, "samples_per_class", "memory_per_class", "remember")
+    unknown = sorted(set(given) - {"memory_per_class"})
+    if unknown:
+        raise TypeError(f"remember() got an unexpected keyword argument {unknown[0]!r}")
+    return given.get("memory_per_class")
 
 
 def _scaled(value):
@@ -100,7 +113,7 @@ class FIPModel(keras.Model):
         >>> model = FIPModel.from_model(network)
         >>> model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
         >>> model.fit(x_a, y_a, epochs=5)
-        >>> model.remember(x_a, y_a, samples_per_class=20)
+        >>> model.remember(x_a, y_a, memory_per_class=20)
         >>> model.fit(x_b, y_b, epochs=5)   # learns B, keeps its answers on A
     """
 
@@ -306,8 +319,8 @@ class FIPModel(keras.Model):
 
     # -------------------------------------------------------------- memory
     def remember(
-        self, x, y=None, *, samples_per_class=None, num_samples=None, task=None,
-        batch_size=256, seed=None,
+        self, x, y=None, *, memory_per_class=None, num_samples=None, task=None,
+        batch_size=256, seed=None, **renamed,
     ):
         """Snapshots the current network's outputs on `x` into the anchor memory.
 
@@ -316,9 +329,11 @@ class FIPModel(keras.Model):
 
         Args:
             x: protected inputs, shaped like the model's inputs.
-            y: their integer labels (needed for `samples_per_class`, used by the
+            y: their integer labels (needed for `memory_per_class`, used by the
                 balanced memory and by replay).
-            samples_per_class: keep this many random samples of each class of `y`.
+            memory_per_class: keep this many random samples of each class of `y`
+                (`samples_per_class` before issue 23: still accepted for one
+                release, with a warning).
             num_samples: keep this many random samples of `x` (when no labels).
             task: task id stored with the samples (default: one more than the
                 last remembered task).
@@ -328,6 +343,7 @@ class FIPModel(keras.Model):
         Returns:
             The indices into `x` of the samples stored.
         """
+        memory_per_class = _renamed_memory_per_class(memory_per_class, renamed)
         if not self.network.built:
             raise ValueError(
                 "remember() needs a built model: give it an Input, call it on data, "
@@ -357,10 +373,10 @@ class FIPModel(keras.Model):
                     f"remember() got inputs of shape {x.shape[1:]}, but the model "
                     f"takes inputs of shape {expected}."
                 )
-        if samples_per_class is not None and num_samples is not None:
-            raise ValueError("remember(): give samples_per_class or num_samples, not both "
+        if memory_per_class is not None and num_samples is not None:
+            raise ValueError("remember(): give memory_per_class or num_samples, not both "
                              "(one of them would be ignored).")
-        for name, value in (("samples_per_class", samples_per_class), ("num_samples", num_samples)):
+        for name, value in (("memory_per_class", memory_per_class), ("num_samples", num_samples)):
             if value is not None:
                 checks.count(value, f"remember(): {name}")
         if y is not None:
@@ -376,11 +392,11 @@ class FIPModel(keras.Model):
         self._check_output_kind(x)
         rng = np.random.default_rng(self.seed if seed is None else seed)
         index = np.arange(len(x))
-        if samples_per_class is not None:
+        if memory_per_class is not None:
             if y is None:
-                raise ValueError("samples_per_class needs labels y.")
+                raise ValueError("memory_per_class needs labels y.")
             index = np.concatenate([
-                rng.permutation(np.flatnonzero(y == c))[:samples_per_class]
+                rng.permutation(np.flatnonzero(y == c))[:memory_per_class]
                 for c in np.unique(y)
             ])
         elif num_samples is not None:

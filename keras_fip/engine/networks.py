@@ -206,7 +206,7 @@ def all_layers(network):
     return found
 
 
-def freeze_batchnorm(network):
+def freeze_batch_norm(network):
     """Sets every BatchNormalization layer of `network` to inference mode.
 
     A frozen BatchNormalization layer runs in inference mode in Keras 3: a path
@@ -217,3 +217,11 @@ def freeze_batchnorm(network):
         if isinstance(layer, keras.layers.BatchNormalization):
             layer.trainable = False
     return network
+
+
+def __getattr__(name):
+    # Old names, served one release with a DeprecationWarning.
+    from keras_fip.deprecation import moved
+
+    return moved(name, {"freeze_batchnorm": "keras_fip.engine.networks:freeze_batch_norm"},
+                 __name__)

@@ -13,6 +13,7 @@ import dataclasses
 import json
 import os
 import time
+import warnings
 
 import numpy as np
 import keras
@@ -23,7 +24,7 @@ from keras_fip.engine.batches import epoch_length, path_batches
 from keras_fip.engine.callbacks import NaNGuard
 from keras_fip.engine.distances import DistanceLoss
 from keras_fip.engine.model import FIPModel
-from keras_fip.engine.networks import fresh_copy, freeze_batchnorm, outputs_are_logits
+from keras_fip.engine.networks import fresh_copy, freeze_batch_norm, outputs_are_logits
 from keras_fip.engine.path import PathRecorder
 from keras_fip.engine.steps import PathStep
 
@@ -34,7 +35,9 @@ class PathResult:
 
     Args:
         network: the walked copy of the network, at the end of the path.
-        model: the `FIPModel` that walked it (objectives, optimizer state).
+        fip_model: the `FIPModel` that walked it (objectives, optimizer state).
+            Read as `result.model` before issue 23 (still served, with a
+            warning, for one release): every other result's `.model` is a network.
         steps: steps taken in all (fewer than the budget when a callback
             stopped the path).
         records: one record per epoch of the path (see `PathRecorder`).
@@ -50,11 +53,18 @@ class PathResult:
     """
 
     network: keras.Model
-    model: FIPModel
+    fip_model: FIPModel
     steps: int
     records: list
     seconds: float
     resumed_at: int = 0
+
+    @property
+    def model(self):
+        """The `FIPModel` that walked the path: deprecated, read `fip_model`."""
+        warnings.warn("PathResult.model is now PathResult.fip_model; the old name goes in the "
+                      "next release.", DeprecationWarning, stacklevel=2)
+        return self.fip_model
 
 
 def traverse(network, x, *, steps, objectives=(), step_length=0.01, momentum=0.0,
@@ -126,7 +136,7 @@ def traverse(network, x, *, steps, objectives=(), step_length=0.01, momentum=0.0
     anchors = network.predict(x, batch_size=1024, verbose=0)
     walker = fresh_copy(network)
     if freeze_batch_norm:
-        freeze_batchnorm(walker)
+        freeze_batch_norm(walker)
     from_logits = outputs_are_logits(network, x[:8])
     loss = DistanceLoss(distance, from_logits=from_logits,
                         reduction="sum" if distance_reduction == "sum" else "sum_over_batch_size")
@@ -171,7 +181,7 @@ def traverse(network, x, *, steps, objectives=(), step_length=0.01, momentum=0.0
         "Try a shorter step or a smaller objective weight; the input network is unchanged",
     )
     seconds = spent + time.perf_counter() - started
-    return PathResult(network=walker, model=model, steps=int(model.optimizer.iterations),
+    return PathResult(network=walker, fip_model=model, steps=int(model.optimizer.iterations),
                       records=recorder.records, seconds=seconds, resumed_at=start_step)
 
 
