@@ -1,7 +1,7 @@
 """Continual-learning benchmark: FIP against the baselines, several seeds.
 
 Each method and seed runs the experiment behind `keras-fip continual`
-(`keras_fip.continual.experiment.run_continual_experiment`). Every method trains
+(`keras_fip.experiments.continual.run` on a `ContinualRunConfig`). Every method trains
 the same MLP on the same class-incremental task stream with the same epochs,
 batch size, optimizer and memory (samples per class), seeds given by --seeds. Prints a table (mean and spread over seeds) and writes JSON.
 
@@ -22,8 +22,6 @@ import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-# Measure this checkout, not whatever keras_fip happens to be installed.
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import json  # noqa: E402
 
@@ -77,8 +75,8 @@ def main():
     tf.get_logger().setLevel("ERROR")
     from keras_fip import report
     from keras_fip.continual import EWC, FIP
-    from keras_fip.continual.experiment import run_continual_experiment
     from keras_fip.continual.methods import twin_order
+    from keras_fip.experiments.continual import ContinualRunConfig, run
     from keras_fip.data import load_dataset
 
     hidden = [int(h) for h in args.hidden.split(",")]
@@ -107,13 +105,13 @@ def main():
             method = name if args.tune or name in options else chosen.get(name, lambda: name)()
             start = time.perf_counter()
             # The experiment behind `keras-fip continual`, one method at a time.
-            payload = run_continual_experiment(
+            payload = run(ContinualRunConfig(
                 dataset=dataset, scenario=args.scenario, tasks=args.tasks, methods=[method],
                 epochs=args.epochs, memory_per_class=args.memory_per_class,
-                memory_batch_size=args.memory_batch_size, model="mlp",
-                hidden=hidden, seed=seed, tune=args.tune, progress=False,
+                memory_batch_size=args.memory_batch_size, architecture="mlp",
+                hidden=hidden, seed=seed, tune=args.tune,
                 method_options={name: options[name]} if name in options else None,
-            )
+            ), progress=False)
             (result,) = payload["results"].values()
             row = {"seed": seed, "method": labels.get(name, name), **result,
                    **({"tuning": payload["tuning"]} if args.tune else {})}

@@ -17,11 +17,8 @@ import subprocess
 import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
 def run_on(backend, folder, options):
-    env = {**os.environ, "KERAS_BACKEND": backend, "PYTHONPATH": ROOT}
+    env = {**os.environ, "KERAS_BACKEND": backend}  # the installed keras_fip
     subprocess.run([sys.executable, "-m", "keras_fip.cli.main", "continual", "--out", folder,
                     *options], env=env, check=True)
     with open(os.path.join(folder, "report.json")) as f:

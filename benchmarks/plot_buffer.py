@@ -11,10 +11,6 @@ earlier one's. Points are the mean over seeds, bars span the lowest and highest 
 
 import argparse
 import json
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def points(paths, methods=None):
