@@ -182,3 +182,53 @@ def test_obs_cuts_the_weights_whose_removal_the_fisher_says_costs_least(trained,
     magnitude = one_shot(trained, digits.x_train, digits.y_train, sparsity=0.8, steps=0)
     assert any(not np.array_equal(a, b) for a, b in
                zip(result.masks.values(), magnitude.masks.values()))  # not a magnitude cut
+
+
+def test_every_method_is_one_registry_entry_with_its_grid_and_defaults():
+    from keras_fip.cli import sparsify as command
+    from keras_fip.experiments.sparsify_tuning import DEFAULTS, GRIDS
+    from keras_fip.sparsity.registry import DEFAULT_METHODS, METHODS, label
+
+    assert set(GRIDS) == set(DEFAULTS) == set(METHODS) and set(DEFAULT_METHODS) <= set(METHODS)
+    assert command.METHOD_NAMES == METHODS.names()
+    for name in METHODS:
+        method = METHODS.get(name)
+        assert callable(method.resolve()) and set(method.defaults) <= set(method.settings)
+    assert label("gmp", label_free=True) == "gmp (labels)"
+    assert label("oneshot", label_free=True) == "oneshot (no fine-tuning)"
+    assert label("fip", label_free=True) == "fip" == label("fip")
+
+
+def test_prune_refuses_a_setting_the_method_does_not_take(trained, digits):
+    from keras_fip.sparsity import prune
+
+    with pytest.raises(ValueError, match="takes no setting learning_rate; its settings: "
+                                         "step_length"):
+        prune("fip_ramp", trained, digits.x_train, sparsity=0.5, steps=4, learning_rate=1e-3)
+    with pytest.raises(ValueError, match="Unknown pruning method 'magic'"):
+        prune("magic", trained, digits.x_train, sparsity=0.5, steps=4)
+    with pytest.raises(ValueError, match="validation_data"):
+        prune("gmp", trained, digits.x_train, digits.y_train, sparsity=0.5, steps=4,
+              validation_data=(digits.x_test, digits.y_test))
+
+
+def test_the_old_names_still_work_for_one_release_with_a_warning(trained, digits):
+    from keras_fip.sparsity import prune
+
+    with pytest.warns(DeprecationWarning, match="keras_fip.experiments.sparsify"):
+        from keras_fip.sparsity.experiment import run_sparsify_experiment  # noqa: F401
+    with pytest.warns(DeprecationWarning, match="keras_fip.sparsity.peers"):
+        from keras_fip.sparsity.baselines import one_shot as old_one_shot
+    assert old_one_shot is one_shot
+    with pytest.warns(DeprecationWarning, match="keras_fip.experiments.compose"):
+        from keras_fip.compose import sparsify_after_tasks  # noqa: F401
+    from keras_fip.sparsity.pruning import run_method
+
+    with pytest.warns(DeprecationWarning, match="keras_fip.sparsity.prune"):
+        old = run_method("oneshot", trained, digits.x_train, digits.y_train, sparsity=0.5,
+                         steps=4)
+    new = prune("oneshot", trained, digits.x_train, digits.y_train, sparsity=0.5, steps=4)
+    with pytest.warns(DeprecationWarning, match=r"\.network"):
+        assert old.model is old.network
+    for a, b in zip(old.network.get_weights(), new.network.get_weights()):
+        np.testing.assert_array_equal(a, b)

@@ -155,7 +155,7 @@ def sparsify(network, x, y=None, *, sparsity=None, steps=2000, batch_size=200,
         verbose=verbose, name="sparsification path",
     )
     path_steps = int(objective.step.numpy())  # the monitor may have stopped it early
-    gap = objective.distance_to_sparse_set(path.model)
+    gap = objective.distance_to_sparse_set(path.fip_model)
     probe = validation_data[0] if validation_data is not None else x[:2000]
     kept_figures = _arrival(network, path.network, probe, validation_data)
     masks = objective.snap(path.network)
@@ -200,9 +200,9 @@ def _arrival(start, arrived, probe, validation_data):
 
 def _frozen(network):
     """A copy of `network` with BatchNormalization frozen, as the path walks it."""
-    from keras_fip.engine.networks import freeze_batchnorm
+    from keras_fip.engine.networks import freeze_batch_norm
 
-    return freeze_batchnorm(fresh_copy(network))
+    return freeze_batch_norm(fresh_copy(network))
 
 
 def _without_dropout(network):
