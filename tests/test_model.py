@@ -517,7 +517,10 @@ def test_old_engine_names_still_work_with_a_warning():
         model.remember(x, y, per_class=2)
     with pytest.warns(DeprecationWarning, match="freeze_batch_norm"):
         assert networks.freeze_batchnorm is networks.freeze_batch_norm
-    result = traverse(network, x, steps=2, batch_size=20)
+    with_norm = keras.Sequential([keras.Input((6,)), keras.layers.BatchNormalization(),
+                                  keras.layers.Dense(4)])
+    result = traverse(with_norm, x, steps=2, batch_size=20, freeze_batch_norm=True)
+    assert not result.network.layers[0].trainable
     assert isinstance(result.fip_model, FIPModel)
     with pytest.warns(DeprecationWarning, match="fip_model"):
         assert result.model is result.fip_model

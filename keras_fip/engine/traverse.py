@@ -24,7 +24,8 @@ from keras_fip.engine.batches import epoch_length, path_batches
 from keras_fip.engine.callbacks import NaNGuard
 from keras_fip.engine.distances import DistanceLoss
 from keras_fip.engine.model import FIPModel
-from keras_fip.engine.networks import fresh_copy, freeze_batch_norm, outputs_are_logits
+from keras_fip.engine import networks
+from keras_fip.engine.networks import fresh_copy, outputs_are_logits
 from keras_fip.engine.path import PathRecorder
 from keras_fip.engine.steps import PathStep
 
@@ -136,7 +137,7 @@ def traverse(network, x, *, steps, objectives=(), step_length=0.01, momentum=0.0
     anchors = network.predict(x, batch_size=1024, verbose=0)
     walker = fresh_copy(network)
     if freeze_batch_norm:
-        freeze_batch_norm(walker)
+        networks.freeze_batch_norm(walker)  # the argument of that name is a bool
     from_logits = outputs_are_logits(network, x[:8])
     loss = DistanceLoss(distance, from_logits=from_logits,
                         reduction="sum" if distance_reduction == "sum" else "sum_over_batch_size")
