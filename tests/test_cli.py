@@ -126,3 +126,34 @@ def test_importing_keras_fip_stays_light():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_flag_message_turns_argument_names_into_options():
+    from keras_fip.cli._flags import flag_message
+
+    flags = {"step_length": "--step-length", "steps": "--steps", "model": "--model",
+             "data_dir": "--data-dir", "seed": None}
+    assert flag_message("step_length must be > 0, got -1.", flags) == \
+        "--step-length must be > 0, got -1."
+    # One-word names only in backquotes: bare, they may be plain words.
+    assert flag_message("`steps` must be at least 2; the model has no steps", flags) == \
+        "--steps must be at least 2; the model has no steps"
+    # Whole words only, never part of a longer name, an attribute or a path.
+    assert flag_message("initial_step_length, config.step_length, models/model.keras, "
+                        "data_dir_2", flags) == \
+        "initial_step_length, config.step_length, models/model.keras, data_dir_2"
+    assert flag_message("`seed` is fine", flags) == "`seed` is fine"  # no option: kept
+    assert flag_message("nothing to change", {}) == "nothing to change"
+
+
+def test_a_library_error_reaches_the_user_with_the_commands_options(tmp_path, capsys):
+    """The tfds loader names its argument `data_dir`; through `continual` the user
+    reads the option that sets it."""
+    empty = tmp_path / "no_data"
+    empty.mkdir()
+    code = main(["continual", "--dataset", "tfds:mnist", "--data-dir", str(empty),
+                 "--out", str(tmp_path / "out")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "is not prepared" in err and "point --data-dir at the folder" in err
+    assert "data_dir" not in err and "Traceback" not in err

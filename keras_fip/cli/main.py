@@ -211,8 +211,19 @@ def _run(args):
     try:
         return args.run(args) or 0
     except (ValueError, FileNotFoundError, FloatingPointError, UnsupportedBackendError) as error:
-        print(f"keras-fip {args.command}: error: {error}", file=sys.stderr)
+        print(f"keras-fip {args.command}: error: {user_message(error, args)}", file=sys.stderr)
         return 2
+
+
+def user_message(error, args):
+    """A library error as the user of the command should read it: options, not arguments.
+
+    The running command's module may hold `FLAGS = {argument: option}`.
+    """
+    from keras_fip.cli._flags import flag_message
+
+    command = sys.modules.get(getattr(args.run, "__module__", ""), None)
+    return flag_message(error, getattr(command, "FLAGS", None) or {})
 
 
 if __name__ == "__main__":
