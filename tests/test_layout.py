@@ -22,7 +22,8 @@ LAYERS = [
     ("keras_fip.data",),
     ("keras_fip.engine", "keras_fip.models", "keras_fip.geometry"),
     ("keras_fip.continual", "keras_fip.sparsity", "keras_fip.robustness"),
-    ("keras_fip.experiments", "keras_fip.report"),
+    # keras_fip.compose: the old home of experiments.compose, kept one release.
+    ("keras_fip.experiments", "keras_fip.report", "keras_fip.compose"),
     ("keras_fip.cli",),
 ]
 JOBS = ("keras_fip.continual", "keras_fip.sparsity", "keras_fip.robustness")
