@@ -105,7 +105,7 @@ class Explode(keras.callbacks.Callback):
             self.model.optimizer.learning_rate.assign(1e30)
 
 
-@pytest.mark.parametrize("budget", [dict(epochs=4), dict(steps=200)]  # steps: 2 epochs of 100)
+@pytest.mark.parametrize("budget", [dict(epochs=4), dict(steps=200)])  # steps: 2 epochs of 100
 def test_a_nan_loss_raises_with_the_weights_of_the_start_of_that_epoch(budget):
     x, y = data()
     network = linear()
