@@ -155,7 +155,7 @@ class SparsifyConfig:
         if not self.methods:
             raise ValueError(f"methods: give at least one of {', '.join(METHOD_NAMES)}")
         if unknown:
-            raise ValueError(f"methods: unknown {unknown}; choose from "
+            raise ValueError(f"methods: unknown methods {unknown}; choose from "
                              f"{', '.join(METHOD_NAMES)}")
         if isinstance(self.model, (str, os.PathLike)):
             _model_file(os.fspath(self.model))
