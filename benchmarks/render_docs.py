@@ -65,9 +65,8 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)
 
+# `python benchmarks/render_docs.py` has benchmarks/ on sys.path: the renderers are siblings.
 from renderers import base  # noqa: E402
 from renderers.base import REGISTRY, Context, RenderError  # noqa: E402
 
