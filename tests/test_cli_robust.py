@@ -124,3 +124,42 @@ def test_bad_arguments_give_one_clear_line(tmp_path, capsys, args, message):
     assert code == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_old_option_names_still_work_one_release(capsys):
+    from keras_fip.cli.main import build_parser
+
+    args = build_parser().parse_args(["robust", "--model", "mlp", "--surrogate-model", "vgg11",
+                                      "--step-size", "0.3"])
+    assert (args.architecture, args.surrogate_architecture, args.step_length) == (
+        "mlp", "vgg11", 0.3)
+    err = capsys.readouterr().err
+    assert "--model is now --architecture" in err and "--step-size is now --step-length" in err
+    assert exit_code(["robust", "--help"]) == 0
+    shown = capsys.readouterr().out
+    assert "--architecture" in shown and "--model" not in shown and "--step-size" not in shown
+
+
+def test_the_config_names_arguments_and_the_command_translates():
+    from keras_fip.cli.robust import FLAGS
+    from keras_fip.experiments.robust import RobustConfig
+
+    with pytest.raises(ValueError, match=r"^tolerance must be in \[0, 1\]"):
+        RobustConfig(tolerance=2).check()
+    with pytest.raises(ValueError, match="fge_lr_min .* must not exceed fge_lr_max"):
+        RobustConfig(fge_lr_min=0.1, fge_lr_max=0.01).check()
+    with pytest.raises(ValueError, match="methods: unknown 'magic'; choose among fip, fip_path"):
+        RobustConfig(methods=["fip", "magic"]).check()
+    import dataclasses
+
+    fields = {f.name for f in dataclasses.fields(RobustConfig)} - {"progress"}
+    assert set(FLAGS) == fields   # every setting has its option
+
+
+def test_run_robust_experiment_is_a_deprecated_wrapper():
+    from keras_fip.robustness import experiment
+
+    with pytest.warns(DeprecationWarning):
+        wrapper = experiment.run_robust_experiment
+    with pytest.warns(DeprecationWarning), pytest.raises(ValueError, match="unknown attack"):
+        wrapper(model="mlp", attacks=["deepfool"])

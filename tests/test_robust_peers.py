@@ -202,3 +202,26 @@ def test_the_shared_validation_split_holds_out_the_images_each_job_held_out_befo
         np.testing.assert_array_equal(shared[0], fit)
     # Each seed holds out its own images.
     assert not np.array_equal(split_validation(x, y, 0.1, 0)[2], split_validation(x, y, 0.1, 1)[2])
+
+
+def test_grow_ensemble_old_keywords_warn_and_walk_the_same_path(start, split):
+    from keras_fip.robustness import AcceptanceSettings, PathSettings
+
+    x_fit, _, x_val, y_val = split
+    common = dict(members=2, steps_between=4, burn_in=4, step_length=0.2, seed=0)
+    grouped = grow_ensemble(start, x_fit[:300], **common,
+                            acceptance=AcceptanceSettings((x_val, y_val), tolerance=1.0,
+                                                          max_distance=0.05, check_every=2),
+                            path=PathSettings(initial_kick=0.1))
+    with pytest.warns(DeprecationWarning, match="acceptance=AcceptanceSettings"):
+        old = grow_ensemble(start, x_fit[:300], **common, validation=(x_val, y_val),
+                            tolerance=1.0, max_distance=0.05, check_every=2, initial_kick=0.1)
+    assert grouped.records == old.records and grouped.config == old.config
+    for a, b in zip(grouped.members, old.members):
+        for wa, wb in zip(a.get_weights(), b.get_weights()):
+            np.testing.assert_array_equal(wa, wb)
+    assert grouped.config["freeze_batch_norm"] is True
+    with pytest.raises(TypeError, match="unexpected keyword argument 'validaton'"):
+        grow_ensemble(start, x_fit, validaton=(x_val, y_val))
+    with pytest.raises(ValueError, match="needs validation"):
+        grow_ensemble(start, x_fit, acceptance=AcceptanceSettings(max_distance=0.05))

@@ -433,3 +433,60 @@ def test_deep_ensemble_counts_compute(digits):
                            batch_size=50)
     assert odd["steps"] == 2 * 3 and odd["examples"] == 2 * 130
     assert weight_distance(ensemble.members[0].get_weights(), ensemble.members[1].get_weights()) > 0
+
+
+# --- the registries and the names kept one release (issue 23) -----------------
+
+def test_attacks_are_a_table_and_an_unknown_name_lists_the_known_ones():
+    from keras_fip.robustness import ATTACKS, AttackMethod
+    from keras_fip.robustness.attacks import attack_name, attack_norm
+
+    assert set(ATTACKS) == {"fgsm", "fgm_l2", "pgd", "pgd_l2", "bim", "mim"}
+    for name in ATTACKS:
+        method = ATTACKS.get(name)
+        assert isinstance(method, AttackMethod) and callable(method.run)
+        assert attack_norm(name) == method.norm
+        assert Attack(name, 0.1).describe()["nb_iter"] == (1 if method.one_step else 40)
+    with pytest.raises(ValueError, match="unknown attack 'deepfool'; choose from fgsm, fgm_l2"):
+        attack_name("deepfool")
+    with pytest.raises(ValueError, match="Unknown attack 'deepfool'; known: fgsm"):
+        ATTACKS.get("deepfool")       # nothing falls through to some default attack
+
+
+def test_ensembles_registry_holds_fip_and_its_peers():
+    from keras_fip.robustness import ENSEMBLES, EnsembleMethod
+
+    assert ENSEMBLES.names() == ("fip", "fip_path", "deep", "fge", "snapshot")
+    labels = {name: method.label for name, method in ENSEMBLES.items()}
+    assert labels == {"fip": "fip_ensemble", "fip_path": "fip_path_ensemble",
+                      "deep": "deep_ensemble", "fge": "fge_ensemble",
+                      "snapshot": "snapshot_ensemble"}
+    for _, method in ENSEMBLES.items():
+        assert isinstance(method, EnsembleMethod) and callable(method.build)
+        assert method.family in ("fip", "peer") and method.description
+    assert ENSEMBLES.get("fge").settings_for({"fge_lr_max": 0.02}) == {
+        "fge_lr_max": 0.02, "fge_lr_min": 0.0002}
+    assert ENSEMBLES.get("snapshot").grid == {"snapshot_lr": (0.01, 0.02, 0.05)}
+    with pytest.raises(ValueError, match="Unknown ensemble method 'magic'"):
+        ENSEMBLES.get("magic")
+
+
+def test_weight_diversity_capacity_is_max_references_now():
+    with pytest.warns(DeprecationWarning, match="'capacity' is now called 'max_references'"):
+        term = WeightDiversity(weight=1.0, capacity=3)
+    assert term.max_references == 3 and term.get_config()["max_references"] == 3
+    with pytest.warns(DeprecationWarning):
+        assert term.capacity == 3
+
+
+def test_one_bhattacharyya_and_one_probabilities(trained, digits):
+    from keras_fip.engine.distances import bhattacharyya_numpy
+    from keras_fip.engine.networks import probabilities
+    from keras_fip.robustness import mean_bhattacharyya, softmax_probabilities
+
+    rng = np.random.default_rng(0)
+    p, q = rng.dirichlet(np.ones(10), 50), rng.dirichlet(np.ones(10), 50)
+    assert mean_bhattacharyya(p, q) == float(np.mean(bhattacharyya_numpy(p, q)))
+    with pytest.warns(DeprecationWarning, match="engine.networks.probabilities"):
+        old = softmax_probabilities(trained, digits.x_test[:20])
+    np.testing.assert_array_equal(old, probabilities(trained, digits.x_test[:20]))

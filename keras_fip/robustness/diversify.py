@@ -23,7 +23,7 @@ from keras_fip import checks
 from keras_fip.deprecation import renamed_argument
 from keras_fip.engine.distances import DistanceLoss
 from keras_fip.engine.networks import (
-    accuracy, fresh_copy, freeze_batchnorm as freeze, outputs_are_logits, probabilities,
+    accuracy, fresh_copy, freeze_batch_norm as freeze, outputs_are_logits, probabilities,
 )
 from keras_fip.engine.steps import PathStep
 from keras_fip.engine.traverse import traverse
