@@ -6,8 +6,8 @@ import keras
 
 from keras_fip import FIPModel
 from keras_fip.robustness import (
-    FunctionalTrustRegion, RandomDirection, TriangularCycle, WeightDiversity, accuracy,
-    fge_ensemble, grow_ensemble, snapshot_ensemble, weight_distance,
+    AcceptanceSettings, FunctionalTrustRegion, RandomDirection, TriangularCycle, WeightDiversity,
+    accuracy, fge_ensemble, grow_ensemble, snapshot_ensemble, weight_distance,
 )
 from keras_fip.engine.networks import probabilities
 from keras_fip.experiments.robust import split_validation
@@ -50,8 +50,9 @@ def test_validation_split_is_stratified_and_disjoint(digits, split):
 def test_members_keep_the_start_accuracy_on_validation(start, split, sampling):
     x_fit, _, x_val, y_val = split
     result = grow_ensemble(start, x_fit, members=3, steps_between=10, burn_in=10,
-                           step_length=0.2, validation=(x_val, y_val), max_distance=0.05,
-                           check_every=5, tolerance=0.01, sampling=sampling, seed=0)
+                           step_length=0.2, sampling=sampling, seed=0,
+                           acceptance=AcceptanceSettings((x_val, y_val), tolerance=0.01,
+                                                         max_distance=0.05, check_every=5))
     start_val = result.config["start_val_accuracy"]
     assert len(result.members) == 3 and result.config["accepted"] == 3
     for member, record in zip(result.members, result.records):
@@ -68,8 +69,9 @@ def test_members_keep_the_start_accuracy_on_validation(start, split, sampling):
 def test_a_path_counts_its_examples_validation_passes_included(start, split):
     x_fit, _, x_val, y_val = split
     result = grow_ensemble(start, x_fit, members=2, steps_between=10, burn_in=10,
-                           step_length=0.2, batch_size=32, validation=(x_val, y_val),
-                           max_distance=0.05, check_every=5, seed=0)
+                           step_length=0.2, batch_size=32, seed=0,
+                           acceptance=AcceptanceSettings((x_val, y_val), max_distance=0.05,
+                                                         check_every=5))
     cost = result.cost()
     assert cost["steps"] == result.steps and cost["examples"] == result.steps * 32
     assert cost["anchor_examples"] == len(x_fit)  # the start's outputs, cached once
@@ -93,8 +95,8 @@ def test_a_candidate_below_the_tolerance_is_rejected_and_listed(start, split):
     # Long steps without a trust region lose accuracy: every candidate is refused.
     with pytest.raises(ValueError, match="No candidate of the path was accepted"):
         grow_ensemble(start, x_fit, members=2, steps_between=10, step_length=2.0,
-                      diversity_weight=10.0, validation=(x_val, y_val), tolerance=0.0,
-                      max_candidates=2)
+                      diversity_weight=10.0, max_candidates=2,
+                      acceptance=AcceptanceSettings((x_val, y_val), tolerance=0.0))
 
 
 def test_trust_region_holds_the_distance_and_shrinks_the_steps(start, split):
@@ -161,9 +163,11 @@ def test_snapshot_ensemble_trains_from_scratch_in_cycles(split):
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda s, x, y: grow_ensemble(s, x, max_distance=0.1), "needs validation"),
+    (lambda s, x, y: grow_ensemble(s, x, acceptance=AcceptanceSettings(max_distance=0.1)),
+     "needs validation"),
     (lambda s, x, y: grow_ensemble(s, x, sampling="walk"), "Unknown sampling"),
-    (lambda s, x, y: grow_ensemble(s, x, validation=(x, y), tolerance=2), "tolerance must be <= 1"),
+    (lambda s, x, y: grow_ensemble(s, x, acceptance=AcceptanceSettings((x, y), tolerance=2)),
+     "tolerance must be <= 1"),
     (lambda s, x, y: grow_ensemble(s, x, members=3, max_candidates=2), "at least members"),
     (lambda s, x, y: fge_ensemble(s, x, y, lr_max=0.001, lr_min=0.01), "must not exceed"),
     (lambda s, x, y: fge_ensemble(s, x, y, cycle_steps=1), "cycle_steps must be at least 2"),
@@ -181,7 +185,7 @@ def test_bad_arguments_stop_before_any_training(start, split, call, message, mon
 
 def test_the_shared_validation_split_holds_out_the_images_each_job_held_out_before(digits):
     from keras_fip.data.splits import validation_split
-    from keras_fip.sparsity.tuning import split_validation as sparsity_split
+    from keras_fip.experiments.sparsify_tuning import split_validation as sparsity_split
 
     def before(x, y, fraction, seed):  # each job's own copy, before the split was shared
         rng = np.random.default_rng(seed)
@@ -213,7 +217,7 @@ def test_grow_ensemble_old_keywords_warn_and_walk_the_same_path(start, split):
                             acceptance=AcceptanceSettings((x_val, y_val), tolerance=1.0,
                                                           max_distance=0.05, check_every=2),
                             path=PathSettings(initial_kick=0.1))
-    with pytest.warns(DeprecationWarning, match="acceptance=AcceptanceSettings"):
+    with pytest.warns(DeprecationWarning, match="are now fields of acceptance=Acceptance"):
         old = grow_ensemble(start, x_fit[:300], **common, validation=(x_val, y_val),
                             tolerance=1.0, max_distance=0.05, check_every=2, initial_kick=0.1)
     assert grouped.records == old.records and grouped.config == old.config

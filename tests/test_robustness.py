@@ -13,7 +13,7 @@ import keras
 from conftest import TENSORFLOW, tensorflow_only
 from keras_fip import FIPModel
 from keras_fip.robustness import (
-    Attack, FIPEnsemble, WeightDiversity, accuracy, adversarial_accuracies, deep_ensemble,
+    Attack, PathSettings, FIPEnsemble, WeightDiversity, accuracy, adversarial_accuracies, deep_ensemble,
     distances_from_start, diversity, generate, grow_ensemble, member_accuracies,
     train_network, transfer_matrix, weight_distance,
 )
@@ -226,9 +226,9 @@ def test_members_differ_in_weights_but_agree_on_clean_data(grown, trained, digit
 def test_diversity_pushes_farther_than_the_distance_alone(trained, digits):
     common = dict(members=1, steps_between=20, step_length=0.05, seed=0)
     pushed = grow_ensemble(trained, digits.x_train, diversity_weight=1.0,
-                           optimizer=keras.optimizers.SGD(0.05), **common)
+                           path=PathSettings(optimizer=keras.optimizers.SGD(0.05)), **common)
     still = grow_ensemble(trained, digits.x_train, diversity_weight=0.0,
-                          optimizer=keras.optimizers.SGD(0.05), **common)
+                          path=PathSettings(optimizer=keras.optimizers.SGD(0.05)), **common)
     assert pushed.records[-1]["weight_distance"] > 2 * still.records[-1]["weight_distance"]
 
 
@@ -276,7 +276,7 @@ def _with_nan(x):
     (dict(diversity_weight=float("inf")), "diversity_weight must be a finite number"),
     (dict(batch_size=0), "batch_size must be at least 1"),
     (dict(average="median"), "median"),
-    (dict(distance="cosine"), "cosine"),
+    (dict(path=PathSettings(distance="cosine")), "cosine"),
 ])
 def test_grow_ensemble_refuses_bad_input_before_walking(trained, digits, kwargs, message,
                                                         monkeypatch):
@@ -475,8 +475,6 @@ def test_weight_diversity_capacity_is_max_references_now():
     with pytest.warns(DeprecationWarning, match="'capacity' is now called 'max_references'"):
         term = WeightDiversity(weight=1.0, capacity=3)
     assert term.max_references == 3 and term.get_config()["max_references"] == 3
-    with pytest.warns(DeprecationWarning):
-        assert term.capacity == 3
 
 
 def test_one_bhattacharyya_and_one_probabilities(trained, digits):

@@ -80,15 +80,6 @@ class WeightDiversity(ScaledObjective):
         self._mask = None  # (max_references,) 1.0 where a reference is stored
 
     @property
-    def capacity(self):
-        """Deprecated: `max_references` (this name goes next release)."""
-        import warnings
-
-        warnings.warn("WeightDiversity.capacity is now max_references; the old name goes in "
-                      "the next release.", DeprecationWarning, stacklevel=2)
-        return self.max_references
-
-    @property
     def num_references(self):
         return 0 if self._mask is None else int(np.sum(self._mask.numpy()))
 
@@ -553,10 +544,12 @@ def grow_ensemble(
             f"one lost more than {tolerance:g} validation accuracy; try a shorter step_length, a "
             "smaller diversity_weight or a max_distance."
         )
-    optimizer_name = type(walked.model.optimizer).__name__
+    walker_optimizer = walked.fip_model.optimizer
+    optimizer_name = type(walker_optimizer).__name__
+    fixed_steps = (isinstance(walker_optimizer, PathStep) and not walker_optimizer.momentum
+                   and region is None)
     for record in sampler.records:
-        if isinstance(walked.model.optimizer, PathStep) and not walked.model.optimizer.momentum \
-                and region is None:
+        if fixed_steps:
             record["path_length"] = kick + record["step"] * step_length
     ensemble = FIPEnsemble(sampler.members, average=average, from_logits=from_logits)
     config = {

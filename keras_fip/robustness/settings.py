@@ -94,8 +94,10 @@ def from_old_keywords(old, acceptance, path, where="grow_ensemble"):
     for keyword, value in old.items():
         group, field = OLD_KEYWORDS[keyword]
         groups[group][field] = value
-    warnings.warn(f"{where}(): {', '.join(sorted(old))} now go in acceptance=AcceptanceSettings"
-                  "(...) and path=PathSettings(...); the old keywords go in the next release.",
+    warnings.warn(f"{where}(): the keywords {', '.join(sorted(old))} are now fields of "
+                  "acceptance=AcceptanceSettings(...) (validation, tolerance, max_distance, "
+                  "check_every) and path=PathSettings(...) (distance, optimizer, initial_kick, "
+                  "freeze_batch_norm); the old keywords go in the next release.",
                   DeprecationWarning, stacklevel=3)
     if groups["acceptance"]:
         if acceptance is not None:
