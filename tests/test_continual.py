@@ -368,3 +368,56 @@ def test_fip_re_anchors_where_der_keeps_the_stored_logits(digits):
     # 2's path; der_l2 keeps the logits they had when stored after task 0.
     np.testing.assert_allclose(memories["fip_l2"], seen["fip_l2"], atol=1e-4)
     assert np.abs(memories["der_l2"] - seen["der_l2"]).max() > 0.1
+
+
+def test_a_method_is_its_plugins_and_a_plugin_can_add_a_memory_term(digits):
+    from keras_fip.continual import ContinualModel, LabelLoss, Method, Plugin, StoreSamples
+
+    calls = []
+
+    class Nothing(Plugin):
+        """A memory term that adds zero: the method must stay experience replay."""
+
+        def memory_loss(self, model, anchor_outputs, labels, outputs):
+            calls.append(outputs.shape)
+            return 0.0 * keras.ops.mean(outputs)
+
+    class Mine(Method):
+        name, family = "mine", "replay"
+
+    stream = two_task_digits(digits)
+    config = ContinualConfig(epochs=1, memory_per_class=5, seed=0)
+    build = lambda: mlp(stream.input_shape, stream.num_classes, (16,))  # noqa: E731
+    mine, model = run_method(stream, Mine([StoreSamples(), LabelLoss(4.0), Nothing()]), build,
+                             config, progress=False)
+    replay, _ = run_method(stream, "replay", build, config, progress=False)
+    assert isinstance(model, ContinualModel) and calls
+    assert mine.accuracy_matrix == replay.accuracy_matrix
+
+
+def test_the_registry_is_what_the_command_line_and_the_tuner_read():
+    from keras_fip.cli import continual as cli
+    from keras_fip.continual.registry import DEFAULT_METHODS, METHODS
+    from keras_fip.experiments.continual_tuning import GRIDS
+
+    assert cli.METHOD_NAMES == METHODS.names() and cli.DEFAULT_METHODS == DEFAULT_METHODS
+    assert all(name in cli._methods_epilog() for name in METHODS)
+    for name in METHODS:
+        entry = METHODS.get(name)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            method = methods_lib.get(name)
+        assert methods_lib.describe(method) == entry.describe() == methods_lib.describe(name)
+        assert GRIDS.get(name, []) == list(entry.grid)
+    with pytest.raises(ValueError, match="Unknown continual method 'magic'"):
+        methods_lib.get("magic")
+
+
+def test_the_model_classes_of_0_2_still_build_with_a_warning():
+    from keras_fip.continual.methods import DERModel, ReplayModel
+
+    with pytest.warns(DeprecationWarning, match="ContinualModel"):
+        model = DERModel(mlp((8, 8, 1), 10, (8,)), alpha=0.5, beta=0.5)
+    assert [type(t).__name__ for t in model.terms] == ["LogitMatching", "LabelLoss"]
+    with pytest.warns(DeprecationWarning):
+        assert ReplayModel(mlp((8, 8, 1), 10, (8,)), replay_weight=2.0).terms[0].weight == 2.0

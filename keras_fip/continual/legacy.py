@@ -32,7 +32,7 @@ class ReplayModel(ContinualModel):
 
     Example:
         >>> model = ReplayModel(network, replay_weight=4.0, memory_batch_size=64)
-        >>> model.remember(x_a, y_a, samples_per_class=20)
+        >>> model.remember(x_a, y_a, memory_per_class=20)
     """
 
     def __init__(self, *args, replay_weight=1.0, terms=None, **kwargs):

@@ -40,8 +40,10 @@ class Plugin:
     def after_task(self, model, stream, index, config):
         """Called once task `index` is learned."""
 
-    #: Whether `memory_loss` adds a term (the method's model then sums them).
-    adds_memory_loss = False
+    @property
+    def adds_memory_loss(self):
+        """Whether this plugin answers `memory_loss` (the method's model then sums them)."""
+        return type(self).memory_loss is not Plugin.memory_loss
 
     def memory_loss(self, model, anchor_outputs, labels, outputs):
         """A term on the memory batch (inside the traced step), or None.
@@ -132,7 +134,7 @@ class StoreSamples(Plugin):
     def _store(self, model, stream, index, config):
         task = stream[index]
         stored = model.remember(
-            task.x_train, task.y_train, samples_per_class=config.memory_per_class,
+            task.x_train, task.y_train, memory_per_class=config.memory_per_class,
             task=index, seed=config.seed,
         )
         if self.views:

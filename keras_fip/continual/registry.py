@@ -1,4 +1,4 @@
-"""`METHODS`: every continual-learning method by name, with what the CLI, the tuner and the report read.
+"""`METHODS`: every continual method by name, with what the CLI, the tuner and the report read.
 
 One entry per method: its constructor (`"module:attribute"`, imported when the
 method is built, so that `keras-fip continual --help` reads the names without

@@ -31,8 +31,6 @@ class OutputDistance(Plugin):
         >>> model = ContinualModel(network, terms=[OutputDistance()], fip_weight=300.0)
     """
 
-    adds_memory_loss = True
-
     def memory_loss(self, model, anchor_outputs, labels, outputs):
         return FIPModel.memory_loss(model, anchor_outputs, labels, outputs)
 
@@ -52,8 +50,6 @@ class LabelLoss(Plugin):
     Example:
         >>> model = ContinualModel(network, terms=[LabelLoss(4.0)])   # experience replay
     """
-
-    adds_memory_loss = True
 
     def __init__(self, weight=1.0, own_batch=False):
         self.weight = float(weight)
@@ -86,8 +82,6 @@ class LogitMatching(Plugin):
         >>> model = ContinualModel(network, terms=[LogitMatching(0.1), LabelLoss(0.5, True)])
     """
 
-    adds_memory_loss = True
-
     def __init__(self, alpha=0.5):
         self.alpha = float(alpha)
 
@@ -115,7 +109,7 @@ class ContinualModel(FIPModel):
     Example:
         >>> model = ContinualModel(network, terms=[OutputDistance(), LabelLoss(0.5)],
         ...                        fip_weight=100.0, memory_batch_size=64)
-        >>> model.remember(x_a, y_a, samples_per_class=20)
+        >>> model.remember(x_a, y_a, memory_per_class=20)
     """
 
     def __init__(self, *args, terms=(), **kwargs):

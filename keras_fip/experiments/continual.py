@@ -20,12 +20,19 @@ import warnings
 from keras_fip import checks
 from keras_fip.continual.registry import DEFAULT_METHODS, METHODS
 from keras_fip.experiments import common
-from keras_fip.experiments.continual_runs import (  # noqa: F401 (the names of this module before)
+# The run folder and the tables, here too: the old module's names (`__all__`).
+from keras_fip.experiments.continual_runs import (
     SETTINGS, ResumeWarning, remove_run_checkpoints, start_or_resume,
 )
-from keras_fip.experiments.continual_tables import (  # noqa: F401
+from keras_fip.experiments.continual_tables import (
     format_table, format_then_sparsify, result_rows,
 )
+
+__all__ = [
+    "ContinualRunConfig", "DEFAULT_METHODS", "METHOD_NAMES", "ResumeWarning", "SETTINGS",
+    "format_table", "format_then_sparsify", "remove_run_checkpoints", "result_rows", "run",
+    "run_continual_experiment",
+]
 
 #: Every method's name, the default ones first (`keras_fip.continual.registry.METHODS`).
 METHOD_NAMES = METHODS.names()
@@ -115,13 +122,15 @@ class ContinualRunConfig:
         """Checks every setting that needs no data; raises ValueError naming the argument."""
         unknown = [m for m in self.methods if isinstance(m, str) and m not in METHODS]
         if unknown or not self.methods:
-            raise ValueError(f"methods: unknown methods {unknown}; choose from "
+            raise ValueError(f"`methods`: unknown methods {unknown}; choose from "
                              f"{', '.join(METHOD_NAMES)}")
-        # Each number named as its argument, before the data are loaded (a
+        # Each number named as its argument (a one-word name in backquotes, which
+        # the command line turns into its option), before the data are loaded (a
         # negative seed would otherwise reach scikit-learn as its random_state).
-        checks.seed(self.seed, "seed")
+        checks.seed(self.seed, "`seed`")
         for name in ("tasks", "memory_per_class", "memory_batch_size", "epochs", "batch_size"):
-            checks.count(getattr(self, name), name, minimum=2 if name == "tasks" else 1)
+            checks.count(getattr(self, name), name if "_" in name else f"`{name}`",
+                         minimum=2 if name == "tasks" else 1)
         checks.number(self.learning_rate, "learning_rate", minimum=0, strict=True)
         if self.fip_weight is not None:
             checks.number(self.fip_weight, "fip_weight", minimum=0)
@@ -198,7 +207,7 @@ def run(config, *, checkpoint_dir=None, resume=False, verbose=0, progress=True):
 
     data, dataset_name = common.load_data(config.dataset, seed=config.seed,
                                           data_dir=config.data_dir)
-    common.check_labels(data, "dataset")
+    common.check_labels(data, "`dataset`")
     class_order = config.class_order
     if class_order is not None and sorted(class_order) != list(range(data.num_classes)):
         missing = sorted(set(range(data.num_classes)) - set(class_order))

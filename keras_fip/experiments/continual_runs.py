@@ -32,15 +32,21 @@ SETTINGS = ("dataset", "data_dir", "scenario", "tasks", "class_order", "memory_p
 ARGUMENTS = {"model": "architecture"}
 
 
+def _argument(setting):
+    """A setting as the message names its argument (one word in backquotes)."""
+    name = ARGUMENTS.get(setting, setting)
+    return name if "_" in name else f"`{name}`"
+
+
 def _read_json(path, what):
     """A run file's contents, or one line naming the file and what is wrong with it."""
     try:
         with open(path) as f:
             saved = json.load(f)
     except (ValueError, UnicodeDecodeError) as error:
-        raise ValueError(f"resume: {path} is corrupt (not valid JSON: {error}); {what}") from None
+        raise ValueError(f"`resume`: {path} is corrupt (not valid JSON: {error}); {what}") from None
     if not isinstance(saved, dict):
-        raise ValueError(f"resume: {path} is corrupt (not a JSON object); {what}")
+        raise ValueError(f"`resume`: {path} is corrupt (not a JSON object); {what}")
     return saved
 
 
@@ -66,17 +72,17 @@ def _check_checkpoints(checkpoints, methods):
         _read_json(os.path.join(folder, "progress.json"), restart)
         model = os.path.join(folder, "model.keras")
         if not os.path.isfile(model):
-            raise ValueError(f"resume: {model} is missing; {restart}")
+            raise ValueError(f"`resume`: {model} is missing; {restart}")
         try:
             with zipfile.ZipFile(model) as archive:
                 bad = archive.testzip()  # every member's checksum
                 names = archive.namelist()
         except (zipfile.BadZipFile, OSError, EOFError) as error:
-            raise ValueError(f"resume: {model} is corrupt (not a Keras archive: {error}); "
+            raise ValueError(f"`resume`: {model} is corrupt (not a Keras archive: {error}); "
                              f"{restart}") from None
         if bad is not None or "config.json" not in names:
             what = f"{bad} fails its checksum" if bad else "no config.json in it"
-            raise ValueError(f"resume: {model} is corrupt ({what}); {restart}")
+            raise ValueError(f"`resume`: {model} is corrupt ({what}); {restart}")
 
 
 def start_or_resume(checkpoints, settings, resume, fingerprint):
@@ -88,7 +94,7 @@ def start_or_resume(checkpoints, settings, resume, fingerprint):
     if not resume:
         if os.path.exists(checkpoints):
             raise ValueError(
-                f"{checkpoints} holds the checkpoints of an unfinished run: pass resume "
+                f"{checkpoints} holds the checkpoints of an unfinished run: pass `resume` "
                 "to continue it, or choose another checkpoint_dir (nothing was deleted)"
             )
         try:
@@ -103,13 +109,13 @@ def start_or_resume(checkpoints, settings, resume, fingerprint):
         os.replace(partial, saved_file)
         return
     if not os.path.isfile(saved_file):
-        raise ValueError(f"resume: no unfinished run in {checkpoints}")
+        raise ValueError(f"`resume`: no unfinished run in {checkpoints}")
     saved = _read_json(saved_file, "start the run again in another checkpoint_dir")
     differing = [k for k in SETTINGS if saved.get(k) != settings.get(k)]
     if differing:
         raise ValueError(
-            "resume: the run in " + checkpoints + " was started with other options: "
-            + ", ".join(f"{ARGUMENTS.get(k, k)} {saved.get(k)} (now {settings.get(k)})"
+            "`resume`: the run in " + checkpoints + " was started with other options: "
+            + ", ".join(f"{_argument(k)} {saved.get(k)} (now {settings.get(k)})"
                         for k in differing)
         )
     recorded = saved.get("dataset_fingerprint")
@@ -123,7 +129,7 @@ def start_or_resume(checkpoints, settings, resume, fingerprint):
         change = changes(recorded, fingerprint)
         if change:
             raise ValueError(
-                f"resume: the dataset {dataset} changed since the run in {checkpoints} "
+                f"`resume`: the dataset {dataset} changed since the run in {checkpoints} "
                 f"started ({change}); continue with the data it started with, or start again "
                 "in another checkpoint_dir")
     _check_checkpoints(checkpoints, settings["methods"])
