@@ -144,11 +144,11 @@ def test_the_config_names_arguments_and_the_command_translates():
     from keras_fip.cli.robust import FLAGS
     from keras_fip.experiments.robust import RobustConfig
 
-    with pytest.raises(ValueError, match=r"^tolerance must be in \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"^`tolerance` must be in \[0, 1\]"):
         RobustConfig(tolerance=2).check()
     with pytest.raises(ValueError, match="fge_lr_min .* must not exceed fge_lr_max"):
         RobustConfig(fge_lr_min=0.1, fge_lr_max=0.01).check()
-    with pytest.raises(ValueError, match="methods: unknown 'magic'; choose among fip, fip_path"):
+    with pytest.raises(ValueError, match="`methods`: unknown 'magic'; choose among fip, fip_path"):
         RobustConfig(methods=["fip", "magic"]).check()
     import dataclasses
 

@@ -246,10 +246,7 @@ def run(args):
     from keras_fip.experiments import robust, robust_plots
 
     quiet_tensorflow_logger()
-    try:
-        payload = robust.run(config)
-    except ValueError as error:
-        raise ValueError(_flag_message(str(error))) from None
+    payload = robust.run(config)  # keras_fip.cli.main words its errors with FLAGS
     out = report.ensure_dir(args.out)
     matrix = payload["transfer_matrix"]
     robust_plots.plot_accuracy_vs_eps(payload["results"], f"{out}/accuracy_vs_eps.png")
@@ -264,22 +261,6 @@ def run(args):
     print(robust.format_table(payload))
     print(f"\nwrote {out}/report.json, {out}/accuracy_vs_eps.png, {out}/transfer_matrix.png")
     return 0
-
-
-def _flag_message(message):
-    """The library's message with argument names as the options that set them.
-
-    `keras_fip.cli.main` translates every command's errors once `cli/_flags.py`
-    is in place; until then this command does it for its own.
-    """
-    try:
-        from keras_fip.cli import _flags  # noqa: F401
-    except ImportError:
-        import re
-
-        for argument, flag in sorted(FLAGS.items(), key=lambda item: -len(item[0])):
-            message = re.sub(rf"(?<![\w-]){argument}(?![\w-])", flag, message)
-    return message
 
 
 def _refuse_unused(args):

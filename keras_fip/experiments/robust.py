@@ -174,23 +174,23 @@ class RobustConfig:
             ValueError: a setting out of range (the message names the argument).
         """
         eps, attacks = _check_attacks(self.attacks, self.eps, self.clip_min, self.clip_max)
-        methods = _check_names(self.methods, ENSEMBLES.names(), "methods")
-        attackers = _check_names(self.attackers, tuple(ATTACKERS), "attackers")
+        methods = _check_names(self.methods, ENSEMBLES.names(), "`methods`")
+        attackers = _check_names(self.attackers, tuple(ATTACKERS), "`attackers`")
         if not attackers:
-            raise ValueError("attackers: give at least one")
+            raise ValueError("`attackers`: give at least one")
         if not 0.0 < float(self.validation_fraction) < 1.0:
             raise ValueError(f"validation_fraction must be in (0, 1), got "
                              f"{self.validation_fraction}")
         if not 0.0 <= float(self.tolerance) <= 1.0:
-            raise ValueError(f"tolerance must be in [0, 1] (0.01 is one point), got "
+            raise ValueError(f"`tolerance` must be in [0, 1] (0.01 is one point), got "
                              f"{self.tolerance}")
         if float(self.fge_lr_min) > float(self.fge_lr_max):
             raise ValueError(f"fge_lr_min ({self.fge_lr_min:g}) must not exceed fge_lr_max "
                              f"({self.fge_lr_max:g})")
         # Checked here, not when the path starts: that is after the start has trained.
         if self.max_candidates is not None and int(self.max_candidates) < int(self.members):
-            raise ValueError(f"max_candidates ({self.max_candidates}) must be at least members "
-                             f"({self.members}): each member is one accepted candidate of the "
+            raise ValueError(f"max_candidates ({self.max_candidates}) must be at least "
+                             f"`members` ({self.members}): each member is one accepted candidate of the "
                              "path")
         return eps, attacks, methods, attackers
 
@@ -260,12 +260,12 @@ def prepare(config, attack_names=(), eps=(), attackers=()):
 
     data, dataset_name = experiment_common.load_data(config.dataset, seed=config.seed,
                                                      data_dir=config.data_dir)
-    experiment_common.check_labels(data, "dataset")
+    experiment_common.check_labels(data, "`dataset`")
     low = float(min(data.x_train.min(), data.x_test.min()))
     high = float(max(data.x_train.max(), data.x_test.max()))
     if low < config.clip_min or high > config.clip_max:
         raise ValueError(f"the data ranges over [{low:g}, {high:g}], outside the clip range "
-                         f"[{config.clip_min:g}, {config.clip_max:g}]; set clip_min/clip_max")
+                         f"[{config.clip_min:g}, {config.clip_max:g}]; set clip_min and clip_max")
     options = {
         "architecture": experiment_common.model_options(
             config.architecture, config.hidden, config.cnn_filters, config.cnn_dense),
@@ -574,24 +574,24 @@ def _check_attacks(attacks, eps, clip_min, clip_max):
     eps = [float(value) for value in eps]
     for value in eps:
         if not math.isfinite(value) or value < 0:
-            raise ValueError(f"eps values must be finite and >= 0, got {value}")
+            raise ValueError(f"`eps` values must be finite and >= 0, got {value}")
     if not eps:
-        raise ValueError("eps: give at least one value")
+        raise ValueError("`eps`: give at least one value")
     check_clip_range(clip_min, clip_max)
     if isinstance(attacks, str):
         attacks = [a for a in attacks.split(",") if a.strip()]
     try:
         names = [attack_name(a) for a in attacks]
     except ValueError as error:
-        raise ValueError(f"attacks: {error}") from None
+        raise ValueError(f"`attacks`: {error}") from None
     if not names:
-        raise ValueError("attacks: give at least one attack")
+        raise ValueError("`attacks`: give at least one attack")
     width = clip_max - clip_min
     linf = [n for n in names if attack_norm(n) == math.inf]
     too_wide = [value for value in eps if value > width]
     if linf and too_wide:
         raise ValueError(
-            f"eps {too_wide[0]:g} is wider than the clip range [{clip_min:g}, "
+            f"`eps` {too_wide[0]:g} is wider than the clip range [{clip_min:g}, "
             f"{clip_max:g}] (width {width:g}), so the L-infinity attacks "
             f"({', '.join(linf)}) would leave inputs unconstrained; give eps at most {width:g}"
         )

@@ -66,7 +66,7 @@ def tune(config, *, methods=None, grids=None, max_moves=2, progress=None):
     methods = tunable(config.methods) if methods is None else list(methods)
     for name in methods:
         if not ENSEMBLES.get(name).grid:
-            raise ValueError(f"methods: {name} has no grid to tune")
+            raise ValueError(f"`methods`: {name} has no grid to tune")
     grids = dict(grids or {})
     say = experiment_common.printer(config.progress if progress is None else progress)
     seed = config.seed
