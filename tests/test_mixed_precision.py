@@ -96,8 +96,8 @@ def test_sparsify_walks_its_path_under_mixed_precision(digits, policy):
     result = sparsify(trained_network(digits), digits.x_train, digits.y_train, sparsity=0.9,
                       steps=100, verbose=0)
     assert result.sparsity == pytest.approx(0.9, abs=0.01)  # snapped to exact zeros
-    assert result.model.layers[-1].compute_dtype != "float32"  # still the user's policy
-    assert np.all(np.isfinite(result.model.predict(digits.x_test[:20], verbose=0)))
+    assert result.network.layers[-1].compute_dtype != "float32"  # still the user's policy
+    assert np.all(np.isfinite(result.network.predict(digits.x_test[:20], verbose=0)))
 
 
 def test_an_ensemble_grows_under_mixed_precision(digits, policy):
@@ -116,7 +116,7 @@ def test_a_sparse_mixed_precision_model_exports_through_tfmot_in_float32(digits,
 
     result = sparsify(trained_network(digits), digits.x_train, digits.y_train, sparsity=0.9,
                       steps=60, verbose=0)
-    report = export_sparse(result.model, tmp_path / "export", check_inputs=digits.x_test[:100])
+    report = export_sparse(result.network, tmp_path / "export", check_inputs=digits.x_test[:100])
     # The files compute in float32 (TFLite has no bfloat16 kernels); the model
     # computed in half precision, so the two agree up to its rounding.
     for kind in ("saved_model", "tflite"):

@@ -79,7 +79,7 @@ def test_a_killed_sparsification_path_resumes_exactly(digits, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["after_step_100"]
     resumed = sparsify(network, digits.x_train, digits.y_train, checkpoint_dir=tmp_path,
                        **settings)
-    for a, b in zip(weights(resumed.model), weights(whole.model)):
+    for a, b in zip(weights(resumed.network), weights(whole.network)):
         np.testing.assert_array_equal(a, b)
     assert [r["epoch"] for r in resumed.path] == [r["epoch"] for r in whole.path]
     assert resumed.path_steps == whole.path_steps == 300

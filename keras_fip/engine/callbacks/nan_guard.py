@@ -1,4 +1,4 @@
-"""Callbacks that keep long FIP runs safe."""
+"""`NaNGuard`: stops a run whose loss went non-finite and puts back the weights."""
 
 import math
 
