@@ -110,10 +110,7 @@ def run(args):
         label_free=args.label_free,
         overwrite=args.overwrite, seed=args.seed, verbose=args.verbose,
     )
-    try:
-        payload = run_config(config)
-    except (ValueError, FileNotFoundError) as error:
-        raise type(error)(_flag_message(str(error))) from None
+    payload = run_config(config)  # its errors name arguments; main says FLAGS instead
     out = report.ensure_dir(args.out)
     plot_accuracy_against_sparsity(payload["results"], payload["dense_accuracy"],
                                    f"{out}/accuracy_vs_sparsity.png")
@@ -123,23 +120,6 @@ def run(args):
     print(format_table(payload))
     print(f"\nwrote {out}/report.json, {out}/accuracy_vs_sparsity.png")
     return 0
-
-
-def _flag_message(message):
-    """The library's message with argument names as the options that set them.
-
-    `keras_fip.cli.main` translates every command's errors once `cli/_flags.py`
-    is in place; until then this command does it for its own.
-    """
-    try:
-        from keras_fip.cli import _flags  # noqa: F401
-    except ImportError:
-        import re
-
-        for argument, flag in sorted(FLAGS.items(), key=lambda item: -len(item[0])):
-            # The first mention names the argument; later ones are words ("no model file").
-            message = re.sub(rf"(?<![\w./-]){argument}(?![\w/-]|\.\w)", flag, message, count=1)
-    return message
 
 
 _density = _checks.below_one("the least fraction of each layer's weights kept")

@@ -144,33 +144,33 @@ class SparsifyConfig:
         # Both would fail only after the dense network trained (the duplicate at its export).
         repeated = sorted({t for t in targets if targets.count(t) > 1})
         if repeated:
-            raise ValueError(f"sparsity: {', '.join(f'{t:g}' for t in repeated)} given more "
+            raise ValueError(f"`sparsity`: {', '.join(f'{t:g}' for t in repeated)} given more "
                              "than once; each target is one run and one exported folder")
         if targets and self.min_density > 1.0 - max(targets) + 1e-9:
             raise ValueError(f"min_density {self.min_density:g} keeps more of each layer than "
-                             f"sparsity {max(targets):g} leaves ({1.0 - max(targets):g}); "
+                             f"`sparsity` {max(targets):g} leaves ({1.0 - max(targets):g}); "
                              "lower one of them")
         self.methods = list(self.methods)
         unknown = [m for m in self.methods if m not in METHODS]
         if not self.methods:
-            raise ValueError(f"methods: give at least one of {', '.join(METHOD_NAMES)}")
+            raise ValueError(f"`methods`: give at least one of {', '.join(METHOD_NAMES)}")
         if unknown:
-            raise ValueError(f"methods: unknown methods {unknown}; choose from "
+            raise ValueError(f"`methods`: unknown methods {unknown}; choose from "
                              f"{', '.join(METHOD_NAMES)}")
         if isinstance(self.model, (str, os.PathLike)):
             _model_file(os.fspath(self.model))
         if self.int8 and not self.export:
-            raise ValueError("int8 adds an 8-bit TFLite file to the exported files; "
-                             "give export too")
+            raise ValueError("`int8` adds an 8-bit TFLite file to the exported files; "
+                             "give `export` too")
         if self.export:
             _check_export_folder(self.export, self.overwrite)
         # Refused here, before anything trains: tfmot and the export need TensorFlow.
         for method in self.methods:
             needs = METHODS.get(method).needs_tensorflow
             if needs:
-                backend.require_tensorflow(f"methods {method} ({needs})")
+                backend.require_tensorflow(f"`methods` {method} ({needs})")
         if self.export:
-            backend.require_tensorflow("export (tfmot, SavedModel, TFLite)")
+            backend.require_tensorflow("`export` (tfmot, SavedModel, TFLite)")
         return self
 
     def method_settings(self):
@@ -456,7 +456,7 @@ def _arrival_text(row):
 
 def _target(value):
     if not 0.0 <= value < 1.0:  # NaN fails both
-        raise ValueError(f"sparsity values must be in [0, 1) (the fraction of weights set "
+        raise ValueError(f"`sparsity` values must be in [0, 1) (the fraction of weights set "
                          f"to zero), got {value}")
     return float(value)
 
@@ -464,13 +464,13 @@ def _target(value):
 def _check_export_folder(path, overwrite):
     from keras_fip import report
 
-    report.check_folder(path, "export")
+    report.check_folder(path, "`export`")
     if os.path.isdir(path) and os.listdir(path) and not overwrite:
-        raise ValueError(f"the export folder {path} exists and is not empty; "
-                         "choose another or pass overwrite")
+        raise ValueError(f"the `export` folder {path} exists and is not empty; "
+                         "choose another or pass `overwrite`")
 
 
-def _model_file(path, argument="model"):
+def _model_file(path, argument="`model`"):
     """Raises unless `path` names a file Keras can hold a model in (checked by name only)."""
     if os.path.isdir(path):
         raise ValueError(f"{argument} {path} is a folder; give a .keras file "
@@ -482,7 +482,7 @@ def _model_file(path, argument="model"):
                          ".keras file (or a legacy .h5 file)")
 
 
-def _load_network(path, argument="model"):
+def _load_network(path, argument="`model`"):
     """Loads a saved network as one single-output classifier, or raises one clear line."""
     import zipfile
 
@@ -532,9 +532,9 @@ def _check_model_fits(network, data, name):
 
     expected = checks.input_shape(network)
     if expected is not None and not checks.fits_shape(data.input_shape, expected):
-        raise ValueError(f"model {name} takes inputs of shape {checks.format_shape(expected)}, "
+        raise ValueError(f"`model` {name} takes inputs of shape {checks.format_shape(expected)}, "
                          f"but the data's inputs are {data.input_shape}")
     classes = checks.num_classes(network)
     if classes is not None and classes < data.num_classes:
-        raise ValueError(f"model {name} has {classes} outputs, but the data has labels "
+        raise ValueError(f"`model` {name} has {classes} outputs, but the data has labels "
                          f"up to {data.num_classes - 1}")
