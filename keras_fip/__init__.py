@@ -47,7 +47,13 @@ _EXPORTS = {
     "geometry": "keras_fip.geometry:",
 }
 
-__all__ = [*_EXPORTS, "register_keras_classes", "__version__"]
+# A literal list: the docs read it without importing the package.
+__all__ = [
+    "AnchorMemory", "FIPEnsemble", "FIPModel", "NaNGuard", "Objective", "PathRecorder",
+    "PathResult", "PathStep", "SparsityObjective", "WeightDiversity", "distances", "geometry",
+    "register_keras_classes", "traverse", "__version__",
+]
+assert set(__all__) == {*_EXPORTS, "register_keras_classes", "__version__"}
 
 #: The packages whose modules define keras-fip's registered Keras classes.
 _REGISTERING = ("keras_fip.engine", "keras_fip.sparsity", "keras_fip.robustness",
