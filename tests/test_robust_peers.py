@@ -229,3 +229,17 @@ def test_grow_ensemble_old_keywords_warn_and_walk_the_same_path(start, split):
         grow_ensemble(start, x_fit, validaton=(x_val, y_val))
     with pytest.raises(ValueError, match="needs validation"):
         grow_ensemble(start, x_fit, acceptance=AcceptanceSettings(max_distance=0.05))
+
+
+def test_the_peers_are_tuned_with_the_registry_grids_on_validation():
+    from keras_fip.experiments.robust import RobustConfig
+    from keras_fip.experiments.robust_tuning import tunable, tune
+
+    assert tunable() == ["fge", "snapshot"]
+    config = RobustConfig(architecture="mlp", hidden=(16,), members=2, epochs=1,
+                          steps_between=4, burn_in=4, methods=("fip", "fge"), progress=False)
+    tuned = tune(config, grids={"fge": (0.01, 0.02)}, max_moves=0)
+    assert list(tuned["search"]) == ["fge"]                    # fip has no grid
+    assert set(tuned["validation_accuracy"]["fge"]) == {"0.01", "0.02"}
+    assert tuned["chosen"]["fge"] in ("0.01", "0.02")
+    assert tuned["validation_samples"] > 0 and "start" in tuned["validation_accuracy"]
