@@ -163,3 +163,10 @@ def test_run_robust_experiment_is_a_deprecated_wrapper():
         wrapper = experiment.run_robust_experiment
     with pytest.warns(DeprecationWarning), pytest.raises(ValueError, match="unknown attack"):
         wrapper(model="mlp", attacks=["deepfool"])
+
+
+def test_a_refused_old_option_is_named_as_typed(tmp_path, capsys):
+    code = exit_code(["robust", "--attackers", "start", "--surrogate-model", "lenet_300_100",
+                      "--out", str(tmp_path / "run")])
+    assert code == 2
+    assert "--surrogate-model has no effect without the attacker other" in capsys.readouterr().err

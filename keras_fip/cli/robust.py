@@ -42,6 +42,10 @@ class DeprecatedAlias(argparse.Action):
         print(f"keras-fip robust: {option_string} is now {self.new}; the old name goes in the "
               "next release.", file=sys.stderr)
         setattr(namespace, self.dest, values)
+        # Messages about this option name it as the user typed it.
+        typed = dict(getattr(namespace, "typed_aliases", {}))
+        typed[self.new] = option_string
+        namespace.typed_aliases = typed
 
 
 def _names(registry):
@@ -264,7 +268,21 @@ def run(args):
 
 
 def _refuse_unused(args):
-    """An option the run would never read is refused, not dropped without a word."""
+    """An option the run would never read is refused, not dropped without a word.
+
+    The message names the option as typed (an old name, if the user gave one).
+    """
+    try:
+        _refuse_unused_options(args)
+    except ValueError as error:
+        message = str(error)
+        for new, old in getattr(args, "typed_aliases", {}).items():
+            if message.startswith(new + " "):
+                message = old + message[len(new):]
+        raise ValueError(message) from None
+
+
+def _refuse_unused_options(args):
     from keras_fip.experiments.robust import RobustConfig
     from keras_fip.robustness.registry import ENSEMBLES
 
