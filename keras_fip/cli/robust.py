@@ -95,8 +95,7 @@ def add_parser(commands):
                         "files, or tfds:NAME prepared in --data-dir; inputs must be in "
                         "the clip range")
     parser.add_argument("--data-dir", default=None, help="tensorflow-datasets data folder")
-    from keras_fip.robustness.attacks import ATTACKS
-    from keras_fip.robustness.registry import ENSEMBLES
+    from keras_fip.robustness.registry import ATTACKS, ENSEMBLES  # names only: no TensorFlow
 
     parser.add_argument("--architecture", default="reference_cnn",
                         help="network: reference_cnn (default), mlp, lenet_300_100, vgg11, "

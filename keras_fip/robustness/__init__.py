@@ -17,38 +17,84 @@ Example:
     >>> result = grow_ensemble(network, x_train, members=10, steps_between=40)
     >>> x_adv = generate(network, x_test, y_test, "pgd", eps=0.2)   # transfer
     >>> accuracy(result.ensemble, x_adv, y_test)
+
+The names are imported when first read, so `keras_fip.robustness.registry`
+(the method and attack names) needs no TensorFlow and `keras-fip robust --help`
+stays light.
 """
 
-from keras_fip.robustness.analysis import (
-    accuracy, adversarial_accuracies, distances_from_start, diversity, member_accuracies,
-    probabilities, transfer_matrix,
-)
-from keras_fip.robustness.attacks import Attack, AttackMethod, generate
-from keras_fip.robustness.constraint import (
-    FunctionalTrustRegion, MemberAcceptance, ScaledObjective, mean_bhattacharyya,
-    softmax_probabilities,
-)
-from keras_fip.robustness.directions import RandomDirection
-from keras_fip.robustness.diversify import (
-    GrowthResult, MemberSampler, WeightDiversity, grow_ensemble, weight_distance,
-)
-from keras_fip.robustness.ensemble import FIPEnsemble
-from keras_fip.robustness.peers._cyclic import CycleSnapshots
-from keras_fip.robustness.peers.deep import deep_ensemble
-from keras_fip.robustness.peers.fge import TriangularCycle, fge_ensemble
-from keras_fip.robustness.peers.snapshot import snapshot_ensemble
-from keras_fip.robustness.registry import ATTACKS, ENSEMBLES, EnsembleMethod
-from keras_fip.robustness.settings import AcceptanceSettings, PathSettings
-from keras_fip.robustness.training import train_network
+import importlib
+import sys
+
+#: Each public name and the module that defines it.
+_HOMES = {
+    "AcceptanceSettings": "settings",
+    "accuracy": "analysis",
+    "adversarial_accuracies": "analysis",
+    "Attack": "attacks",
+    "AttackMethod": "attacks",
+    "ATTACKS": "registry",
+    "CycleSnapshots": "peers._cyclic",
+    "deep_ensemble": "peers.deep",
+    "distances_from_start": "analysis",
+    "diversity": "analysis",
+    "EnsembleMethod": "registry",
+    "ENSEMBLES": "registry",
+    "fge_ensemble": "peers.fge",
+    "FIPEnsemble": "ensemble",
+    "FunctionalTrustRegion": "constraint",
+    "generate": "attacks",
+    "grow_ensemble": "diversify",
+    "GrowthResult": "diversify",
+    "mean_bhattacharyya": "constraint",
+    "member_accuracies": "analysis",
+    "MemberAcceptance": "constraint",
+    "MemberSampler": "diversify",
+    "PathSettings": "settings",
+    "probabilities": "analysis",
+    "RandomDirection": "directions",
+    "ScaledObjective": "constraint",
+    "snapshot_ensemble": "peers.snapshot",
+    "softmax_probabilities": "constraint",
+    "train_network": "training",
+    "transfer_matrix": "analysis",
+    "TriangularCycle": "peers.fge",
+    "weight_distance": "diversify",
+    "WeightDiversity": "diversify",
+}
 
 __all__ = [
-    "ATTACKS", "AcceptanceSettings", "Attack", "AttackMethod", "CycleSnapshots", "ENSEMBLES", "EnsembleMethod",
-    "FIPEnsemble", "FunctionalTrustRegion",
-    "GrowthResult", "MemberAcceptance", "MemberSampler", "PathSettings", "RandomDirection",
-    "ScaledObjective",
-    "TriangularCycle", "WeightDiversity", "accuracy", "adversarial_accuracies",
-    "deep_ensemble", "distances_from_start", "diversity", "fge_ensemble", "generate",
-    "grow_ensemble", "mean_bhattacharyya", "member_accuracies", "probabilities",
-    "snapshot_ensemble", "softmax_probabilities", "train_network", "transfer_matrix",
-    "weight_distance",
+    "ATTACKS", "AcceptanceSettings", "Attack", "AttackMethod", "CycleSnapshots", "ENSEMBLES",
+    "EnsembleMethod", "FIPEnsemble", "FunctionalTrustRegion", "GrowthResult",
+    "MemberAcceptance", "MemberSampler", "PathSettings", "RandomDirection", "ScaledObjective",
+    "TriangularCycle", "WeightDiversity", "accuracy", "adversarial_accuracies", "deep_ensemble",
+    "distances_from_start", "diversity", "fge_ensemble", "generate", "grow_ensemble",
+    "mean_bhattacharyya", "member_accuracies", "probabilities", "snapshot_ensemble",
+    "softmax_probabilities", "train_network", "transfer_matrix", "weight_distance",
 ]
+
+#: The modules that register Keras classes (a `.keras` file may name them):
+#: `keras_fip.register_keras_classes` needs them imported.
+_REGISTERING = ("directions", "diversify", "ensemble", "peers.fge")
+
+
+def __getattr__(name):
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
+    globals()[name] = value  # read once
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_HOMES))
+
+
+def register_keras_classes():
+    """Imports the modules that register this package's Keras classes."""
+    for module in _REGISTERING:
+        importlib.import_module(f"{__name__}.{module}")
+
+
+if "keras" in sys.modules:  # Keras is there already: register now, as the eager package did
+    register_keras_classes()
