@@ -143,7 +143,21 @@ def must_show(runs, attack="pgd", eps="0.2"):
 
 
 def stats(values):
-    """`{"mean", "min", "max", "values"}` of a list of numbers (floats)."""
+    """The mean, lowest and highest of a list of numbers, and the numbers.
+
+    Args:
+        values: numbers (one per seed).
+
+    Returns:
+        `{"mean", "min", "max", "values"}`, floats.
+
+    Raises:
+        ValueError: no values (NumPy's error).
+
+    Example:
+        >>> stats([0.5, 1.0])["mean"]
+        0.75
+    """
     return {"mean": float(np.mean(values)), "min": float(np.min(values)),
             "max": float(np.max(values)), "values": [float(v) for v in values]}
 

@@ -24,15 +24,45 @@ from keras_fip.robustness.registry import ENSEMBLES
 
 
 def tunable(methods=None):
-    """The names of `methods` (default: every registered one) that have a grid."""
+    """The names of `methods` that have a grid to tune.
+
+    Args:
+        methods: names of `ENSEMBLES` (default: every registered one).
+
+    Returns:
+        A list of names, in the order given.
+
+    Raises:
+        ValueError: an unknown name (the registry's error).
+
+    Example:
+        >>> tunable()
+        ['fge', 'snapshot']
+    """
     names = ENSEMBLES.names() if methods is None else methods
     return [name for name in names if ENSEMBLES.get(name).grid]
 
 
 def axis_of(name):
-    """The setting a method's grid moves (its `RobustConfig` field)."""
-    (axis,) = ENSEMBLES.get(name).grid
-    return axis
+    """The setting a method's grid moves (its `RobustConfig` field).
+
+    Args:
+        name: a method of `ENSEMBLES` with a grid.
+
+    Returns:
+        The field's name, a str.
+
+    Raises:
+        ValueError: an unknown method, or a grid of other than one setting.
+
+    Example:
+        >>> axis_of("fge")
+        'fge_lr_max'
+    """
+    axes = tuple(ENSEMBLES.get(name).grid)
+    if len(axes) != 1:
+        raise ValueError(f"{name}'s grid must move one setting, got {axes or 'none'}")
+    return axes[0]
 
 
 def tune(config, *, methods=None, grids=None, max_moves=2, progress=None):
