@@ -8,9 +8,24 @@ from pathlib import Path
 import pytest
 
 from keras_fip import report
-from keras_fip.continual.experiment import remove_run_checkpoints, run_continual_experiment
-from keras_fip.robustness.experiment import run_robust_experiment
-from keras_fip.sparsity.experiment import run_sparsify_experiment, train_dense
+from keras_fip.experiments import continual, robust, sparsify
+from keras_fip.experiments.continual import ContinualRunConfig
+from keras_fip.experiments.continual_runs import remove_run_checkpoints
+from keras_fip.experiments.robust import RobustConfig
+from keras_fip.experiments.sparsify import SparsifyConfig, train_dense
+
+
+def run_continual(checkpoint_dir=None, resume=False, **settings):
+    return continual.run(ContinualRunConfig(**settings), checkpoint_dir=checkpoint_dir,
+                         resume=resume, progress=False)
+
+
+def run_sparsify(**settings):
+    return sparsify.run(SparsifyConfig(progress=False, **settings))
+
+
+def run_robust(**settings):
+    return robust.run(RobustConfig(progress=False, **settings))
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -18,9 +33,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_continual_experiment_returns_the_report(tmp_path):
     from keras_fip.continual import EWC
 
-    payload = run_continual_experiment(
+    payload = run_continual(
         tasks=2, epochs=1, memory_per_class=5, memory_batch_size=16, hidden=[16], seed=1,
-        progress=False, methods=["fip", "finetune", EWC(ewc_weight=10.0)],
+        methods=["fip", "finetune", EWC(ewc_weight=10.0)],
     )
     assert list(payload) == ["config", "results"]
     assert list(payload["results"]) == ["fip", "finetune", "ewc"]
@@ -42,22 +57,22 @@ def test_continual_experiment_returns_the_report(tmp_path):
 def test_continual_experiment_checkpoints_until_told_to_remove_them(tmp_path, digits):
     checkpoints = tmp_path / "checkpoints"
     settings = dict(dataset=digits, tasks=2, epochs=1, methods=["finetune"], hidden=[8],
-                    memory_per_class=5, progress=False)
-    first = run_continual_experiment(checkpoint_dir=str(checkpoints), **settings)
+                    memory_per_class=5)
+    first = run_continual(checkpoint_dir=str(checkpoints), **settings)
     assert (checkpoints / "finetune" / "after_task_2" / "model.keras").exists()
     assert json.loads((checkpoints / "run.json").read_text())["dataset"] == digits.name
-    with pytest.raises(ValueError, match="pass --resume"):
-        run_continual_experiment(checkpoint_dir=str(checkpoints), **settings)
-    resumed = run_continual_experiment(checkpoint_dir=str(checkpoints), resume=True, **settings)
+    with pytest.raises(ValueError, match="pass `resume`|resume"):
+        run_continual(checkpoint_dir=str(checkpoints), **settings)
+    resumed = run_continual(checkpoint_dir=str(checkpoints), resume=True, **settings)
     assert resumed["results"] == first["results"]  # nothing left to train: read back
     remove_run_checkpoints(str(checkpoints))
     assert not checkpoints.exists()
 
 
 def test_sparsify_experiment_runs_every_method(tmp_path):
-    payload = run_sparsify_experiment(
+    payload = run_sparsify(
         architecture="mlp", hidden=[32], epochs=2, sparsity=[0.5, 0.8], steps=6,
-        export=str(tmp_path / "export"), progress=False,
+        export=str(tmp_path / "export"),
     )
     assert list(payload) == ["config", "dense_accuracy", "results", "exports"]
     runs = {(r["method"], r["target_sparsity"]) for r in payload["results"]}
@@ -73,8 +88,8 @@ def test_sparsify_experiment_runs_every_method(tmp_path):
 def test_sparsify_experiment_starts_from_a_network_and_a_dataset(digits):
     network = train_dense("mlp", digits, epochs=3, hidden=[16])
     before = [w.copy() for w in network.get_weights()]
-    payload = run_sparsify_experiment(dataset=digits, model=network, methods=["oneshot"],
-                                      sparsity=[0.5], steps=4, progress=False)
+    payload = run_sparsify(dataset=digits, model=network, methods=["oneshot"],
+                                      sparsity=[0.5], steps=4)
     assert payload["config"]["model"] == network.name
     assert payload["config"]["dataset"] == digits.name
     (row,) = payload["results"]
@@ -84,11 +99,11 @@ def test_sparsify_experiment_starts_from_a_network_and_a_dataset(digits):
 
 def test_robust_experiment_returns_the_report():
     pytest.importorskip("cleverhans")
-    payload = run_robust_experiment(
-        model="mlp", hidden=[16], members=2, epochs=1, steps_between=2, burn_in=2,
+    payload = run_robust(
+        architecture="mlp", hidden=[16], members=2, epochs=1, steps_between=2, burn_in=2,
         methods=["fip", "deep"], attackers=["start"], tolerance=1.0,
         attacks=["fgsm"], eps=[0.1], nb_iter=2, attack_samples=30, matrix_samples=10,
-        whitebox=False, progress=False,
+        whitebox=False,
     )
     methods = {"single", "deep_ensemble", "fip_ensemble"}
     assert set(payload["results"]) == {"transfer"}  # no white-box asked
@@ -102,13 +117,13 @@ def test_robust_experiment_returns_the_report():
 
 
 @pytest.mark.parametrize("run, settings, message", [
-    (run_continual_experiment, {"methods": ["magic"]}, "unknown methods"),
-    (run_sparsify_experiment, {"sparsity": [1.0]}, "[0, 1)"),
-    (run_sparsify_experiment, {"methods": ["magic"]}, "unknown methods"),
-    (run_sparsify_experiment, {"int8": True}, "give --export FOLDER too"),
-    (run_sparsify_experiment, {"model": "no/such/model.keras"}, "no model file"),
-    (run_robust_experiment, {"attacks": ["deepfool"]}, "unknown attack"),
-    (run_robust_experiment, {"eps": [2.0]}, "wider than the clip range"),
+    (run_continual, {"methods": ["magic"]}, "unknown methods"),
+    (run_sparsify, {"sparsity": [1.0]}, "[0, 1)"),
+    (run_sparsify, {"methods": ["magic"]}, "unknown methods"),
+    (run_sparsify, {"int8": True}, "`export`"),
+    (run_sparsify, {"model": "no/such/model.keras"}, "no model file"),
+    (run_robust, {"attacks": ["deepfool"]}, "unknown attack"),
+    (run_robust, {"eps": [2.0]}, "wider than the clip range"),
 ])
 def test_bad_settings_stop_before_any_data_is_loaded(run, settings, message, monkeypatch):
     import keras_fip.data
@@ -118,18 +133,17 @@ def test_bad_settings_stop_before_any_data_is_loaded(run, settings, message, mon
 
     monkeypatch.setattr(keras_fip.data, "load_dataset", no_loading)
     with pytest.raises((ValueError, FileNotFoundError), match=re.escape(message)):
-        run(progress=False, **settings)
+        run(**settings)
 
 
-def test_the_commands_offer_the_experiments_methods():
-    # The commands list the names themselves so that --help needs no TensorFlow.
-    from keras_fip.cli import continual, sparsify
-    from keras_fip.continual import experiment as continual_experiment
-    from keras_fip.sparsity import experiment as sparsity_experiment
+def test_the_commands_offer_the_registries_names():
+    # The commands read the names from the registries, which --help reads without TensorFlow.
+    from keras_fip.cli import continual as continual_cli, sparsify as sparsify_cli
+    from keras_fip.continual.registry import METHODS as CONTINUAL_METHODS
+    from keras_fip.sparsity.registry import METHODS as PRUNING_METHODS
 
-    assert continual.METHOD_NAMES == continual_experiment.METHOD_NAMES
-    assert continual.DEFAULT_METHODS == continual_experiment.DEFAULT_METHODS
-    assert sparsify.METHOD_NAMES == sparsity_experiment.METHOD_NAMES
+    assert continual_cli.METHOD_NAMES == continual.METHOD_NAMES == CONTINUAL_METHODS.names()
+    assert sparsify_cli.METHOD_NAMES == sparsify.METHOD_NAMES == PRUNING_METHODS.names()
 
 
 def imported_modules(path):
@@ -151,9 +165,8 @@ def test_benchmarks_call_the_library_not_the_command_line(path):
 
 
 def test_a_tuned_continual_experiment_reports_its_choices():
-    payload = run_continual_experiment(tasks=2, epochs=1, methods=["derpp", "finetune"],
-                                       memory_per_class=5, hidden=[16], tune=True,
-                                       progress=False)
+    payload = run_continual(tasks=2, epochs=1, methods=["derpp", "finetune"],
+                                       memory_per_class=5, hidden=[16], tune=True)
     chosen = payload["tuning"]["derpp"]["chosen"]
     used = payload["results"]["derpp"]["hyperparameters"]  # every setting, the chosen included
     assert {k: used[k] for k in chosen} == chosen
@@ -164,9 +177,9 @@ def test_a_tuned_continual_experiment_reports_its_choices():
 
 
 def test_method_options_are_kept_fixed_and_not_tuned(digits):
-    payload = run_continual_experiment(
+    payload = run_continual(
         dataset=digits, tasks=2, epochs=1, methods=["fip", "der_views"], memory_per_class=5,
-        hidden=[16], tune=True, progress=False,
+        hidden=[16], tune=True,
         method_options={"fip": {"views": 2}, "der_views": {"fip_weight": 0.5}})
     fip, der = payload["results"]["fip"], payload["results"]["der_views"]
     assert fip["hyperparameters"]["views"] == 2  # kept in every setting tried
@@ -176,5 +189,18 @@ def test_method_options_are_kept_fixed_and_not_tuned(digits):
     assert (fip["family"], fip["anchor"], der["family"], der["anchor"]) == (
         "fip", "path_start", "der", "stored")
     with pytest.raises(ValueError, match="not among the methods run"):
-        run_continual_experiment(dataset=digits, methods=["fip"], method_options={"ewc": {}},
-                                 progress=False)
+        run_continual(dataset=digits, methods=["fip"], method_options={"ewc": {}})
+
+
+def test_the_old_entry_points_still_run_for_one_release(monkeypatch):
+    from keras_fip.experiments.sparsify import run_sparsify_experiment
+
+    with pytest.warns(DeprecationWarning, match="keras_fip.experiments.sparsify"):
+        from keras_fip.sparsity.experiment import run_sparsify_experiment as from_the_old_path
+
+    assert from_the_old_path is run_sparsify_experiment
+    calls = []
+    monkeypatch.setattr(sparsify, "run", calls.append)
+    with pytest.warns(DeprecationWarning, match=r"run\(SparsifyConfig\(\*\*kwargs\)\)"):
+        run_sparsify_experiment(sparsity=[0.5], steps=4, progress=False)
+    assert calls[0].sparsity == [0.5] and calls[0].steps == 4
