@@ -259,13 +259,13 @@ def _write_resume_runs(tmp, arrays):
     import json
     import shutil
 
-    from keras_fip.continual.experiment import run_continual_experiment
+    from keras_fip.experiments import continual
 
     base = tmp / "resume_base"
     base.mkdir()
     np.savez(base / "data.npz", **arrays)
-    run_continual_experiment(dataset=str(base / "data.npz"), **RESUME_OPTIONS,
-                             checkpoint_dir=str(base / "run" / "checkpoints"), progress=False)
+    continual.run(continual.ContinualRunConfig(dataset=str(base / "data.npz"), **RESUME_OPTIONS),
+                  checkpoint_dir=str(base / "run" / "checkpoints"), progress=False)
     for name in RESUME_RUNS:
         folder = tmp / f"resume_{name}"
         shutil.copytree(base, folder)
@@ -367,8 +367,10 @@ CONTINUAL_CLI = [
     CliCase("continual --methods ','", ("continual", "--methods", ","), "methods"),
     CliCase("continual --hidden 0", ("continual", "--hidden", "0"), "--hidden"),
     CliCase("continual --hidden abc", ("continual", "--hidden", "abc"), "--hidden"),
-    CliCase("continual --model nope", ("continual", "--model", "nope",
-                                       "--out", "{tmp}/run"), "nope"),
+    CliCase("continual --architecture nope", ("continual", "--architecture", "nope",
+                                              "--out", "{tmp}/run"), "nope"),
+    CliCase("continual --model nope (the old name of --architecture)",
+            ("continual", "--model", "nope", "--out", "{tmp}/run"), "nope"),
     CliCase("continual --class-order with a letter", ("continual", "--class-order", "1,a"),
             "--class-order"),
     CliCase("continual --class-order omitting a class",
@@ -972,11 +974,12 @@ def _resume_old_folder(tmp):
     return lines[0]
 
 
-def _continual_api(**kwargs):
-    from keras_fip.continual.experiment import run_continual_experiment
+def _continual_api(resume=False, checkpoint_dir=None, **kwargs):
+    from keras_fip.experiments import continual
 
-    return run_continual_experiment(**{"tasks": 2, "epochs": 1, "methods": ["finetune"],
-                                       "progress": False, **kwargs})
+    config = continual.ContinualRunConfig(**{"tasks": 2, "epochs": 1, "methods": ["finetune"],
+                                            **kwargs})
+    return continual.run(config, checkpoint_dir=checkpoint_dir, resume=resume, progress=False)
 
 
 def _config(**kwargs):
@@ -1003,13 +1006,13 @@ ROUND_TWO_CASES = [
             _resume_argv("bad_progress"), "progress.json is corrupt"),
     CliCase("continual --resume with a truncated checkpoint model.keras",
             _resume_argv("bad_model"), "model.keras is corrupt"),
-    ApiCase("run_continual_experiment(): resume without checkpoint_dir",
+    ApiCase("continual.run(): resume without checkpoint_dir",
             lambda tmp: _continual_api(resume=True), "checkpoint_dir"),
     # Item 7: errors in our words.
     CliCase("continual --seed -1", ("continual", "--seed", "-1"), "--seed"),
     CliCase("continual --seed 2**32", ("continual", "--seed", str(2**32)), "--seed"),
     CliCase("robust --seed -1", ("robust", "--seed", "-1"), "--seed"),
-    ApiCase("run_continual_experiment(): seed -1", lambda tmp: _continual_api(seed=-1), "seed"),
+    ApiCase("continual.run(): seed -1", lambda tmp: _continual_api(seed=-1), "seed"),
     ApiCase("load_dataset(): seed -1", lambda tmp: _load("digits", seed=-1), "seed must"),
     ApiCase("FIPModel: fip_weight '30'", lambda tmp: _fip_model(fip_weight="30"), "fip_weight"),
     ApiCase("FIPModel: memory_batch_size 'abc'",
@@ -1024,8 +1027,8 @@ ROUND_TWO_CASES = [
     ApiCase("ContinualConfig: epochs '3'", lambda tmp: _config(epochs="3"), "epochs"),
     ApiCase("ContinualConfig: learning_rate '0.1'",
             lambda tmp: _config(learning_rate="0.1"), "learning_rate"),
-    ApiCase("run_continual_experiment(): memory_batch_size 'abc'",
-            lambda tmp: _continual_api(memory_batch_size="abc"), "--memory-batch-size"),
+    ApiCase("continual.run(): memory_batch_size 'abc'",
+            lambda tmp: _continual_api(memory_batch_size="abc"), "memory_batch_size"),
     CliCase("continual --dataset IDX test labels holding 255",
             ("continual", "--dataset", "{tmp}/idx_255", "--out", "{tmp}/run"), "up to 255"),
     CliCase("robust --dataset IDX test labels holding 255",
@@ -1042,8 +1045,8 @@ ROUND_TWO_CASES = [
     # Item 7: an option that does not apply is refused, never dropped.
     CliCase("continual --data-dir without a tfds dataset",
             ("continual", "--data-dir", "{tmp}", "--out", "{tmp}/run"), "--data-dir"),
-    CliCase("continual --hidden with --model reference_cnn",
-            ("continual", "--model", "reference_cnn", "--hidden", "32", "--out", "{tmp}/run"),
+    CliCase("continual --hidden with --architecture reference_cnn",
+            ("continual", "--architecture", "reference_cnn", "--hidden", "32", "--out", "{tmp}/run"),
             "--hidden"),
     CliCase("continual --validation-fraction without --tune",
             ("continual", "--validation-fraction", "0.2", "--out", "{tmp}/run"),
@@ -1064,11 +1067,11 @@ ROUND_TWO_CASES = [
             ("sparsify", "--data-dir", "{tmp}", "--out", "{tmp}/run"), "--data-dir"),
     CliCase("robust --data-dir without a tfds dataset",
             ("robust", "--data-dir", "{tmp}", "--out", "{tmp}/run"), "--data-dir"),
-    CliCase("robust --cnn-filters with --model mlp",
-            ("robust", "--model", "mlp", "--cnn-filters", "8,16", "--out", "{tmp}/run"),
+    CliCase("robust --cnn-filters with --architecture mlp",
+            ("robust", "--architecture", "mlp", "--cnn-filters", "8,16", "--out", "{tmp}/run"),
             "--cnn-filters"),
-    CliCase("robust --cnn-dense with --model mlp",
-            ("robust", "--model", "mlp", "--cnn-dense", "32", "--out", "{tmp}/run"),
+    CliCase("robust --cnn-dense with --architecture mlp",
+            ("robust", "--architecture", "mlp", "--cnn-dense", "32", "--out", "{tmp}/run"),
             "--cnn-dense"),
     CliCase("robust --hidden with no mlp to shape",
             ("robust", "--attackers", "start,surrogate", "--hidden", "32", "--out", "{tmp}/run"),
