@@ -422,9 +422,9 @@ ENGINE_API = [
             lambda tmp: _remember(_dataset()), "arrays"),
     ApiCase("remember(): labels out of range",
             lambda tmp: _remember(_digits().x_train, _digits().y_train + 10), "label"),
-    ApiCase("remember(): samples_per_class 0",
-            lambda tmp: _remember(_digits().x_train, _digits().y_train, samples_per_class=0),
-            "samples_per_class"),
+    ApiCase("remember(): memory_per_class 0",
+            lambda tmp: _remember(_digits().x_train, _digits().y_train, memory_per_class=0),
+            "memory_per_class"),
     ApiCase("remember(): wrong input shape",
             lambda tmp: _remember(_digits().x_train[:, :4], _digits().y_train), "shape"),
     ApiCase("remember(): fewer labels than inputs",
@@ -838,7 +838,7 @@ def _fit_after_remember(tmp):
     digits = _digits()
     model = FIPModel(_logits_subclassed())
     model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    model.remember(digits.x_train[:64], digits.y_train[:64], samples_per_class=2)
+    model.remember(digits.x_train[:64], digits.y_train[:64], memory_per_class=2)
     model.fit(digits.x_train[:64], digits.y_train[:64] + 5, epochs=1, verbose=0)
 
 
@@ -1019,8 +1019,8 @@ ROUND_TWO_CASES = [
             lambda tmp: _fip_model(memory_batch_size="abc"), "memory_batch_size"),
     ApiCase("FIPModel: memory_batch_size 2.5",
             lambda tmp: _fip_model(memory_batch_size=2.5), "memory_batch_size"),
-    ApiCase("remember(): samples_per_class and num_samples both",
-            lambda tmp: _remember(_digits().x_train, _digits().y_train, samples_per_class=2,
+    ApiCase("remember(): memory_per_class and num_samples both",
+            lambda tmp: _remember(_digits().x_train, _digits().y_train, memory_per_class=2,
                                   num_samples=5), "not both"),
     ApiCase("remember(): num_samples 'abc'",
             lambda tmp: _remember(_digits().x_train, num_samples="abc"), "num_samples"),
