@@ -55,9 +55,17 @@ __all__ = [
 ]
 assert set(__all__) == {*_EXPORTS, "register_keras_classes", "__version__"}
 
-#: The packages whose modules define keras-fip's registered Keras classes.
-_REGISTERING = ("keras_fip.engine", "keras_fip.sparsity", "keras_fip.robustness",
-                "keras_fip.continual")
+#: The modules that define keras-fip's registered Keras classes (tests/test_cli.py
+#: checks that the list is complete).
+_REGISTERING = (
+    "keras_fip.engine.distances", "keras_fip.engine.memory", "keras_fip.engine.model",
+    "keras_fip.engine.objectives", "keras_fip.engine.steps",
+    "keras_fip.continual.legacy", "keras_fip.continual.losses", "keras_fip.continual.terms",
+    "keras_fip.continual.methods.ewc",
+    "keras_fip.sparsity.distill", "keras_fip.sparsity.objective", "keras_fip.sparsity.schedules",
+    "keras_fip.robustness.directions", "keras_fip.robustness.diversify",
+    "keras_fip.robustness.ensemble", "keras_fip.robustness.peers.fge",
+)
 
 
 def register_keras_classes():
@@ -77,8 +85,8 @@ def register_keras_classes():
         >>> keras_fip.register_keras_classes()
         >>> ensemble = keras.models.load_model("ensemble.keras")
     """
-    for package in _REGISTERING:
-        importlib.import_module(package)
+    for module in _REGISTERING:
+        importlib.import_module(module)
 
 
 def __getattr__(name):

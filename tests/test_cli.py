@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -103,18 +104,32 @@ def test_help_imports_no_keras_whatever_the_program_is_called():
     assert result.returncode == 0, result.stderr[-2000:]
 
 
-def test_a_bare_import_keras_fip_lets_keras_load_its_saved_classes():
-    """The registered classes are found by `load_model` after `import keras_fip`,
-    whether Keras is imported before or after it."""
-    code = (
+@pytest.mark.parametrize("order", ["import keras_fip\nimport keras\n",
+                                   "import keras\nimport keras_fip\n",
+                                   "import keras\nfrom keras_fip.sparsity import prune\n"])
+def test_a_bare_import_keras_fip_lets_keras_load_its_saved_classes(order):
+    """The registered classes of every job are found by `load_model` after `import
+    keras_fip`, whether Keras is imported before or after it."""
+    code = order + (
         "import sys\n"
-        "import keras_fip\n"
-        "import keras\n"
-        "found = keras.saving.get_registered_object('keras_fip>FIPEnsemble')\n"
-        "sys.exit(0 if found is not None and found.__name__ == 'FIPEnsemble' else 1)\n"
+        "names = ['FIPModel', 'FIPEnsemble', 'SparsityObjective', 'ContinualModel']\n"
+        "missing = [n for n in names if keras.saving.get_registered_object(f'keras_fip>{n}') is None]\n"
+        "print(missing, file=sys.stderr)\n"
+        "sys.exit(1 if missing else 0)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_every_module_that_registers_keras_classes_is_imported_by_the_package():
+    import keras_fip
+
+    root = Path(keras_fip.__file__).parent
+    defining = {
+        ".".join(("keras_fip", *path.relative_to(root).with_suffix("").parts))
+        for path in root.rglob("*.py") if "@keras.saving.register_keras_serializable" in path.read_text()
+    }
+    assert defining == set(keras_fip._REGISTERING)
 
 
 def test_importing_keras_fip_stays_light():

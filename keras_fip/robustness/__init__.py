@@ -24,7 +24,6 @@ stays light.
 """
 
 import importlib
-import sys
 
 #: Each public name and the module that defines it.
 _HOMES = {
@@ -73,9 +72,6 @@ __all__ = [
     "softmax_probabilities", "train_network", "transfer_matrix", "weight_distance",
 ]
 
-#: The modules that register Keras classes (a `.keras` file may name them):
-#: `keras_fip.register_keras_classes` needs them imported.
-_REGISTERING = ("directions", "diversify", "ensemble", "peers.fge")
 
 
 def __getattr__(name):
@@ -89,12 +85,3 @@ def __getattr__(name):
 def __dir__():
     return sorted(set(globals()) | set(_HOMES))
 
-
-def register_keras_classes():
-    """Imports the modules that register this package's Keras classes."""
-    for module in _REGISTERING:
-        importlib.import_module(f"{__name__}.{module}")
-
-
-if "keras" in sys.modules:  # Keras is there already: register now, as the eager package did
-    register_keras_classes()

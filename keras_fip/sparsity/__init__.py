@@ -12,7 +12,6 @@ the tfmot peer, and never change what `keras` / `tf.keras` mean for the caller.
 """
 
 import importlib
-import sys
 
 #: Each public name and the module that defines it.
 _HOMES = {
@@ -39,9 +38,6 @@ __all__ = ["ConstantSparsity", "ExportFolderError", "ExportReport", "GradualMask
     "one_shot_kd", "prunable_variables", "prune", "saved_model_predict", "sparsify",
     "sparsify_ramp", "tflite_predict", "tfmot_polynomial", "to_tf_keras"]
 
-#: The modules that register Keras classes (a `.keras` file may name them):
-#: `keras_fip.register_keras_classes` needs them imported.
-_REGISTERING = ("objective", "schedules", "distill")
 
 
 def __getattr__(name):
@@ -55,12 +51,3 @@ def __getattr__(name):
 def __dir__():
     return sorted(set(globals()) | set(_HOMES))
 
-
-def register_keras_classes():
-    """Imports the modules that register this package's Keras classes."""
-    for module in _REGISTERING:
-        importlib.import_module(f"{__name__}.{module}")
-
-
-if "keras" in sys.modules:  # Keras is there already: register now, as the eager package did
-    register_keras_classes()
