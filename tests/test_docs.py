@@ -23,7 +23,7 @@ _spec = importlib.util.spec_from_file_location("docs_site_hook", ROOT / "docs" /
 
 #: The packages whose public names make the API reference (see docs/_hooks/site.py).
 PACKAGES = ("keras_fip", "keras_fip.continual", "keras_fip.sparsity", "keras_fip.robustness",
-            "keras_fip.geometry", "keras_fip.data", "keras_fip.models")
+            "keras_fip.experiments", "keras_fip.geometry", "keras_fip.data", "keras_fip.models")
 
 #: Public names whose docstrings may still lack a section (a name added while another
 #: change rewrites its file); remove a name once its docstring is complete (the test says so).

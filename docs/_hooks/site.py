@@ -52,6 +52,10 @@ API = {
                         "Sparsification along a FIP, its peers, masks, and export through tfmot."),
     "api/robustness.md": ("keras_fip.robustness", "keras_fip.robustness",
                           "Ensembles along weight-diversifying FIPs, their peers, attacks."),
+    "api/experiments.md": ("keras_fip.experiments", "keras_fip.experiments",
+                           "The experiments behind the commands: one Config dataclass a job "
+                           "and the function that runs it, and the composition of two jobs "
+                           "on one network."),
     "api/geometry.md": ("keras_fip.geometry", "keras_fip.geometry",
                         "The metric of weight space and its top eigenpairs."),
     "api/data.md": ("keras_fip.data", "keras_fip.data",

@@ -10,3 +10,40 @@ the console).
 
 Nothing below this layer imports it: the engine and the jobs never reach up.
 """
+
+import importlib
+
+#: Public name -> "module:attribute", imported when first read (so that the command's
+#: --help, which imports this package's registries' neighbours, stays without TensorFlow).
+_EXPORTS = {
+    "ContinualRunConfig": "keras_fip.experiments.continual:ContinualRunConfig",
+    "run_continual": "keras_fip.experiments.continual:run",
+    "SparsifyConfig": "keras_fip.experiments.sparsify:SparsifyConfig",
+    "run_sparsify": "keras_fip.experiments.sparsify:run",
+    "RobustConfig": "keras_fip.experiments.robust:RobustConfig",
+    "run_robust": "keras_fip.experiments.robust:run",
+    "sparsify_after_tasks": "keras_fip.experiments.compose:sparsify_after_tasks",
+    "learn_tasks_keeping_mask": "keras_fip.experiments.compose:learn_tasks_keeping_mask",
+    "memory_of": "keras_fip.experiments.compose:memory_of",
+    "ThenSparsifyResult": "keras_fip.experiments.compose:ThenSparsifyResult",
+}
+
+# A literal list: the docs read it without importing the package.
+__all__ = [
+    "ContinualRunConfig", "RobustConfig", "SparsifyConfig", "ThenSparsifyResult",
+    "learn_tasks_keeping_mask", "memory_of", "run_continual", "run_robust", "run_sparsify",
+    "sparsify_after_tasks",
+]
+
+
+def __getattr__(name):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module, _, attribute = _EXPORTS[name].partition(":")
+    value = getattr(importlib.import_module(module), attribute)
+    globals()[name] = value  # read once
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -51,6 +51,10 @@ class ThenSparsifyResult:
         seconds: the pruning's time.
         export: the export's files, zero fractions and per-task TFLite agreement
             (`export_sparse`'s report, plus `task_agreement`), or None.
+        network: the pruned Keras network (not in `to_dict`).
+
+    Raises:
+        TypeError: a field is missing (a dataclass).
 
     Example:
         >>> pruned = sparsify_after_tasks(model, stream, sparsity=0.9)
@@ -87,9 +91,19 @@ class ThenSparsifyResult:
 def memory_of(model):
     """`(inputs, labels)` of a continual model's memory, every task's samples.
 
+    Args:
+        model: the `FIPModel` a continual method trained (`run_method`'s second value).
+
+    Returns:
+        `(inputs, labels)`: NumPy arrays, the stored samples of every finished task.
+
     Raises:
         ValueError: the model keeps no memory (methods without one, such as
             `finetune` or `ewc`, leave nothing to protect or train on).
+
+    Example:
+        >>> result, model = run_method(stream, "fip", build_network)
+        >>> x_memory, y_memory = memory_of(model)
     """
     memory = getattr(model, "memory", None)
     arrays = memory.numpy() if memory is not None else {}
