@@ -17,8 +17,8 @@ PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "keras_fip"
 
 #: Bottom to top. A module's layer is that of the longest prefix listed.
 LAYERS = [
-    ("keras_fip._version", "keras_fip.registry", "keras_fip.deprecation", "keras_fip.checks",
-     "keras_fip.console", "keras_fip.plotting"),
+    ("keras_fip._version", "keras_fip.registry", "keras_fip.deprecation", "keras_fip.lazy",
+     "keras_fip.checks", "keras_fip.console", "keras_fip.plotting"),
     ("keras_fip.data",),
     ("keras_fip.engine", "keras_fip.models", "keras_fip.geometry"),
     ("keras_fip.continual", "keras_fip.sparsity", "keras_fip.robustness"),

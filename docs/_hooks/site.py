@@ -11,7 +11,9 @@
   ``../benchmarks/RESULTS.md`` in a guide) are rewritten to the page's place in the site.
 * The API reference (``api/*.md``) is generated from each package's public names: its
   ``__all__``, or the names its ``__init__.py`` imports when it has none, read with
-  ``ast`` (nothing is imported), one mkdocstrings block per name.
+  ``ast`` (nothing is imported), one mkdocstrings block per name. The packages serve
+  their names lazily, so each block names the name's home module, found with ``ast``
+  too (the package's ``_EXPORTS`` table, else the module that defines it).
 """
 
 from __future__ import annotations
@@ -88,10 +90,48 @@ def public_names(package):
     return [n for n in dict.fromkeys(names) if not n.startswith("_")]
 
 
+def _top_level_names(tree):
+    for node in tree.body:
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef)):
+            yield node.name
+        elif isinstance(node, ast.Assign):
+            yield from (t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            yield node.target.id
+
+
+def home(package, name):
+    """Where `package.name` is defined: `"module.attribute"`, or a module's own path."""
+    folder = os.path.join(ROOT, *package.split("."))
+    tree = ast.parse(open(os.path.join(folder, "__init__.py"), encoding="utf-8").read())
+    for node in tree.body:
+        if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict)
+                and any(getattr(t, "id", None) == "_EXPORTS" for t in node.targets)):
+            exports = ast.literal_eval(node.value)
+            if name in exports:
+                module, _, attribute = exports[name].partition(":")
+                if not attribute:
+                    return module
+                package_folder = os.path.join(ROOT, *module.split("."))
+                if os.path.isdir(package_folder):  # a lazy package: look inside it
+                    return home(module, attribute)
+                return f"{module}.{attribute}"
+    if name in _top_level_names(tree):
+        return f"{package}.{name}"
+    found = []
+    for path in sorted(glob.glob(os.path.join(folder, "**", "*.py"), recursive=True)):
+        if path == os.path.join(folder, "__init__.py"):
+            continue
+        if name in _top_level_names(ast.parse(open(path, encoding="utf-8").read())):
+            module = os.path.relpath(path[:-3], ROOT).replace(os.sep, ".")
+            found.append(f"{module.removesuffix('.__init__')}.{name}")
+    return min(found, key=len) if found else f"{package}.{name}"
+
+
 def api_page(package, title, intro):
     lines = [f"# `{title}`", "", intro, ""]
     for name in public_names(package):
-        lines += [f"::: {package}.{name}", ""]
+        lines += [f"::: {home(package, name)}", ""]
     return "\n".join(lines)
 
 

@@ -6,6 +6,27 @@ that need the data are the experiments' (`keras_fip.*.experiment`).
 
 import argparse
 import math
+import sys
+
+
+class DeprecatedAlias(argparse.Action):
+    """A hidden old option name: stores into the new one's `dest` and warns on stderr.
+
+    The namespace's `typed_aliases` (`{new option: old option as typed}`) lets a
+    later message name the option the way the user typed it.
+    """
+
+    def __init__(self, option_strings, dest, new=None, **kwargs):
+        self.new = new
+        super().__init__(option_strings, dest, help=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"{parser.prog}: {option_string} is now {self.new}; the old name goes in the "
+              "next release.", file=sys.stderr)
+        setattr(namespace, self.dest, values)
+        typed = dict(getattr(namespace, "typed_aliases", {}))
+        typed[self.new] = option_string
+        namespace.typed_aliases = typed
 
 
 def seed_type(text):

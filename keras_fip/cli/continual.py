@@ -32,19 +32,6 @@ FLAGS = {
 }
 
 
-class DeprecatedAlias(argparse.Action):
-    """A hidden old option name: stores into the new one's `dest` and warns on stderr."""
-
-    def __init__(self, option_strings, dest, new=None, **kwargs):
-        self.new = new
-        super().__init__(option_strings, dest, help=argparse.SUPPRESS, **kwargs)
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        print(f"keras-fip continual: {option_string} is now {self.new}; the old name goes in "
-              "the next release.", file=sys.stderr)
-        setattr(namespace, self.dest, values)
-
-
 def _methods_epilog():
     """One line per method for --help: name, family/anchor, what it does."""
     width = max(map(len, METHODS))
@@ -101,7 +88,7 @@ def add_parser(commands):
     parser.add_argument("--architecture", default="mlp",
                         help="network: mlp (default), reference_cnn, lenet_300_100, vgg11, "
                         "vgg16, resnet18, resnet20")
-    parser.add_argument("--model", dest="architecture", action=DeprecatedAlias,
+    parser.add_argument("--model", dest="architecture", action=_checks.DeprecatedAlias,
                         new="--architecture")
     parser.add_argument("--hidden", default="256,256",
                         help="hidden widths of --architecture mlp (default 256,256)")

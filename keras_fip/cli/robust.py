@@ -8,7 +8,6 @@ attacks are read from their registries (`ENSEMBLES`, `ATTACKS`).
 """
 
 import argparse
-import sys
 
 from keras_fip.cli import _checks
 from keras_fip.cli._console import quiet_tensorflow_logger
@@ -29,23 +28,6 @@ def unit(text):
     if value > 1:
         raise argparse.ArgumentTypeError(f"must be in [0, 1] (0.01 is one point), got {text}")
     return value
-
-
-class DeprecatedAlias(argparse.Action):
-    """A hidden old option name: stores into the new one's `dest` and warns on stderr."""
-
-    def __init__(self, option_strings, dest, new=None, **kwargs):
-        self.new = new
-        super().__init__(option_strings, dest, help=argparse.SUPPRESS, **kwargs)
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        print(f"keras-fip robust: {option_string} is now {self.new}; the old name goes in the "
-              "next release.", file=sys.stderr)
-        setattr(namespace, self.dest, values)
-        # Messages about this option name it as the user typed it.
-        typed = dict(getattr(namespace, "typed_aliases", {}))
-        typed[self.new] = option_string
-        namespace.typed_aliases = typed
 
 
 def _names(registry):
@@ -101,7 +83,7 @@ def add_parser(commands):
                         help="network: reference_cnn (default), mlp, lenet_300_100, vgg11, "
                         "vgg16, resnet18, resnet20")
     # The option's name before the redesign (issue 23), still accepted.
-    parser.add_argument("--model", dest="architecture", action=DeprecatedAlias,
+    parser.add_argument("--model", dest="architecture", action=_checks.DeprecatedAlias,
                         new="--architecture")
     parser.add_argument("--hidden", default="256,256",
                         help="hidden widths of --architecture mlp")
@@ -124,7 +106,7 @@ def add_parser(commands):
     parser.add_argument("--surrogate-architecture", default="mlp",
                         help="the other attacker's architecture (default mlp, --hidden)")
     parser.add_argument("--surrogate-model", dest="surrogate_architecture",
-                        action=DeprecatedAlias, new="--surrogate-architecture")
+                        action=_checks.DeprecatedAlias, new="--surrogate-architecture")
     parser.add_argument("--attacks", default=DEFAULT_ATTACKS,
                         help=f"comma-separated among {_names(ATTACKS)} (pgd, bim, mim and fgsm "
                         f"under L-inf; default {DEFAULT_ATTACKS})")
@@ -153,7 +135,7 @@ def add_parser(commands):
                         help="length of each FIP path step in weight space (default 0.2)")
     # The option's name before keras-fip 0.2, still accepted.
     parser.add_argument("--step-size", dest="step_length", type=positive,
-                        action=DeprecatedAlias, new="--step-length")
+                        action=_checks.DeprecatedAlias, new="--step-length")
     parser.add_argument("--diversity-weight", type=non_negative, default=1.0,
                         help="weight of the weight-diversity objective against the "
                         "functional distance (default 1)")

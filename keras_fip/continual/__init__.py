@@ -4,7 +4,7 @@ The names load when first used, so that `keras_fip.continual.registry` (the
 methods by name) is read by `keras-fip continual --help` without TensorFlow.
 """
 
-import importlib
+from keras_fip import lazy
 
 _HOMES = {
     "keras_fip.continual.methods": (
@@ -32,13 +32,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name):
-    if name not in _HOME:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_HOME[name]), name)
-    globals()[name] = value  # once
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy.serve(__name__, _HOME)

@@ -11,7 +11,7 @@ the console).
 Nothing below this layer imports it: the engine and the jobs never reach up.
 """
 
-import importlib
+from keras_fip import lazy
 
 #: Public name -> "module:attribute", imported when first read (so that the command's
 #: --help, which imports this package's registries' neighbours, stays without TensorFlow).
@@ -36,14 +36,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module, _, attribute = _EXPORTS[name].partition(":")
-    value = getattr(importlib.import_module(module), attribute)
-    globals()[name] = value  # read once
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy.serve(__name__, _EXPORTS)

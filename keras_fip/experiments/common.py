@@ -3,8 +3,8 @@
 `keras_fip.continual.experiment`, `keras_fip.sparsity.experiment` and
 `keras_fip.robustness.experiment` load a dataset from a spec (or take a
 `Dataset`), build a network from a name and a few options, and print progress
-lines only when asked. Error messages name the `keras-fip` option, since the
-command passes its options through unchanged.
+lines only when asked. Error messages name the Config's argument (one-word names
+in backquotes), which the command turns into its option.
 """
 
 import os
@@ -30,7 +30,7 @@ def load_data(dataset, seed=0, data_dir=None):
     return load_dataset(dataset, seed=seed, data_dir=data_dir), os.fspath(dataset)
 
 
-def check_labels(data, option="--dataset"):
+def check_labels(data, option="`dataset`"):
     """Raises ValueError when the labels cannot be class ids 0..K-1 of one network.
 
     The loaders size the output layer by the largest label of either split, so

@@ -205,7 +205,7 @@ def run(config):
     say = experiment_common.printer(config.progress)
     data, dataset_name = experiment_common.load_data(config.dataset, seed=config.seed,
                                                      data_dir=config.data_dir)
-    experiment_common.check_labels(data)
+    experiment_common.check_labels(data, "`dataset`")
     x, y, path_validation, held_out = _training_split(config, data)
     options = experiment_common.model_options(config.architecture, config.hidden,
                                               config.cnn_filters, config.cnn_dense)

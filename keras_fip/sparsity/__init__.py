@@ -11,7 +11,7 @@ tensorflow-model-optimization and tf_keras are imported only by the export and
 the tfmot peer, and never change what `keras` / `tf.keras` mean for the caller.
 """
 
-import importlib
+from keras_fip import lazy
 
 #: Each public name and the module that defines it.
 _HOMES = {
@@ -40,14 +40,5 @@ __all__ = ["ConstantSparsity", "ExportFolderError", "ExportReport", "GradualMask
 
 
 
-def __getattr__(name):
-    if name not in _HOMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)
-    globals()[name] = value  # read once
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_HOMES))
+__getattr__, __dir__ = lazy.serve(__name__, {name: f".{home}" for name, home in _HOMES.items()})
 
