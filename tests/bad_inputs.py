@@ -525,12 +525,12 @@ def _finetune(x=None, y=None, **kwargs):
 
 
 def _baseline(name, x=None, y="digits", **kwargs):
-    from keras_fip.sparsity import baselines
+    from keras_fip.sparsity import peers
 
     digits = _digits()
     kwargs = {"sparsity": 0.5, "steps": 4, **kwargs}
-    return getattr(baselines, name)(_digits_network(), digits.x_train if x is None else x,
-                                    digits.y_train if isinstance(y, str) else y, **kwargs)
+    return getattr(peers, name)(_digits_network(), digits.x_train if x is None else x,
+                                digits.y_train if isinstance(y, str) else y, **kwargs)
 
 
 def _export(directory, **kwargs):
@@ -540,9 +540,13 @@ def _export(directory, **kwargs):
 
 
 def _grow(network=None, x=None, **kwargs):
-    from keras_fip.robustness import grow_ensemble
+    from keras_fip.robustness import AcceptanceSettings, grow_ensemble
 
     kwargs = {"members": 2, "steps_between": 2, **kwargs}
+    acceptance = {name: kwargs.pop(name) for name in ("validation", "tolerance", "max_distance",
+                                                      "check_every") if name in kwargs}
+    if acceptance:
+        kwargs["acceptance"] = AcceptanceSettings(**acceptance)
     return grow_ensemble(_digits_network() if network is None else network,
                          _digits().x_train if x is None else x, **kwargs)
 

@@ -152,7 +152,7 @@ def test_fip_model_decides_at_remember_for_an_unbuilt_subclassed_network(digits)
     model = FIPModel(SoftmaxInCall(), seed=0)
     model.compile("adam", keras.losses.SparseCategoricalCrossentropy())
     model.fit(digits.x_train[:64], digits.y_train[:64], epochs=1, verbose=0)
-    model.remember(digits.x_train[:64], digits.y_train[:64], samples_per_class=2)
+    model.remember(digits.x_train[:64], digits.y_train[:64], memory_per_class=2)
     assert model.from_logits is False and model.distance.from_logits is False
 
 
@@ -169,7 +169,7 @@ def _old_task_accuracy(digits, from_logits):
     model.compile(keras.optimizers.Adam(0.01), keras.losses.SparseCategoricalCrossentropy())
     model.fit(digits.x_train[old], digits.y_train[old], epochs=15, batch_size=64,
               verbose=0, shuffle=False)
-    model.remember(digits.x_train[old], digits.y_train[old], samples_per_class=30, seed=0)
+    model.remember(digits.x_train[old], digits.y_train[old], memory_per_class=30, seed=0)
     model.fit(digits.x_train[~old], digits.y_train[~old], epochs=15, batch_size=64,
               verbose=0, shuffle=False)
     predicted = model.predict(digits.x_test[old_test], verbose=0).argmax(-1)
@@ -213,7 +213,7 @@ def test_labels_out_of_range_name_the_value_and_the_outputs_for_subclassed_model
     with pytest.raises(ValueError, match=r"10 outputs.*up to 29"):
         model.remember(x, y + 20)
     model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    model.remember(x, y, samples_per_class=2)
+    model.remember(x, y, memory_per_class=2)
     with pytest.raises(ValueError, match=r"fit\(\): labels must be in \[0, 10\).*label 14"):
         model.fit(x, y + 5, epochs=1, verbose=0)
     with pytest.raises(ValueError, match=r"fit\(\).*label -1"):

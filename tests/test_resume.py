@@ -144,8 +144,8 @@ def test_a_corrupt_run_file_is_named_before_anything_trains(tmp_path, name, cont
 
 
 def test_the_old_entry_point_still_runs_for_one_release(tmp_path):
-    from keras_fip.continual.experiment import run_continual_experiment
-
+    with pytest.warns(DeprecationWarning):
+        from keras_fip.continual.experiment import run_continual_experiment
     with pytest.warns(DeprecationWarning):
         payload = run_continual_experiment(tasks=2, epochs=1, methods=["finetune"], hidden=[8],
                                            model="mlp", progress=False)

@@ -35,7 +35,8 @@ NUMBER = re.compile(r"[-+]?(?:\d[\d,]*\.?\d*|\.\d+)(?:e[-+]?\d+)?")
 JOBS = {"continual": ("01_continual_learning", "FIPModel.from_model"),
         "sparsify": ("02_sparsify_and_export", "sparsify("),
         "robust": ("03_robust_ensembles", "grow_ensemble("),
-        "geometry": ("04_geometry", "geometry.top_eigenpairs(")}
+        "geometry": ("04_geometry", "geometry.top_eigenpairs("),
+        "compose": ("05_continual_then_sparsify", "sparsify_after_tasks(")}
 
 #: A cell the test appends (never in the repository): the figures each notebook
 #: prints, as one JSON line, so the test can hold them to what the text says.
@@ -60,6 +61,13 @@ FIGURES = {
         "fip": paths["FIP"][-1]["functional_distance"],
         "finetune": paths["fine-tuning"][-1]["functional_distance"],
         "fip_weight": paths["FIP"][-1]["weight_distance"]}""",
+    "05_continual_then_sparsify": """{
+        "dense": result.summary["average_accuracy"],
+        "before": pruned.accuracy_before, "after": pruned.accuracy_after,
+        "sparsity": pruned.sparsity, "labels_used": pruned.labels_used,
+        "agreement": report["task_agreement"], "tflite": tflite_accuracy,
+        "zeros": zeros, "regrown": regrown,
+        "kept": kept.accuracy_matrix, "tuned": tuned.accuracy_matrix}""",
 }
 
 
@@ -97,8 +105,21 @@ def promises_04(f):
     assert f["fip_weight"] > 0                          # while the weights move
 
 
+def promises_05(f):
+    assert f["sparsity"] == pytest.approx(0.9, abs=2e-3)   # 90% of the weights are zero
+    assert f["labels_used"] is False                       # the path read no label
+    assert sum(f["before"]) / 5 == pytest.approx(f["dense"], abs=1e-9)
+    assert sum(f["after"]) / 5 >= sum(f["before"]) / 5 - 0.03  # every task kept (-0.003 measured)
+    assert min(f["agreement"]) >= 0.99                     # the TFLite file answers as Keras
+    assert f["tflite"] == pytest.approx(f["after"], abs=0.01)
+    assert f["zeros"]["after"] == f["zeros"]["before"] and f["regrown"] == 0  # the mask is kept
+    assert f["kept"][-1][0] > f["tuned"][-1][0] + 0.2      # FIP keeps the upright digits
+    assert f["kept"][-1][-1] > 0.8                         # while the last task is learned
+
+
 PROMISES = {"01_continual_learning": promises_01, "02_sparsify_and_export": promises_02,
-            "03_robust_ensembles": promises_03, "04_geometry": promises_04}
+            "03_robust_ensembles": promises_03, "04_geometry": promises_04,
+            "05_continual_then_sparsify": promises_05}
 
 
 def test_there_is_a_tutorial_for_each_job():
