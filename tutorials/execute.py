@@ -14,6 +14,7 @@ documentation site renders the committed outputs without executing anything.
 from __future__ import annotations
 
 import argparse
+import os
 import pathlib
 import re
 import sys
@@ -66,6 +67,9 @@ def main(argv=None):
     parser.add_argument("notebooks", nargs="*", type=pathlib.Path,
                         help="notebooks to execute (default: every tutorials/*.ipynb)")
     args = parser.parse_args(argv)
+    # The kernels inherit it: TensorFlow's C++ start-up lines stay out of the saved
+    # outputs, as in the tests (tests/conftest.py), which compare against them.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     paths = args.notebooks or sorted(FOLDER.glob("*.ipynb"))
     for path in paths:
         print(f"executing {path} (outputs written back to it)", flush=True)
