@@ -40,8 +40,9 @@ def _results_on_both_backends(script, tmp_path):
 
 def test_fip_steps_agree_on_tensorflow_and_jax(tmp_path):
     names, tensorflow, jax = _results_on_both_backends("cross_backend_steps.py", tmp_path)
-    # Every distance, DER++, SGD and PathStep for 3 epochs, and EWC's Fisher.
-    assert len(names) == 9
+    # Every distance, DER++, drawn memory batches, SGD and PathStep for 3 epochs,
+    # and EWC's Fisher.
+    assert len(names) == 11
     for name in names:
         np.testing.assert_allclose(jax[name], tensorflow[name], atol=1e-5, err_msg=name)
 

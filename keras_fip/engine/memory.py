@@ -23,6 +23,49 @@ from keras import ops
 from keras_fip.engine import backend
 
 POLICIES = ("balanced", "reservoir")
+SAMPLERS = ("uniform", "permutation")
+_GOLDEN = 0x9E3779B9  # 2**32 / golden ratio: spreads consecutive counters apart
+
+
+def _mix32(x):
+    """A bijection on uint32 whose output bits each depend on every input bit
+    (the "lowbias32" integer hash found by C. Wellons' hash-prospector)."""
+    for shift, multiplier in ((16, 0x7FEB352D), (15, 0x846CA68B)):
+        x = ops.bitwise_xor(x, ops.right_shift(x, shift))
+        x = ops.multiply(x, ops.cast(multiplier, "uint32"))
+    return ops.bitwise_xor(x, ops.right_shift(x, 16))
+
+
+def uniform_indices(size, batch_size, seed_state):
+    """Indices into a memory of `size` samples: `batch_size` drawn uniformly with
+    replacement, or `0 .. size - 1` when `size <= batch_size`.
+
+    Counter-based: index i is a hash of (seed state, i) modulo `size`, so the
+    work is O(batch) and the numbers are the same on every backend (integer ops
+    only). The modulo's bias is below size / 2**32.
+
+    Args:
+        size: the memory's size (a Python int, or a scalar tensor when the
+            memory lives in a variable of unknown length).
+        batch_size: a Python int.
+        seed_state: the two numbers of a `SeedGenerator`'s state (`next()`).
+    """
+    state = ops.cast(seed_state, "uint32")
+    key = _mix32(ops.bitwise_xor(state[0], _mix32(state[1] + ops.cast(_GOLDEN, "uint32"))))
+    if isinstance(size, int):  # known when traced (JAX)
+        if size <= batch_size:
+            return ops.arange(size, dtype="int32")
+        count = batch_size
+    else:
+        count = ops.minimum(ops.cast(batch_size, "int32"), ops.cast(size, "int32"))
+    counter = ops.cast(ops.arange(count, dtype="int32"), "uint32")
+    hashed = _mix32(key + counter * ops.cast(_GOLDEN, "uint32"))
+    drawn = ops.cast(hashed % ops.cast(size, "uint32"), "int32")
+    if isinstance(size, int):
+        return drawn
+    # Unknown when traced (TensorFlow): the whole memory, in order, when it is small.
+    return ops.where(ops.cast(size, "int32") <= batch_size, ops.arange(count, dtype="int32"),
+                     drawn)
 
 
 @keras.saving.register_keras_serializable("keras_fip")
@@ -35,9 +78,13 @@ class AnchorMemory:
             represented (drops from the largest class first, newest first);
             `"reservoir"` keeps a uniform sample of everything ever offered.
         seed: seed of the reservoir's choices.
+        sampling: how a step draws its memory batch (`sample`): `"uniform"`,
+            with replacement at a cost independent of the memory's size, or
+            `"permutation"`, the sampler before issue 26 (without replacement,
+            a shuffle of the whole memory per step).
 
     Raises:
-        ValueError: a capacity below 1 or an unknown policy; `add` refuses empty
+        ValueError: a capacity below 1, an unknown policy or sampler; `add` refuses empty
             inputs, anchor outputs holding NaN or inf, and labels that do not match
             the inputs.
 
@@ -47,11 +94,14 @@ class AnchorMemory:
         >>> len(memory)
     """
 
-    def __init__(self, capacity=None, policy="balanced", seed=0):
+    def __init__(self, capacity=None, policy="balanced", seed=0, sampling="uniform"):
         if capacity is not None and int(capacity) < 1:
             raise ValueError(f"Memory capacity must be at least 1 (or None), got {capacity}.")
         if policy not in POLICIES:
             raise ValueError(f"Unknown memory policy {policy!r}; choose one of {POLICIES}.")
+        if sampling not in SAMPLERS:
+            raise ValueError(f"Unknown memory sampling {sampling!r}; choose one of {SAMPLERS}.")
+        self.sampling = sampling
         self.capacity = None if capacity is None else int(capacity)
         self.policy = policy
         self.seed = seed
@@ -235,20 +285,33 @@ class AnchorMemory:
     def sample(self, batch_size, seed):
         """Draws a batch inside a compiled step: `(inputs, outputs, labels)`.
 
+        With `sampling="uniform"` (the default) the step costs what the batch
+        costs, whatever the memory holds: `batch_size` indices drawn uniformly
+        with replacement by a counter-based hash of the seed's state (the same
+        draws on TensorFlow and JAX, and after a resume), the whole memory when
+        it holds no more. `"permutation"` is the sampler before issue 26: a
+        shuffle of the whole memory's index on every step (draws without
+        replacement, at a cost that grows with the memory), kept to reproduce
+        earlier figures exactly.
+
         Args:
-            batch_size: samples drawn without replacement (the whole memory,
-                shuffled, when it holds fewer).
+            batch_size: samples drawn.
             seed: a `keras.random.SeedGenerator` (stateful; works under XLA).
+                Each draw advances it by one, with either sampler.
         """
         variables = self._variables
         size = ops.shape(variables["inputs"])[0]
-        index = keras.random.shuffle(ops.arange(size), seed=seed)[:batch_size]
+        if self.sampling == "permutation":
+            index = keras.random.shuffle(ops.arange(size), seed=seed)[:batch_size]
+        else:
+            index = uniform_indices(size, batch_size, seed.next())
         return tuple(ops.take(ops.convert_to_tensor(variables[key]), index, axis=0)
                      for key in ("inputs", "outputs", "labels"))
 
     # --------------------------------------------------------- serialising
     def get_config(self):
-        return {"capacity": self.capacity, "policy": self.policy, "seed": self.seed}
+        return {"capacity": self.capacity, "policy": self.policy, "seed": self.seed,
+                "sampling": self.sampling}
 
     @classmethod
     def from_config(cls, config):
@@ -271,5 +334,5 @@ class AnchorMemory:
     def __repr__(self):
         return (
             f"AnchorMemory(size={len(self)}, capacity={self.capacity}, "
-            f"policy={self.policy!r})"
+            f"policy={self.policy!r}, sampling={self.sampling!r})"
         )

@@ -26,7 +26,7 @@ from keras_fip.engine import backend
 from keras_fip.engine import distances as distances_lib
 from keras_fip.engine.memory import AnchorMemory
 from keras_fip.engine.networks import (
-    OutputKindError, input_signature_of, output_width, outputs_are_logits,
+    OutputKindError, input_signature_of, output_width, outputs_are_logits, trains_as_it_infers,
 )
 
 
@@ -100,6 +100,16 @@ class FIPModel(keras.Model):
             summing to 1 are probabilities, however the softmax was applied).
             Required for a network that cannot be run before `remember`.
         seed: seed of memory sampling.
+        single_pass: how a training step runs the network on its memory batch.
+            True: in the same forward pass as the task batch (one pass over
+            both, split afterwards); False: in a pass of its own, in inference
+            mode. None (default) chooses one pass exactly when the network
+            trains as it infers (`engine.networks.trains_as_it_infers`: no
+            BatchNormalization still learning its statistics, no dropout or
+            noise, no augmentation, no activity regulariser), where both give
+            the same outputs; `single_pass_active` says which ran.
+        check_inputs: whether a training batch holding a non-finite input makes
+            the loss NaN (see `fit`); False skips the check.
 
     Raises:
         ValueError: a negative or non-finite `fip_weight`, a `memory_batch_size`
@@ -129,6 +139,8 @@ class FIPModel(keras.Model):
         objectives=None,
         from_logits=None,
         seed=None,
+        single_pass=None,
+        check_inputs=True,
         name="fip_model",
         **kwargs,
     ):
@@ -166,6 +178,13 @@ class FIPModel(keras.Model):
         self.memory = memory if memory is not None else AnchorMemory()
         self._objectives = list(objectives or [])
         self.seed = seed
+        self.single_pass = None if single_pass is None else bool(single_pass)
+        self.check_inputs = bool(check_inputs)
+        #: Whether the last traced training step ran task and memory samples in
+        #: one pass (None before the first step with a memory).
+        self.single_pass_active = None
+        self._memory_pass = None  # the memory batch's outputs, from the step's pass
+        self._in_train_step = False
         # Memory batches for training and for evaluation come from two streams,
         # so that evaluating never changes what training draws. Their states are
         # saved with the model (see `save_own_variables`): a resumed run draws
@@ -228,7 +247,47 @@ class FIPModel(keras.Model):
         return cls(model, **kwargs)
 
     def call(self, inputs, training=None):
+        if self._in_train_step and self._one_pass_fits(inputs):
+            return self._task_and_memory_pass(inputs, training)
         return self.network(inputs, training=training)
+
+    def train_step(self, *args, **kwargs):
+        # Keras' own step (every backend's), told that its forward pass may
+        # carry the memory batch too; read while tracing, so it costs nothing.
+        self._in_train_step = True
+        try:
+            return super().train_step(*args, **kwargs)
+        finally:
+            self._in_train_step = False
+            self._memory_pass = None
+
+    def _one_pass_fits(self, inputs):
+        """Whether this step's forward pass carries the memory batch (see `single_pass`)."""
+        if not self._memory_in_use():
+            return False
+        wanted = self.single_pass
+        if wanted is None:  # decided at each trace: layers may have been frozen since
+            wanted = trains_as_it_infers(self.network)
+        fits = (
+            wanted
+            and not isinstance(inputs, (dict, list, tuple))
+            and keras.backend.is_float_dtype(inputs.dtype)
+            and tuple(inputs.shape[1:]) == self.memory.input_shape
+        )
+        self.single_pass_active = bool(fits)
+        return fits
+
+    def _task_and_memory_pass(self, inputs, training):
+        """The network on the task batch and the memory batch at once; the task's outputs.
+
+        The memory's anchor outputs, labels and outputs are kept for `compute_loss`.
+        """
+        memory_x, anchor_outputs, memory_y = self.memory_batch()
+        count = ops.shape(inputs)[0]
+        both = self.network(ops.concatenate([inputs, ops.cast(memory_x, inputs.dtype)], axis=0),
+                            training=training)
+        self._memory_pass = (anchor_outputs, memory_y, _as_float32(both[count:]))
+        return both[:count]
 
     def build(self, input_shape):
         if not self.network.built:
@@ -477,8 +536,12 @@ class FIPModel(keras.Model):
         # `super()` has read the forward pass's own losses (regularisers); the
         # memory's forward pass below starts a new call, which resets them.
         if self._memory_in_use():
-            seed = self._memory_seed if training else self._evaluation_seed
-            anchor_outputs, memory_y, memory_pred = self._distance_on_memory(seed)
+            if training and self._memory_pass is not None:
+                anchor_outputs, memory_y, memory_pred = self._memory_pass
+                self._memory_pass = None
+            else:
+                seed = self._memory_seed if training else self._evaluation_seed
+                anchor_outputs, memory_y, memory_pred = self._distance_on_memory(seed)
             if training:
                 loss = loss + _scaled(self.memory_loss(anchor_outputs, memory_y, memory_pred))
             else:
@@ -488,7 +551,7 @@ class FIPModel(keras.Model):
         if training:
             for objective in self._objectives:
                 loss = loss + _scaled(objective(self))
-        return _nan_unless_finite(x, loss)
+        return _nan_unless_finite(x, loss) if self.check_inputs else loss
 
     # ---------------------------------------------------------- saving
     def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None, **kwargs):
@@ -514,6 +577,8 @@ class FIPModel(keras.Model):
             "objectives": [keras.saving.serialize_keras_object(o) for o in self._objectives],
             "from_logits": self._from_logits,
             "seed": self.seed,
+            "single_pass": self.single_pass,
+            "check_inputs": self.check_inputs,
         }
 
     @classmethod

@@ -219,6 +219,40 @@ def freeze_batch_norm(network):
     return network
 
 
+#: Layers whose output for one sample depends, in training, on the rest of its
+#: batch (batch statistics) or on noise drawn for it.
+_TRAINING_DIFFERS = (
+    keras.layers.Dropout, keras.layers.GaussianDropout, keras.layers.GaussianNoise,
+    keras.layers.AlphaDropout, keras.layers.ActivityRegularization,
+)
+
+
+def trains_as_it_infers(network):
+    """Whether `network`, called with `training=True` on a batch, gives each
+    sample what inference would give it alone.
+
+    False when it holds a BatchNormalization layer that still learns its
+    statistics (a frozen one runs in inference mode), dropout or noise layers,
+    augmentation layers (`Random*`), activity regularisers (their loss would
+    count every sample of the batch), or a layer from outside Keras whose call
+    takes `training` (what it does with it cannot be known). `FIPModel` then
+    runs its memory samples through a pass of their own.
+    """
+    layers = [network, *network._flatten_layers(include_self=False, recursive=True)]
+    for layer in layers:
+        name = type(layer).__name__
+        if isinstance(layer, _TRAINING_DIFFERS) or name.startswith("Random"):
+            return False
+        if isinstance(layer, keras.layers.BatchNormalization) and layer.trainable:
+            return False
+        if getattr(layer, "activity_regularizer", None) is not None:
+            return False
+        from_keras = type(layer).__module__.split(".")[0] == "keras"
+        if not from_keras and getattr(layer, "_call_has_training_arg", False):
+            return False
+    return True
+
+
 def __getattr__(name):
     # Old names, served one release with a DeprecationWarning.
     from keras_fip.deprecation import moved
