@@ -89,3 +89,23 @@ def test_the_choice_and_the_input_check_are_saved_with_the_model(data, tmp_path)
     loaded = keras.saving.load_model(tmp_path / "m.keras")
     assert loaded.single_pass is False and loaded.check_inputs is False
     assert FIPModel.from_model(dense_net()).get_config()["single_pass"] is None
+
+
+def test_only_the_steps_own_forward_pass_carries_the_memory(data):
+    """DER++ runs the network again on a second memory batch inside the step: that
+    call is the network alone, so one pass and two passes draw the same batches."""
+    from keras_fip.continual.terms import ContinualModel, LabelLoss, LogitMatching
+
+    def derpp(single_pass):
+        x, y = data
+        model = ContinualModel(dense_net(), terms=[LogitMatching(0.5), LabelLoss(0.5, True)],
+                               memory_batch_size=16, seed=0, single_pass=single_pass)
+        model.compile(keras.optimizers.Adam(1e-2), LOSS)
+        model.remember(x[:40], y[:40])
+        model.fit(x[40:], y[40:], batch_size=20, epochs=2, shuffle=False, verbose=0)
+        return model
+
+    one, two = derpp(True), derpp(False)
+    assert one.single_pass_active
+    for a, b in zip(one.get_weights(), two.get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-5)

@@ -281,7 +281,10 @@ class FIPModel(keras.Model):
         """The network on the task batch and the memory batch at once; the task's outputs.
 
         The memory's anchor outputs, labels and outputs are kept for `compute_loss`.
+        Once a step: later calls in the same step (DER++'s second memory batch)
+        are the network alone.
         """
+        self._in_train_step = False
         memory_x, anchor_outputs, memory_y = self.memory_batch()
         count = ops.shape(inputs)[0]
         both = self.network(ops.concatenate([inputs, ops.cast(memory_x, inputs.dtype)], axis=0),
