@@ -3,20 +3,117 @@
 from .base import md_table, renderer
 
 
+def _new_format(data):
+    """Whether a step-cost JSON is ``benchmarks/step_cost.py``'s since issue 26 (rows)."""
+    return "rows" in data and "results" not in data
+
+
+def _ms(value):
+    return f"{value:.2f}" if isinstance(value, (int, float)) else "not measured"
+
+
+def _ratio(row, key):
+    value = row.get("ratios", {}).get(key, {}).get("median")
+    return f"{value:.2f}" if isinstance(value, (int, float)) else "not measured"
+
+
+def _verdict(row, key):
+    target = row.get("targets", {}).get(key)
+    if not target:
+        return "not measured"
+    return "pass" if target["pass"] else "**fail**"
+
+
+def _timed_rows(data):
+    return [r for r in data["rows"] if "error" not in r]
+
+
 @renderer("step_cost_table")
 def step_cost_table(ctx, file="step_cost.json"):
-    """``benchmarks/step_cost.py``: plain and FIP step, median ms, and their ratio."""
+    """``benchmarks/step_cost.py``: per backend and network, the plain step, the FIP step,
+    FIP / plain (target 1.3), the plain step on task + memory samples and FIP / that
+    (target 1.1). Files written before issue 26 (``results`` per MLP) give the old table."""
     data = ctx.json(file)
-    rows = [[name, f"{r['plain_step_ms_median']:.2f}", f"{r['fip_step_ms_median']:.2f}", f"{r['ratio_median']:.2f}"]
-            for name, r in data["results"].items()]
-    return md_table(["network", "plain step (ms)", "FIP step (ms)", "FIP / plain"], rows)
+    if not _new_format(data):
+        rows = [[name, f"{r['plain_step_ms_median']:.2f}", f"{r['fip_step_ms_median']:.2f}",
+                 f"{r['ratio_median']:.2f}"] for name, r in data["results"].items()]
+        return md_table(["network", "plain step (ms)", "FIP step (ms)", "FIP / plain"], rows)
+    header = ["backend", "network", "mode", "batch + memory", "plain step (ms)", "FIP step (ms)",
+              f"FIP / plain (at most {data['targets']['fip_over_plain']})", "plain step on both (ms)",
+              f"FIP / plain on both (at most {data['targets']['fip_over_same_samples']})"]
+    rows = []
+    for r in data["rows"]:
+        head = [r["backend"], r["label"], r.get("mode", "not recorded"),
+                f"{r.get('batch', '?')} + {r.get('memory_batch', '?')}"]
+        if "error" in r:
+            rows.append(head + [f"failed: {r['error']}"] + [""] * 4)
+            continue
+        m = r["medians_ms"]
+        rows.append(head + [
+            _ms(m.get("plain")), _ms(m.get("fip")),
+            f"{_ratio(r, 'fip_over_plain')} ({_verdict(r, 'fip_over_plain')})",
+            _ms(m.get("plain_same_samples")),
+            f"{_ratio(r, 'fip_over_same_samples')} ({_verdict(r, 'fip_over_same_samples')})"])
+    return md_table(header, rows)
+
+
+@renderer("step_cost_sweep")
+def step_cost_sweep(ctx, file="step_cost.json"):
+    """``benchmarks/step_cost.py``: the FIP step against the memory's size (stored per
+    class), each size's step relative to the smallest memory's (median of per-repeat
+    ratios) and whether every size is within the target (10%)."""
+    data = ctx.json(file)
+    limit = data["targets"]["sweep_flat"]
+    rows = []
+    for r in _timed_rows(data):
+        measured = [e for e in r.get("sweep", []) if "fip_ms_median" in e]
+        if not measured:
+            continue
+        flat = r.get("targets", {}).get("sweep_flat")
+        rows.append([
+            r["backend"], r["label"], r.get("mode", "not recorded"),
+            " / ".join(f"{e['per_class']:,}" for e in measured),
+            " / ".join(f"{e['fip_ms_median']:.2f}" for e in measured),
+            " / ".join(f"{e['relative_to_smallest']:.2f}" if "relative_to_smallest" in e
+                       else "not measured" for e in measured),
+            f"{100 * flat['value']:.1f}% ({_verdict(r, 'sweep_flat')})" if flat else "not measured",
+        ])
+    return md_table(["backend", "network", "mode", "stored per class", "FIP step (ms)",
+                     "relative to the smallest",
+                     f"largest change (within {100 * limit:.0f}%)"], rows)
+
+
+@renderer("step_cost_variants")
+def step_cost_variants(ctx, file="step_cost.json"):
+    """``benchmarks/step_cost.py``: what the non-finite input check costs (FIP step over
+    the step with ``check_inputs=False``) and the single-pass route against the two-pass
+    route (``single_pass=True`` / ``False``; which one the default took)."""
+    data = ctx.json(file)
+    rows = []
+    for r in _timed_rows(data):
+        m = r["medians_ms"]
+        if not any(k in m for k in ("fip_no_input_check", "fip_single_pass", "fip_two_pass")):
+            continue
+        active = r.get("single_pass_active", {}).get("fip")
+        route = "not recorded" if active is None else ("single pass" if active else "two passes")
+        single = m.get("fip") if active is True else m.get("fip_single_pass")
+        two = m.get("fip") if active is False else m.get("fip_two_pass")
+        rows.append([r["backend"], r["label"], r.get("mode", "not recorded"), _ms(m.get("fip")),
+                     _ms(m.get("fip_no_input_check")), _ratio(r, "input_check"), route,
+                     _ms(single), _ms(two), _ratio(r, "single_over_two_pass")])
+    return md_table(["backend", "network", "mode", "FIP step (ms)", "without the input check (ms)",
+                     "FIP / without", "default route", "single pass (ms)", "two passes (ms)",
+                     "single / two"], rows)
 
 
 @renderer("backend_step_cost_table")
 def backend_step_cost_table(ctx, file):
-    """``benchmarks/backend_step_cost.py``: per backend, network and mode, the ratio of a FIP
-    step to a plain step (and to a plain step on task + memory samples when measured)."""
+    """``benchmarks/backend_step_cost.py`` before issue 26: per backend, network and mode, the
+    ratio of a FIP step to a plain step (and to a plain step on task + memory samples when
+    measured). A file the alias wrote since (format ``step_cost/2``) gets ``step_cost_table``."""
     data = ctx.json(file)
+    if data.get("format") == "step_cost/2":
+        return step_cost_table(ctx, file)
     combined = any("ratio_to_combined_median" in r for r in data["rows"])
     header = ["backend", "network", "mode", "batch + memory", "plain step (ms)", "FIP step (ms)", "FIP / plain"]
     if combined:
