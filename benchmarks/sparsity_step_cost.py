@@ -13,6 +13,21 @@ Per-step times come from a callback inside `model.fit`; medians after warm-up,
 repeated alternately so machine noise hits every variant.
 
     python benchmarks/sparsity_step_cost.py --out benchmarks/results/sparsity_step_cost.json
+
+`--masked` times masked fine-tuning instead (LeNet-300-100, Adam, batch 200, 95%
+of the kernels and biases pruned), on the backend Keras runs on:
+- finetune: a plain Adam step, no mask;
+- holdmask: the same step with `HoldMask` (on JAX the masks are applied inside the
+  compiled step: `InStepMasks`);
+- gradual: `GradualMask` on the cubic schedule, a new mask every `--frequency` steps;
+- holdmask_per_batch, gradual_per_batch (JAX only): the route before, the callback
+  syncing the step's state into the variables after every batch and masking eagerly.
+Each is the wall time of whole `fit`s of `--steps` steps (after one to compile)
+divided by the steps, the weights read at the end: JAX dispatches steps
+asynchronously, so a timer inside the fit would see the dispatch, not the step.
+
+    KERAS_BACKEND=jax python benchmarks/sparsity_step_cost.py --masked \
+        --out benchmarks/results/sparsity_step_cost_masked_jax.json
 """
 
 import argparse
@@ -31,8 +46,17 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--batch", type=int, default=200)
     parser.add_argument("--threshold-every", type=int, default=50)
-    parser.add_argument("--out", default="benchmarks/results/sparsity_step_cost.json")
+    parser.add_argument("--masked", action="store_true",
+                        help="time masked fine-tuning steps (HoldMask, GradualMask) instead")
+    parser.add_argument("--frequency", type=int, default=20,
+                        help="with --masked: steps between GradualMask's new masks")
+    parser.add_argument("--out", default=None,
+                        help="default: benchmarks/results/sparsity_step_cost.json, or "
+                             "sparsity_step_cost_masked_<backend>.json with --masked")
     args = parser.parse_args()
+    if args.masked:
+        return masked(args)
+    args.out = args.out or "benchmarks/results/sparsity_step_cost.json"
 
     import keras
 
@@ -88,6 +112,102 @@ def main():
                                  {k: float(np.median(v)) for k, v in ratios.items()},
                                  "runs_ms": times, "cpu_count": os.cpu_count(),
                                  "versions": report.versions()})
+    print(f"wrote {args.out}")
+
+
+def masked(args):
+    """Masked fine-tuning steps: plain, HoldMask, GradualMask (and the per-batch route on JAX)."""
+    import time
+
+    import keras
+
+    from keras_fip import report
+    from keras_fip.models import lenet_300_100
+    from keras_fip.sparsity import GradualMask, HoldMask, SparsityObjective
+    from keras_fip.sparsity.callbacks import InStepMasks
+    from keras_fip.sparsity.schedules import PolynomialSparsity
+
+    backend = keras.backend.backend()
+    args.out = args.out or f"benchmarks/results/sparsity_step_cost_masked_{backend}.json"
+    rng = np.random.default_rng(0)
+    n = args.batch * args.steps
+    x = rng.random((n, 28, 28, 1), dtype=np.float32)
+    y = rng.integers(0, 10, n)
+    keras.utils.set_random_seed(0)
+    start = lenet_300_100()
+    masks = SparsityObjective(0.95, scope="kernels_and_biases").snap(start)
+
+    def model():
+        network = keras.models.clone_model(start)
+        network.set_weights(start.get_weights())
+        network.compile(keras.optimizers.Adam(1e-3),
+                        keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        return network
+
+    def gradual(network):
+        pull = SparsityObjective(schedule=PolynomialSparsity(0.95, args.steps, power=3.0),
+                                 scope="kernels_and_biases")
+        pull.bind(network)
+        return GradualMask(pull, frequency=args.frequency)
+
+    class PerBatch:
+        """The route before: no masks in the step, the callback masks after each batch."""
+
+        def __init__(self, make):
+            self.make = make
+
+        def __call__(self, network):
+            callback = self.make(network)
+            install = callback.on_train_begin
+
+            def begin(logs=None):
+                saved = InStepMasks.install
+                InStepMasks.install = classmethod(lambda cls, model, pairs: None)
+                try:
+                    install(logs)
+                finally:
+                    InStepMasks.install = saved
+            callback.on_train_begin = begin
+            return callback
+
+    variants = {
+        "finetune": lambda network: None,
+        "holdmask": lambda network: HoldMask(masks),
+        "gradual": gradual,
+    }
+    if backend == "jax":
+        variants["holdmask_per_batch"] = PerBatch(variants["holdmask"])
+        variants["gradual_per_batch"] = PerBatch(gradual)
+    networks = {name: model() for name in variants}
+
+    def seconds_per_step(name):
+        network = networks[name]
+        callback = variants[name](network)
+        began = time.perf_counter()
+        network.fit(x, y, batch_size=args.batch, epochs=1, shuffle=False, verbose=0,
+                    callbacks=[] if callback is None else [callback])
+        np.asarray(network.weights[0])  # waits for the last step
+        return (time.perf_counter() - began) / args.steps
+
+    for name in variants:  # compiles
+        seconds_per_step(name)
+    times = {name: [] for name in variants}
+    for _ in range(args.repeats):
+        for name in variants:
+            times[name].append(1e3 * seconds_per_step(name))
+    results = {name: float(np.median(ms)) for name, ms in times.items()}
+    ratios = {name: float(np.median([t / p for t, p in zip(times[name], times["finetune"])]))
+              for name in times}
+    print(f"{backend}: LeNet-300-100 fine-tuning (Adam), batch {args.batch}, {args.steps} steps "
+          f"per fit, median of {args.repeats} alternating fits")
+    print(f"{'variant':<20} {'ms/step':>8} {'/finetune':>10}")
+    for name in variants:
+        print(f"{name:<20} {results[name]:>8.3f} {ratios[name]:>10.2f}")
+    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
+    report.write_json(args.out, {"command": "python " + " ".join(sys.argv), "backend": backend,
+                                 "settings": vars(args), "ms_per_step_median": results,
+                                 "ratio_to_finetune_median": ratios, "runs_ms": times,
+                                 "cpu_count": os.cpu_count(), "versions": report.versions()})
     print(f"wrote {args.out}")
 
 

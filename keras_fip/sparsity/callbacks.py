@@ -3,7 +3,12 @@
 On JAX the model's variables hold the step's state only after a sync, which
 reading `self.model` in a callback forces; a callback reads `self.model` before
 it reads or writes any variable, and what it writes is then what the next step
-starts from.
+starts from. A sync per batch stalls JAX's asynchronous dispatch, so on JAX the
+masks are applied inside the compiled step instead (`InStepMasks`): `HoldMask`
+touches the model only when training begins, `GradualMask` only when it
+recomputes its mask (every `frequency` steps), and `SparsityMonitor` only every
+`check_every` batches (every batch only while it grows the pull). On TensorFlow
+the masks are applied by a `tf.function` after each step, as before.
 """
 
 import json
@@ -82,6 +87,8 @@ class SparsityMonitor(keras.callbacks.Callback):
         return int(self.objective.step.numpy()) >= self.objective.ramp_steps
 
     def on_train_batch_end(self, batch, logs=None):
+        if self.pull_growth <= 1.0 and (batch + 1) % self.check_every:
+            return  # nothing to do on this batch: leave the model alone (no sync on JAX)
         self.model  # noqa: B018  (on JAX: the objective's variables now hold the step's)
         if not self._at_final_target():
             return
@@ -136,6 +143,10 @@ class SparsityMonitor(keras.callbacks.Callback):
 class HoldMask(keras.callbacks.Callback):
     """Keeps pruned weights at zero while training (fine-tuning a sparse network).
 
+    The masks are applied after every step: on JAX inside the compiled step
+    (the callback reads the model only when training begins), on TensorFlow by
+    a `tf.function` after each batch.
+
     Args:
         masks: `{variable path: mask}` as returned by `SparsityObjective.snap`
             or `masks_of`; 1 keeps a weight, 0 holds it at zero.
@@ -155,6 +166,7 @@ class HoldMask(keras.callbacks.Callback):
             raise ValueError("HoldMask needs at least one mask.")
         self.masks = dict(masks)
         self._apply = None
+        self._in_step = None
 
     def on_train_begin(self, logs=None):
         by_path = {v.path: v for v in self.model.weights}
@@ -173,10 +185,17 @@ class HoldMask(keras.callbacks.Callback):
             pairs.append((variable, ops.convert_to_tensor(np.asarray(mask), variable.dtype)))
         self._apply = _masking(pairs)
         self._apply()
+        # JAX: each step multiplies by the masks itself; the callback stays out of the loop.
+        self._in_step = InStepMasks.install(self.model, pairs)
 
     def on_train_batch_end(self, batch, logs=None):
+        if self._in_step is not None:
+            return
         self.model  # noqa: B018  (syncs on JAX, so the zeros reach the next step)
         self._apply()
+
+    def on_train_end(self, logs=None):
+        self._in_step = InStepMasks.remove(self._in_step)
 
 
 class GradualMask(keras.callbacks.Callback):
@@ -185,7 +204,8 @@ class GradualMask(keras.callbacks.Callback):
     Every `frequency` steps the mask is recomputed by the objective's magnitude
     cut at its schedule's target for that step (one global threshold for a
     `"global"` objective); between updates, and after every step, the pruned
-    weights are held at zero.
+    weights are held at zero (on JAX inside the compiled step: the callback
+    reads the model only to recompute the mask).
 
     Args:
         objective: a bound `SparsityObjective` whose schedule is the pruning
@@ -209,6 +229,7 @@ class GradualMask(keras.callbacks.Callback):
         self.frequency = int(frequency)
         self.step = 0
         self._masks = None
+        self._in_step = None
 
     def on_train_begin(self, logs=None):
         variables = self.objective.pruned_variables
@@ -218,9 +239,14 @@ class GradualMask(keras.callbacks.Callback):
 
             def update(step):
                 self._masks = list(self.objective.masks_at(self.objective.target_at(step)))
+                if self._in_step is not None:  # the next steps multiply by the new masks
+                    self._in_step.masks = tuple(self._masks)
 
             self._apply = lambda: [v.assign(v * m) for v, m in zip(variables, self._masks)]
             self._update = update
+            # JAX: each step multiplies by the masks itself; the callback syncs
+            # only to recompute them.
+            self._in_step = InStepMasks.install(self.model, list(zip(variables, self._masks)))
             return
         import tensorflow as tf
 
@@ -245,9 +271,13 @@ class GradualMask(keras.callbacks.Callback):
             self._apply()
 
     def on_train_batch_end(self, batch, logs=None):
-        self.model  # noqa: B018  (syncs on JAX)
-        self._apply()
+        if self._in_step is None:
+            self.model  # noqa: B018  (syncs on JAX)
+            self._apply()
         self.step += 1
+
+    def on_train_end(self, logs=None):
+        self._in_step = InStepMasks.remove(self._in_step)
 
 
 def _tf_step(step):
@@ -267,6 +297,118 @@ def _masking(pairs):
 
         return tf.function(apply)
     return apply
+
+
+class InStepMasks:
+    """On JAX: variables multiplied by masks inside the compiled train step.
+
+    `install(model, pairs)` makes every train step of `model` end by
+    multiplying each variable of `pairs` (`(variable, mask)`) by its mask, the
+    masks being arguments of the compiled step, so that replacing them
+    (`masks`) costs no new trace. Until then a callback would read `self.model`
+    after each step (on JAX a sync of the step's state into the variables,
+    which stalls the asynchronous dispatch) to apply them eagerly.
+
+    Keras' JAX trainer compiles `model.train_step(state, data)`; the installed
+    step is Keras' own followed by the masks (traced once, then reused by later
+    `fit`s of the same compiled model). The step finds its masks beside each
+    batch: the train function is given an iterator that yields `(batch,
+    masks)`. `remove` puts back the train function built before, so a later
+    `fit` without masks runs the model's own step. A `fit` that ends in an
+    exception skips `on_train_end`; the next `make_train_function` (which every
+    `fit` calls first) then removes what was installed.
+
+    `install` returns None (and the caller keeps its per-batch route) on any
+    other backend, a model that is not Keras' JAX trainer, one that already
+    holds masks in its step, or a mask for a variable the model does not hold.
+    """
+
+    def __init__(self, model, slots, masks):
+        self.model = model
+        self.slots = slots  # (0: trainable, 1: non-trainable, index in that list)
+        self.masks = tuple(masks)
+        self.saved_function = model.train_function
+        self.function = None
+        self.removed = False
+
+    @classmethod
+    def install(cls, model, pairs):
+        if backend.name() != "jax" or not hasattr(model, "jax_state_sync") or \
+                getattr(keras.config, "is_nnx_enabled", lambda: False)():
+            return None  # (with Flax NNX, Keras compiles the class's train_step)
+        if "make_train_function" in vars(model) or model.train_function is None:
+            return None  # another holder's step (or the user's own) is in place; not in fit
+        lists = (model.trainable_variables, model.non_trainable_variables)
+        slots = []
+        for variable, _ in pairs:
+            slot = next(((kind, i) for kind, held in enumerate(lists)
+                         for i, v in enumerate(held) if v is variable), None)
+            if slot is None:
+                return None
+            slots.append(slot)
+        masks = cls(model, slots, [ops.convert_to_tensor(m, v.dtype) for v, m in pairs])
+        masks._patch()
+        return masks
+
+    def _patch(self):
+        model, kind = self.model, type(self.model)
+
+        def train_step(state, data):
+            data, masks = data
+            logs, state = kind.train_step(model, state, data)
+            trainable, non_trainable, *rest = state
+            held = [list(trainable), list(non_trainable)]
+            for (which, i), mask in zip(self.slots, masks):
+                held[which][i] = held[which][i] * mask
+            return logs, (held[0], held[1], *rest)
+
+        def make_train_function(force=False):
+            # A new `fit` (or `train_on_batch`) begins: what this fit installed goes.
+            InStepMasks.remove(self)
+            return model.make_train_function(force=force)
+
+        # The masked step of the last `fit` serves again while the model's own
+        # step is the same one (no new `compile`) and the same variables are masked.
+        key = (self.saved_function, tuple(self.slots))
+        cached = getattr(model, "_keras_fip_masked_step", None)
+        if cached is not None and cached[0] is key[0] and cached[1] == key[1]:
+            traced = cached[2]
+        else:
+            model.train_step = train_step  # what Keras compiles (read once, when built)
+            try:
+                model.make_train_function(force=True)
+            finally:
+                vars(model).pop("train_step", None)
+            traced = model.train_function
+            object.__setattr__(model, "_keras_fip_masked_step", (*key, traced))  # untracked
+        self.function = lambda state, iterator: traced(state, _WithMasks(iterator, self))
+        model.train_function = self.function
+        model.make_train_function = make_train_function
+
+    @staticmethod
+    def remove(masks):
+        """Puts back the model's own step; returns None (for `self._in_step = remove(...)`)."""
+        if masks is None or masks.removed:
+            return None
+        model = masks.model
+        vars(model).pop("make_train_function", None)
+        if model.train_function is masks.function:  # (a new `compile` leaves None there)
+            model.train_function = masks.saved_function
+        masks.removed = True
+        return None
+
+
+class _WithMasks:
+    """The batches of `iterator`, each with the masks the step multiplies by."""
+
+    def __init__(self, iterator, holder):
+        self.iterator, self.holder = iterator, holder
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return next(self.iterator), self.holder.masks
 
 
 class PathPoints(keras.callbacks.Callback):
