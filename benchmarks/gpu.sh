@@ -165,7 +165,13 @@ with open(os.path.join(parts, "stages.tsv")) as f:
             entry["results"] = None
             entry["results_error"] = f"{type(error).__name__}: {error}"
         stages[name] = entry
-payload = {"format": "gpu/1", "script": "benchmarks/gpu.sh", "jax": os.environ["JAX_VERSION"],
+sizes = ["JAX_PLATFORMS", "JAX_PIN", "NETWORKS", "RESNET_BATCH", "MEMORY_BATCH", "STEPS", "WARMUP",
+         "RESNET_STEPS", "RESNET_WARMUP", "SWEEP", "RESNET_SWEEP", "VARIANT_NETWORKS", "REPEATS",
+         "EAGER_STEPS", "TASKS", "EPOCHS", "TRAIN_PER_CLASS", "METHODS", "CONTINUAL_BATCH",
+         "MEMORY_PER_CLASS", "STEP_COST_TIMEOUT", "EAGER_TIMEOUT", "CONTINUAL_TIMEOUT"]
+given = " ".join(f"{k}={os.environ[k]}" for k in sizes if k in os.environ)
+payload = {"format": "gpu/1", "command": (given + " " if given else "") + "bash benchmarks/gpu.sh",
+           "jax": os.environ["JAX_VERSION"],
            "jax_pin": os.environ.get("JAX_PIN", "0.11"), "environment": env_line,
            "seconds": int(time.time()) - int(os.environ["START"]), "stages": stages,
            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}

@@ -31,6 +31,10 @@ per-repeat ratios:
   its 100 classes at 5,000 per class would be 500,000 images, 6 GB of float32,
   while 500 per class is 50,000 images, 614 MB).
 
+`--sweep-samplers permutation` adds the sweep with `AnchorMemory(sampling=
+"permutation")`, the shuffle of the whole memory on every step before issue 26
+(`fip_permutation_memory_<k>`), for comparison.
+
 The memory is filled with `memory.add` on random inputs, balanced labels and
 random anchor logits (their values do not change what a step computes; computing
 them with the network would cost a forward pass over up to 50,000 images).
@@ -112,6 +116,9 @@ def parse_args(argv=None):
     parser.add_argument("--resnet-sweep", default="20,500",
                         help="stored per class, the memory sweep of ResNet-18 (100 classes; "
                         "capped: 5,000 per class is 6 GB)")
+    parser.add_argument("--sweep-samplers", default="",
+                        help="also sweep with these AnchorMemory(sampling=...) samplers, e.g. "
+                        "'permutation' (the shuffle of the whole memory before issue 26)")
     parser.add_argument("--variant-networks", default="mlp,reference_cnn",
                         help="networks also timed with check_inputs=False and the forced other "
                         "route (single/two pass) ('' for none)")
@@ -281,9 +288,13 @@ def time_row(args, name, precision, jit, backend, options):
         model.compile(keras.optimizers.Adam(1e-3), loss, jit_compile=jit_compile)
         return model
 
-    def fip_model(per_class, **extra):
+    def fip_model(per_class, sampling=None, **extra):
         def build():
             keras.utils.set_random_seed(0)
+            if sampling is not None:
+                from keras_fip.engine import AnchorMemory
+
+                extra["memory"] = AnchorMemory(sampling=sampling)
             model = FIPModel.from_model(builders[name](shape, classes), fip_weight=10.0,
                                         memory_batch_size=memory_batch, seed=0, **extra)
             model.compile(keras.optimizers.Adam(1e-3), loss, jit_compile=jit_compile)
@@ -310,6 +321,12 @@ def time_row(args, name, precision, jit, backend, options):
     for per_class in sweep:
         if per_class != args.memory_per_class:
             configs[f"fip_memory_{per_class}"] = (fip_model(per_class), x, y, batch)
+    samplers = [x for x in args.sweep_samplers.split(",") if x]
+    for sampling in samplers:
+        for per_class in sweep:
+            configs[f"fip_{sampling}_memory_{per_class}"] = (
+                fip_model(per_class, sampling=sampling), x, y, batch)
+    row["sweep_samplers"] = samplers
     if unavailable:
         row["unavailable"] = [f"FIPModel({o}=...) not in this keras_fip" for o in unavailable]
 
@@ -416,6 +433,22 @@ def summarise(row):
                 entry["relative_to_smallest"] = relative
         sweep.append(entry)
     row["sweep"] = sweep
+    by_sampler = {}
+    for sampling in row.get("sweep_samplers", []):
+        entries = []
+        base_key = f"fip_{sampling}_memory_{base}"
+        for per_class in row["sweep_per_class"]:
+            key = f"fip_{sampling}_memory_{per_class}"
+            entry = {"per_class": per_class, "stored": per_class * row["classes"], "config": key}
+            if key in row["medians_ms"]:
+                entry["fip_ms_median"] = row["medians_ms"][key]
+                relative, _ = paired(row, key, base_key)
+                if relative is not None:
+                    entry["relative_to_smallest"] = relative
+            entries.append(entry)
+        by_sampler[sampling] = entries
+    if by_sampler:
+        row["sweep_by_sampler"] = by_sampler
 
     targets = {}
     if "fip_over_plain" in ratios:
@@ -463,6 +496,10 @@ def row_line(row):
         parts.append("memory/class " + ", ".join(
             f"{e['per_class']}: {e['relative_to_smallest']:.2f}" for e in measured)
             + (f" [flat within 10%: {verdict('sweep_flat')}]" if "sweep_flat" in t else ""))
+    for sampling, entries in row.get("sweep_by_sampler", {}).items():
+        parts.append(f"{sampling} sampler, memory/class " + ", ".join(
+            f"{e['per_class']}: {e['relative_to_smallest']:.2f}" for e in entries
+            if "relative_to_smallest" in e))
     if row.get("errors"):
         parts.append("FAILED " + "; ".join(f"{k}: {v}" for k, v in row["errors"].items()))
     return "; ".join(parts)

@@ -1,6 +1,6 @@
 """Speed: the FIP step against a plain Keras step, on both backends; the bad-input audit."""
 
-from .base import md_table, renderer
+from .base import RenderError, md_table, renderer
 
 
 def _new_format(data):
@@ -24,16 +24,36 @@ def _verdict(row, key):
     return "pass" if target["pass"] else "**fail**"
 
 
+def _load(ctx, file, stage):
+    """A step-cost JSON, or one stage of ``benchmarks/gpu.sh``'s ``gpu.json``
+    (``stage=step_cost_jit``)."""
+    data = ctx.json(file)
+    if stage:
+        try:
+            data = data["stages"][stage]["results"]
+        except (KeyError, TypeError):
+            raise RenderError(f"no results of stage {stage!r} in {file}")
+    return data
+
+
+def _mode(row):
+    """``xla``, ``jit``, ``graph`` or ``eager``, with the dtype policy when not float32."""
+    mode = row.get("mode", "not recorded")
+    precision = row.get("precision", "float32")
+    return mode if precision == "float32" else f"{mode}, {precision}"
+
+
 def _timed_rows(data):
     return [r for r in data["rows"] if "error" not in r]
 
 
 @renderer("step_cost_table")
-def step_cost_table(ctx, file="step_cost.json"):
+def step_cost_table(ctx, file="step_cost.json", stage=None):
     """``benchmarks/step_cost.py``: per backend and network, the plain step, the FIP step,
     FIP / plain (target 1.3), the plain step on task + memory samples and FIP / that
-    (target 1.1). Files written before issue 26 (``results`` per MLP) give the old table."""
-    data = ctx.json(file)
+    (target 1.1). Files written before issue 26 (``results`` per MLP) give the old table;
+    ``stage=NAME`` reads that stage of ``benchmarks/gpu.sh``'s ``gpu.json``."""
+    data = _load(ctx, file, stage)
     if not _new_format(data):
         rows = [[name, f"{r['plain_step_ms_median']:.2f}", f"{r['fip_step_ms_median']:.2f}",
                  f"{r['ratio_median']:.2f}"] for name, r in data["results"].items()]
@@ -43,7 +63,7 @@ def step_cost_table(ctx, file="step_cost.json"):
               f"FIP / plain on both (at most {data['targets']['fip_over_same_samples']})"]
     rows = []
     for r in data["rows"]:
-        head = [r["backend"], r["label"], r.get("mode", "not recorded"),
+        head = [r["backend"], r["label"], _mode(r),
                 f"{r.get('batch', '?')} + {r.get('memory_batch', '?')}"]
         if "error" in r:
             rows.append(head + [f"failed: {r['error']}"] + [""] * 4)
@@ -58,37 +78,45 @@ def step_cost_table(ctx, file="step_cost.json"):
 
 
 @renderer("step_cost_sweep")
-def step_cost_sweep(ctx, file="step_cost.json"):
+def step_cost_sweep(ctx, file="step_cost.json", stage=None):
     """``benchmarks/step_cost.py``: the FIP step against the memory's size (stored per
     class), each size's step relative to the smallest memory's (median of per-repeat
-    ratios) and whether every size is within the target (10%)."""
-    data = ctx.json(file)
+    ratios) and whether every size is within the target (10%); ``stage`` as for
+    ``step_cost_table``."""
+    data = _load(ctx, file, stage)
     limit = data["targets"]["sweep_flat"]
     rows = []
     for r in _timed_rows(data):
-        measured = [e for e in r.get("sweep", []) if "fip_ms_median" in e]
-        if not measured:
-            continue
-        flat = r.get("targets", {}).get("sweep_flat")
-        rows.append([
-            r["backend"], r["label"], r.get("mode", "not recorded"),
-            " / ".join(f"{e['per_class']:,}" for e in measured),
-            " / ".join(f"{e['fip_ms_median']:.2f}" for e in measured),
-            " / ".join(f"{e['relative_to_smallest']:.2f}" if "relative_to_smallest" in e
-                       else "not measured" for e in measured),
-            f"{100 * flat['value']:.1f}% ({_verdict(r, 'sweep_flat')})" if flat else "not measured",
-        ])
+        sweeps = [(r["label"], r.get("sweep", []))] + [
+            (f"{r['label']}, `{sampling}` sampler", entries)
+            for sampling, entries in r.get("sweep_by_sampler", {}).items()]
+        for label, entries in sweeps:
+            measured = [e for e in entries if "fip_ms_median" in e]
+            if not measured:
+                continue
+            relative = [e["relative_to_smallest"] for e in measured if "relative_to_smallest" in e]
+            change = max(abs(v - 1) for v in relative) if len(relative) >= 2 else None
+            rows.append([
+                r["backend"], label, _mode(r),
+                " / ".join(f"{e['per_class']:,}" for e in measured),
+                " / ".join(f"{e['fip_ms_median']:.2f}" for e in measured),
+                " / ".join(f"{e['relative_to_smallest']:.2f}" if "relative_to_smallest" in e
+                           else "not measured" for e in measured),
+                "not measured" if change is None else
+                f"{100 * change:.1f}% ({'pass' if change <= limit else '**fail**'})",
+            ])
     return md_table(["backend", "network", "mode", "stored per class", "FIP step (ms)",
                      "relative to the smallest",
                      f"largest change (within {100 * limit:.0f}%)"], rows)
 
 
 @renderer("step_cost_variants")
-def step_cost_variants(ctx, file="step_cost.json"):
+def step_cost_variants(ctx, file="step_cost.json", stage=None):
     """``benchmarks/step_cost.py``: what the non-finite input check costs (FIP step over
     the step with ``check_inputs=False``) and the single-pass route against the two-pass
-    route (``single_pass=True`` / ``False``; which one the default took)."""
-    data = ctx.json(file)
+    route (``single_pass=True`` / ``False``; which one the default took); ``stage`` as for
+    ``step_cost_table``."""
+    data = _load(ctx, file, stage)
     rows = []
     for r in _timed_rows(data):
         m = r["medians_ms"]
@@ -98,7 +126,7 @@ def step_cost_variants(ctx, file="step_cost.json"):
         route = "not recorded" if active is None else ("single pass" if active else "two passes")
         single = m.get("fip") if active is True else m.get("fip_single_pass")
         two = m.get("fip") if active is False else m.get("fip_two_pass")
-        rows.append([r["backend"], r["label"], r.get("mode", "not recorded"), _ms(m.get("fip")),
+        rows.append([r["backend"], r["label"], _mode(r), _ms(m.get("fip")),
                      _ms(m.get("fip_no_input_check")), _ratio(r, "input_check"), route,
                      _ms(single), _ms(two), _ratio(r, "single_over_two_pass")])
     return md_table(["backend", "network", "mode", "FIP step (ms)", "without the input check (ms)",
