@@ -82,8 +82,12 @@ def test_renderers_read_the_new_json(smoke, tmp_path):
     sweep = REGISTRY["step_cost_sweep"](ctx, file=str(path))
     assert "| 2 / 20 |" in sweep
     REGISTRY["step_cost_variants"](ctx, file=str(path))
-    # the files from before issue 26 still render
-    assert "digits MLP" in REGISTRY["step_cost_table"](ctx)
+    # a file from before issue 26 still renders
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({"results": {"digits MLP 64-256-256-10": {
+        "plain_step_ms_median": 3.9, "fip_step_ms_median": 4.8, "ratio_median": 1.2}}}))
+    assert "| digits MLP 64-256-256-10 | 3.90 | 4.80 | 1.20 |" in REGISTRY["step_cost_table"](
+        ctx, file=str(old))
 
 
 def test_old_backend_step_cost_commands_translate():
