@@ -18,10 +18,11 @@
 # into /tmp/site), runs the checkout itself (PYTHONPATH, no install needed), checks
 # and prints the jax version and an environment line, then runs
 #   1. benchmarks/step_cost.py on JAX, jit on, float32 and mixed_bfloat16: per network
-#      (MLP, reference CNN, ResNet-18 at batch 128) the plain step, the FIP step, the
-#      plain step on task + memory samples, the input check and single/two-pass
-#      variants, and the memory sweep (20 to 5,000 stored per class; ResNet-18 20 to
-#      500, its 100 classes);
+#      (MLP, reference CNN, ResNet-18 at batch 128; memory batch 64) the plain step,
+#      the FIP step, the plain step on task + memory samples, the memory sweep (20 to
+#      5,000 stored per class; ResNet-18 20 and 500, its 100 classes) and, for the MLP
+#      and the CNN (VARIANT_NETWORKS), the input check and single/two-pass variants;
+#      the float32 rows first, so that a stage cut short keeps them;
 #   2. the same, jit off (eager JAX), float32, a few steps, no sweep or variants;
 #   3. a short synthetic split-CIFAR-100 run with ResNet-18
 #      (benchmarks/paper_scale.py --synthetic; accuracies are chance).
@@ -192,8 +193,8 @@ stage step_cost_jit "$PARTS/step_cost_jit.json" "${STEP_COST_TIMEOUT:-300}" \
     --precision float32,mixed_bfloat16 --batch "$BATCHES" --memory-batch "${MEMORY_BATCH:-64}" \
     --steps "${STEPS:-100}" --warmup "${WARMUP:-10}" \
     --resnet-steps "${RESNET_STEPS:-20}" --resnet-warmup "${RESNET_WARMUP:-3}" \
-    --sweep "${SWEEP:-20,200,1000,5000}" --resnet-sweep "${RESNET_SWEEP:-20,100,500}" \
-    --variant-networks "${VARIANT_NETWORKS:-mlp,reference_cnn,resnet18}" \
+    --sweep "${SWEEP:-20,200,1000,5000}" --resnet-sweep "${RESNET_SWEEP:-20,500}" \
+    --variant-networks "${VARIANT_NETWORKS:-mlp,reference_cnn}" \
     --repeats "${REPEATS:-3}" --out "$PARTS/step_cost_jit.json" || status=4
 
 # 5. Eager JAX (jit off), float32, a few steps.
