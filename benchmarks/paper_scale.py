@@ -2,7 +2,7 @@
 
 Every method learns the same class-incremental stream of CIFAR-100 (10 tasks of 10
 classes, or 20 of 5) with the CIFAR ResNet-18, the same epochs, optimizer and memory
-(`run_continual_experiment`, the experiment behind `keras-fip continual`). It needs
+(`keras_fip.experiments.continual.run`, the experiment behind `keras-fip continual`). It needs
 CIFAR-100 prepared by tensorflow-datasets (nothing is downloaded here: prepare it on
 a machine that can reach the internet, `python -c "import tensorflow_datasets as
 tfds; tfds.load('cifar100')"`, and copy the folder in):
@@ -62,7 +62,7 @@ def main():
 
         tf.get_logger().setLevel("ERROR")
     from keras_fip import report
-    from keras_fip.continual.experiment import run_continual_experiment
+    from keras_fip.experiments.continual import ContinualRunConfig, run
     from keras_fip.data import load_dataset, synthetic_dataset
 
     if args.synthetic:
@@ -71,12 +71,13 @@ def main():
     else:
         dataset = load_dataset("tfds:cifar100", data_dir=args.data_dir, seed=args.seed)
     start = time.perf_counter()
-    payload = run_continual_experiment(
+    config = ContinualRunConfig(
         dataset=dataset, scenario="class", tasks=args.tasks,
         methods=args.methods.split(","), epochs=args.epochs, batch_size=args.batch_size,
-        memory_per_class=args.memory_per_class, model=args.model, seed=args.seed,
-        checkpoint_dir=args.checkpoint_dir, resume=args.resume, progress=False,
+        memory_per_class=args.memory_per_class, architecture=args.model, seed=args.seed,
     )
+    payload = run(config, checkpoint_dir=args.checkpoint_dir, resume=args.resume,
+                  progress=False)
     print(f"{dataset.description or dataset.name}: {args.tasks} tasks, {args.model}, "
           f"{args.epochs} epochs/task, {args.memory_per_class} stored/class, seed {args.seed}")
     print(f"{'method':<12} {'avg acc':>8} {'BWT':>8} {'train s':>8}")

@@ -3,7 +3,6 @@
     python benchmarks/tables.py continual benchmarks/results/continual_digits.json
     python benchmarks/tables.py continual_many A.json B.json   # methods of both runs
     python benchmarks/tables.py chosen benchmarks/results/continual_mnist_tuned.json
-    python benchmarks/tables.py step benchmarks/results/step_cost.json
     python benchmarks/tables.py two_task benchmarks/results/two_task_mnist_permuted.json
     python benchmarks/tables.py sparsity benchmarks/results/sparsity_mnist_lenet.json \
         benchmarks/results/sparsity_mnist_lenet_fip.json   # a later file's methods replace
@@ -58,15 +57,6 @@ def chosen(*paths):
         print(f"| {name} | " + " | ".join(per.get(s, "") for s in seeds) + " |")
 
 
-def step(path):
-    data = json.load(open(path))
-    print("| network | plain step (ms) | FIP step (ms) | FIP / plain |")
-    print("|---|---|---|---|")
-    for name, r in data["results"].items():
-        print(f"| {name} | {r['plain_step_ms_median']:.2f} | {r['fip_step_ms_median']:.2f} "
-              f"| {r['ratio_median']:.2f} |")
-
-
 def two_task(path):
     data = json.load(open(path))
     runs = data["runs"]
@@ -112,6 +102,6 @@ def sparsity(*paths):
 
 
 if __name__ == "__main__":
-    {"continual": continual, "step": step, "two_task": two_task,
+    {"continual": continual, "two_task": two_task,
      "sparsity": sparsity,
      "continual_many": continual_many, "chosen": chosen}[sys.argv[1]](*sys.argv[2:])

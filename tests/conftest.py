@@ -87,7 +87,8 @@ def small_data():
 LONGEST_FIRST = ("test_backends.py", "test_bad_inputs.py", "test_tutorials.py",
                  "test_reliability.py", "test_resume.py", "test_paper_scale.py",
                  "test_multi_worker.py", "test_cli.py", "test_cli_sparsify.py",
-                 "test_cli_robust.py", "test_sparsity_peers.py", "test_compose.py")
+                 "test_cli_robust.py", "test_sparsity_peers.py", "test_compose.py",
+                 "test_masks_in_step.py", "test_benchmarks_step_cost.py")
 
 
 def pytest_collection_modifyitems(config, items):

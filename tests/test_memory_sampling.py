@@ -11,6 +11,7 @@ import keras
 import numpy as np
 import pytest
 
+from conftest import tensorflow_only
 from keras_fip import AnchorMemory
 from keras_fip.engine.memory import uniform_indices
 
@@ -80,6 +81,7 @@ print(json.dumps(np.asarray(uniform_indices(1000, 16, np.array([7, 41]))).tolist
 """
 
 
+@tensorflow_only  # drives JAX from TensorFlow's run
 @pytest.mark.slow
 def test_the_same_indices_are_drawn_on_tensorflow_and_jax():
     pytest.importorskip("jax")
@@ -109,6 +111,7 @@ print(sum(size in getattr(v.aval, "shape", ()) for e in jaxpr.eqns for v in e.ou
 """
 
 
+@tensorflow_only  # drives JAX from TensorFlow's run
 @pytest.mark.slow
 def test_a_draw_never_computes_anything_the_size_of_the_memory():
     """Traced on JAX: no operation of the uniform sampler outputs a memory-sized array
