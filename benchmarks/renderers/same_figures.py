@@ -38,3 +38,27 @@ def same_figures_changes(ctx, file, job):
     rows = [[f"`{kind}`", str(count), f"{largest:.2g}"]
             for kind, (count, largest) in sorted(kinds.items())]
     return md_table(["value in the report", "how many changed", "largest difference"], rows)
+
+
+@renderer("same_figures_values")
+def same_figures_values(ctx, file, job, key):
+    """One value of one command's report before and after, wherever it changed
+    (`key=average_accuracy`: one row per method)."""
+    changed = [c for c in ctx.json(file)["jobs"][job]["changed"] if _kind(c["path"]) == key]
+    if not changed:
+        return f"No `{key}` changed."
+    rows = [[f"`{c['path'].strip('/').split('/')[-2]}`", f"{float(c['before']):.4f}",
+             f"{float(c['after']):.4f}", f"{float(c['after']) - float(c['before']):+.4f}"]
+            for c in changed]
+    return md_table(["in the report", "before", "after", "after - before"], rows)
+
+
+@renderer("same_step_table")
+def same_step_table(ctx, file):
+    """``benchmarks/same_step.py``: the step's final weights after a change, with each of
+    its settings, against the code before (and one pass against two)."""
+    rows = [[r["after_settings"], r["against"], f"`{r['method']}`",
+             "identical" if r["identical"] else "differ", f"{r['max_abs_difference']:.2g}"]
+            for r in ctx.json(file)["rows"]]
+    return md_table(["after the change, with", "against", "method", "weights",
+                     "largest difference"], rows)

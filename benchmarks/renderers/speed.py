@@ -157,6 +157,27 @@ def backend_step_cost_table(ctx, file):
     return md_table(header, rows)
 
 
+@renderer("masked_step_table")
+def masked_step_table(ctx, files):
+    """``benchmarks/sparsity_step_cost.py --masked``, one file per backend: masked
+    fine-tuning steps against plain fine-tuning, the masks held in the step and after it."""
+    where = {"jax": "in the compiled step", "tensorflow": "a `tf.function` after each step"}
+    rows = []
+    for file in files.split(","):
+        data = ctx.json(file)
+        labels = {"finetune": "plain fine-tuning (no mask)",
+                  "holdmask": f"`HoldMask` ({where[data['backend']]})",
+                  "holdmask_per_batch": "`HoldMask` (after each step, a sync first)",
+                  "gradual": f"`GradualMask` ({where[data['backend']]})",
+                  "gradual_per_batch": "`GradualMask` (after each step, a sync first)"}
+        for key, label in labels.items():
+            if key in data["ms_per_step_median"]:
+                rows.append([data["backend"], label, f"{data['ms_per_step_median'][key]:.2f}",
+                             f"{data['ratio_to_finetune_median'][key]:.2f}"])
+    return md_table(["backend", "step", "ms per step (median)", "against plain fine-tuning"],
+                    rows)
+
+
 @renderer("bad_inputs_table")
 def bad_inputs_table(ctx, file="bad_inputs.json"):
     """The bad-input audit: cases tried per entry point and how each ended."""
