@@ -26,13 +26,23 @@ def _verdict(row, key):
 
 def _load(ctx, file, stage):
     """A step-cost JSON, or one stage of ``benchmarks/gpu.sh``'s ``gpu.json``
-    (``stage=step_cost_jit``)."""
-    data = ctx.json(file)
+    (``stage=step_cost_jit``). ``file=a.json,b.json``: the rows of ``a``, each replaced
+    by ``b``'s row of the same backend, network, mode and precision (a longer rerun)."""
+    files = file.split(",")
+    data = ctx.json(files[0])
     if stage:
         try:
             data = data["stages"][stage]["results"]
         except (KeyError, TypeError):
             raise RenderError(f"no results of stage {stage!r} in {file}")
+    if len(files) > 1:
+        def key(row):
+            return row["backend"], row["network"], row.get("mode"), row.get("precision")
+
+        rows = {key(r): r for r in data["rows"]}
+        for extra in files[1:]:
+            rows.update({key(r): r for r in ctx.json(extra)["rows"]})
+        data = {**data, "rows": list(rows.values())}
     return data
 
 
